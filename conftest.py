@@ -1,0 +1,26 @@
+"""Shared test set-up: hypothesis profiles and float64 helpers.
+
+Profiles: ``dev`` (default, quick), ``ci`` (selected when CI is set: more examples, no
+deadline, derandomised so a CI run repeats). Choose one with HYPOTHESIS_PROFILE.
+"""
+import os
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, settings
+
+settings.register_profile("dev", max_examples=15, deadline=None,
+                          suppress_health_check=[HealthCheck.too_slow])
+settings.register_profile("ci", max_examples=25, deadline=None, derandomize=True,
+                          suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci" if os.environ.get("CI") else "dev"))
+
+
+@pytest.fixture(autouse=True)
+def _seed_and_restore_dtype():
+    """Each test starts from the same seed and the default dtype float32."""
+    import minidl as md
+    md.manual_seed(0)
+    md.set_default_dtype(np.float32)
+    yield
+    md.set_default_dtype(np.float32)

@@ -1,0 +1,26 @@
+"""``minidl.functional`` (import as ``F``): every op of the library as a function.
+
+Primitives (with a hand-written backward) come from ``minidl/ops``; the composites here
+are written as their formulas from primitives and need no backward of their own:
+
+    activation.py     relu tanh sigmoid gelu softmax log_softmax
+    linear.py         linear                                       (F3)
+    loss.py           cross_entropy nll_loss mse_loss              (F11)
+    dropout.py        dropout
+    ../ops/conv.py    conv2d                                       (F1, a primitive)
+    ../ops/pool.py    max_pool2d avg_pool2d                        (F2, primitives)
+    recurrent.py      rnn_step rnn_cell lstm_cell                  (F4–F6)
+    attention.py      scaled_dot_product_attention multi_head_attention   (F7, F8)
+    normalization.py  layer_norm
+    sparse.py         embedding
+"""
+from .activation import *  # noqa: F401,F403
+from .linear import *  # noqa: F401,F403
+from .loss import *  # noqa: F401,F403
+from .dropout import *  # noqa: F401,F403
+from ..ops.conv import *  # noqa: F401,F403
+from ..ops.pool import *  # noqa: F401,F403
+from .recurrent import *  # noqa: F401,F403
+from .attention import *  # noqa: F401,F403
+from .normalization import *  # noqa: F401,F403
+from .sparse import *  # noqa: F401,F403

@@ -1,0 +1,39 @@
+"""The fully connected layer (F3), written as its formula."""
+from ..tensor import Tensor
+
+__all__ = ["linear"]
+
+
+def linear(input, weight, bias=None):
+    """Fully connected layer: y = x Wᵀ + b.
+
+    Args:
+        input: (*, in_features)
+        weight: (out_features, in_features), stored as PyTorch stores it
+        bias: (out_features,) or None
+
+    Returns:
+        (*, out_features)
+
+    Raises:
+        ValueError: input's last axis differs from ``weight``'s second.
+
+    >>> import minidl as md, minidl.functional as F
+    >>> F.linear(md.ones(2, 3), md.ones(4, 3), md.zeros(4)).shape
+    (2, 4)
+    """
+    for name, t in (("input", input), ("weight", weight)):
+        if not isinstance(t, Tensor):
+            raise TypeError(f"linear: {name} must be a Tensor, got {type(t).__name__}")
+    if weight.ndim != 2:
+        raise ValueError(f"linear: weight must be (out_features, in_features), got shape "
+                         f"{weight.shape}")
+    if input.ndim == 0 or input.shape[-1] != weight.shape[1]:
+        raise ValueError(f"linear: input has {input.shape[-1] if input.ndim else 0} features "
+                         f"(input shape {input.shape}) but weight expects {weight.shape[1]} "
+                         f"(weight shape {weight.shape})")
+    if bias is not None and bias.shape != (weight.shape[0],):
+        raise ValueError(f"linear: bias must be ({weight.shape[0]},) to match weight shape "
+                         f"{weight.shape}, got {bias.shape}")
+    y = input @ weight.T                                     # (*, out_features)
+    return y if bias is None else y + bias

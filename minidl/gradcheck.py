@@ -1,0 +1,142 @@
+"""``gradcheck``: is an op's backward the derivative of its forward?
+
+The check builds the scalar ``L = Σ_k ⟨u_k, f(x)_k⟩`` with a random, non-uniform upstream
+gradient ``u`` (never all ones: the gradient of ``softmax(x).sum()`` is zero whatever the
+backward does), asks the engine for the analytic ``∂L/∂x`` (one backward pass: the
+vector-Jacobian product ``uᵀJ``) and compares it with central differences
+
+    ∂L/∂x_i ≈ (L(x + ε e_i) − L(x − ε e_i)) / 2ε
+
+element by element, in float64. ``fast_mode=True`` instead compares one random
+direction ``v`` per input: ``⟨uᵀJ, v⟩`` against ``(L(x + ε v) − L(x − ε v)) / 2ε``, two
+forward passes instead of two per element, for inputs too large to check one by one.
+"""
+import numpy as np
+
+from . import grad_mode
+from .tensor import Tensor
+
+
+class GradcheckError(RuntimeError):
+    """Raised by :func:`gradcheck` when an analytic gradient disagrees with the numerical one."""
+
+
+def _outputs(func, inputs):
+    out = func(*inputs)
+    outs = out if isinstance(out, (tuple, list)) else (out,)
+    outs = [o for o in outs if o is not None]
+    if not outs or not all(isinstance(o, Tensor) for o in outs):
+        raise TypeError("gradcheck: func must return a Tensor or a tuple of Tensors")
+    return outs
+
+
+def _objective(func, inputs, upstream):
+    """L = Σ_k ⟨u_k, f(x)_k⟩ as a float, without recording a graph."""
+    with grad_mode.no_grad():
+        outs = _outputs(func, inputs)
+    return float(sum(np.sum(u * o.data) for u, o in zip(upstream, outs)))
+
+
+def gradcheck(func, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True,
+              fast_mode=False, seed=0):
+    """Check the analytic gradient of ``func`` at ``inputs`` against central differences.
+
+    Args:
+        func: a function of the inputs returning a Tensor or a tuple of Tensors.
+        inputs: a Tensor or a tuple of arguments; every Tensor with ``requires_grad``
+            is checked and must be float64.
+        eps: the finite-difference step ε.
+        atol, rtol: an element passes when ``|analytic − numerical| <= atol + rtol·|numerical|``.
+        raise_exception: raise :class:`GradcheckError` on failure (else return False).
+        fast_mode: compare the projection ``⟨uᵀJ, v⟩`` on a random direction ``v``
+            instead of every element (for large inputs).
+        seed: seed of the random upstream gradient and directions.
+
+    Returns:
+        True when every checked gradient agrees.
+
+    Raises:
+        TypeError: an input to check is not float64, or ``func`` returns no Tensor.
+        GradcheckError: naming the input, the worst element's index, the analytic and
+            numerical values and the error.
+
+    >>> import minidl as md, numpy as np
+    >>> x = md.tensor(np.array([0.3, -1.2, 2.0]), requires_grad=True)
+    >>> md.gradcheck(lambda t: (t * t).tanh(), (x,))
+    True
+    """
+    inputs = tuple(inputs) if isinstance(inputs, (tuple, list)) else (inputs,)
+    checked = [i for i, x in enumerate(inputs) if isinstance(x, Tensor) and x.requires_grad]
+    if not checked:
+        raise ValueError("gradcheck: no input requires grad; nothing to check")
+    for i in checked:
+        if inputs[i].dtype != np.float64:
+            raise TypeError(f"gradcheck: input {i} has dtype {inputs[i].dtype}; gradcheck needs "
+                            f"float64 inputs (central differences in float32 are too coarse): "
+                            f"pass md.tensor(x, dtype=np.float64)")
+    rng = np.random.default_rng(seed)
+
+    # analytic: one backward of L = Σ ⟨u, f(x)⟩
+    saved_grads = [inputs[i].grad for i in checked]
+    for i in checked:
+        inputs[i].grad = None
+    try:
+        with grad_mode.enable_grad():
+            outs = _outputs(func, inputs)
+            upstream = [rng.uniform(0.5, 1.5, o.shape) * rng.choice([-1.0, 1.0], o.shape)
+                        for o in outs]
+            L = None
+            for u, o in zip(upstream, outs):
+                if o.requires_grad:
+                    term = (o * Tensor._make(u.astype(o.dtype), None)).sum()
+                    L = term if L is None else L + term
+            if L is not None:
+                L.backward()
+        analytic = {i: (inputs[i].grad if inputs[i].grad is not None
+                        else np.zeros(inputs[i].shape)) for i in checked}
+    finally:
+        for i, g in zip(checked, saved_grads):
+            inputs[i].grad = g
+
+    for i in checked:
+        x = inputs[i].data
+        if fast_mode:
+            v = rng.standard_normal(x.shape)
+            original = x.copy()
+            x += eps * v
+            plus = _objective(func, inputs, upstream)
+            x[...] = original - eps * v
+            minus = _objective(func, inputs, upstream)
+            x[...] = original
+            numerical = np.array((plus - minus) / (2 * eps))
+            got = np.array(np.sum(analytic[i] * v))
+            where = "the projection ⟨uᵀJ, v⟩ on a random direction v"
+        else:
+            numerical = np.zeros(x.shape)
+            flat = x.reshape(-1)  # a view: x is contiguous unless the caller made it not so
+            if not np.shares_memory(flat, x):
+                raise ValueError(f"gradcheck: input {i} is not contiguous")
+            for k in range(flat.size):
+                original = flat[k]
+                flat[k] = original + eps
+                plus = _objective(func, inputs, upstream)
+                flat[k] = original - eps
+                minus = _objective(func, inputs, upstream)
+                flat[k] = original
+                numerical.reshape(-1)[k] = (plus - minus) / (2 * eps)
+            got = analytic[i]
+            where = None
+        error = np.abs(got - numerical)
+        excess = error - (atol + rtol * np.abs(numerical))
+        if np.any(excess > 0) or not np.all(np.isfinite(got)):
+            worst = np.unravel_index(np.argmax(np.where(np.isfinite(excess), excess, np.inf)),
+                                     np.shape(excess)) if np.ndim(excess) else ()
+            msg = (f"gradcheck: the gradient of input {i} (shape {x.shape}) is wrong "
+                   f"{'in ' + where if where else 'at index ' + str(tuple(int(j) for j in worst))}: "
+                   f"analytic {float(got[worst]):.10g}, numerical {float(numerical[worst]):.10g}, "
+                   f"error {float(error[worst]):.3g} > atol + rtol·|numerical| = "
+                   f"{atol + rtol * abs(float(numerical[worst])):.3g}")
+            if raise_exception:
+                raise GradcheckError(msg)
+            return False
+    return True

@@ -1,0 +1,79 @@
+"""``Linear`` (the fully connected layer, F3), ``Identity`` and ``Flatten``."""
+import math
+
+from .. import functional as F
+from ..dtypes import get_default_dtype
+from ..tensor import Tensor
+from . import init
+from .module import Module, Parameter
+import numpy as np
+
+
+class Linear(Module):
+    """Fully connected layer: y = x Wᵀ + b.
+
+    Args:
+        in_features, out_features: sizes of each input and output row.
+        bias: learn an additive bias (default True).
+
+    Shape:
+        input (*, in_features) → output (*, out_features).
+
+    Attributes:
+        weight: (out_features, in_features), U(−1/√in_features, 1/√in_features)
+        bias: (out_features,), U(−1/√in_features, 1/√in_features)
+
+    >>> import minidl as md, minidl.nn as nn
+    >>> nn.Linear(3, 2)(md.ones(5, 3)).shape
+    (5, 2)
+    """
+
+    def __init__(self, in_features, out_features, bias=True, device=None, dtype=None):
+        super().__init__()
+        for name, v in (("in_features", in_features), ("out_features", out_features)):
+            if not isinstance(v, (int, np.integer)) or v < 0:
+                raise ValueError(f"Linear: {name} must be a non-negative int, got {v!r}")
+        self.in_features, self.out_features = int(in_features), int(out_features)
+        dtype = dtype or get_default_dtype()
+        self.weight = Parameter(np.empty((out_features, in_features), dtype=dtype))
+        self.bias = Parameter(np.empty(out_features, dtype=dtype)) if bias else None
+        self.reset_parameters()
+
+    def reset_parameters(self):
+        init.kaiming_uniform_(self.weight, a=math.sqrt(5))      # U(±1/√in_features)
+        if self.bias is not None:
+            bound = 1 / math.sqrt(self.in_features) if self.in_features else 0.0
+            init.uniform_(self.bias, -bound, bound)
+
+    def forward(self, input):
+        return F.linear(input, self.weight, self.bias)
+
+    def extra_repr(self):
+        return (f"in_features={self.in_features}, out_features={self.out_features}, "
+                f"bias={self.bias is not None}")
+
+
+class Identity(Module):
+    """Returns its input."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__()
+
+    def forward(self, input):
+        return input
+
+
+class Flatten(Module):
+    """Merge axes ``start_dim..end_dim`` (default: all but the batch axis)."""
+
+    def __init__(self, start_dim=1, end_dim=-1):
+        super().__init__()
+        self.start_dim, self.end_dim = start_dim, end_dim
+
+    def forward(self, input):
+        if not isinstance(input, Tensor):
+            raise TypeError(f"Flatten: input must be a Tensor, got {type(input).__name__}")
+        return input.flatten(self.start_dim, self.end_dim)
+
+    def extra_repr(self):
+        return f"start_dim={self.start_dim}, end_dim={self.end_dim}"

@@ -1,0 +1,326 @@
+"""``Module`` and ``Parameter``: layers that own their weights, as in ``torch.nn``.
+
+A Module keeps three ordered registries, filled by plain attribute assignment:
+``_parameters`` (a :class:`Parameter`), ``_modules`` (a sub-Module) and ``_buffers``
+(a Tensor that is state but not a parameter, such as the positional-encoding table,
+registered with :meth:`Module.register_buffer`). ``state_dict`` walks them and names
+every entry by its path of attribute names, ``"layers.0.self_attn.in_proj_weight"``,
+exactly as PyTorch would, so weights move between the two libraries by name.
+"""
+from collections import OrderedDict, namedtuple
+
+import numpy as np
+
+from ..dtypes import as_array
+from ..tensor import Tensor
+
+
+class Parameter(Tensor):
+    """A Tensor that is a weight of a Module: it requires grad and is registered.
+
+    Args:
+        data: an array, a Tensor (its data are shared) or a nested list.
+        requires_grad: True by default.
+    """
+
+    __slots__ = ()
+
+    def __init__(self, data=None, requires_grad=True):
+        if data is None:
+            data = np.zeros(0, dtype=np.float32)
+        self.data = data.data if isinstance(data, Tensor) else as_array(data)
+        self.grad = None
+        self._ctx = None
+        self.requires_grad = False
+        if requires_grad:
+            self.requires_grad_(True)
+
+    def __repr__(self):
+        return "Parameter containing:\n" + super().__repr__()
+
+
+class StateDictError(ValueError, RuntimeError):
+    """``load_state_dict`` found missing, unexpected or mis-shaped entries."""
+
+
+_IncompatibleKeys = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])
+
+
+def _to_numpy(value):
+    """An array from a NumPy array, a minidl Tensor or anything with ``.numpy()`` (torch)."""
+    if isinstance(value, Tensor):
+        return value.data
+    if hasattr(value, "detach"):  # a PyTorch tensor
+        value = value.detach()
+    if hasattr(value, "cpu"):
+        value = value.cpu()
+    if hasattr(value, "numpy"):
+        return np.asarray(value.numpy())
+    return np.asarray(value)
+
+
+class Module:
+    """Base class of every layer: subclass it, assign parameters and sub-modules as
+    attributes in ``__init__``, and write ``forward``.
+
+    >>> import minidl as md, minidl.nn as nn
+    >>> class TwoLayer(nn.Module):
+    ...     def __init__(self):
+    ...         super().__init__()
+    ...         self.fc1 = nn.Linear(4, 8)
+    ...         self.fc2 = nn.Linear(8, 2)
+    ...     def forward(self, x):
+    ...         return self.fc2(self.fc1(x).relu())
+    >>> list(TwoLayer().state_dict())
+    ['fc1.weight', 'fc1.bias', 'fc2.weight', 'fc2.bias']
+    """
+
+    def __init__(self):
+        object.__setattr__(self, "_parameters", OrderedDict())
+        object.__setattr__(self, "_buffers", OrderedDict())
+        object.__setattr__(self, "_non_persistent", set())
+        object.__setattr__(self, "_modules", OrderedDict())
+        object.__setattr__(self, "training", True)
+
+    def forward(self, *args, **kwargs):
+        raise NotImplementedError(f"{type(self).__name__} must define forward(...)")
+
+    def __call__(self, *args, **kwargs):
+        return self.forward(*args, **kwargs)
+
+    # ------------------------------------------------------------------ registries
+    def __setattr__(self, name, value):
+        if "_parameters" not in self.__dict__:
+            raise AttributeError(f"{type(self).__name__}: call super().__init__() before "
+                                 f"assigning attributes")
+        for registry in (self._parameters, self._modules, self._buffers):
+            if name in registry and not (
+                    (registry is self._parameters and (value is None or isinstance(value, Parameter)))
+                    or (registry is self._modules and (value is None or isinstance(value, Module)))
+                    or (registry is self._buffers and (value is None or isinstance(value, (Tensor, np.ndarray))))):
+                del registry[name]
+        if isinstance(value, Parameter):
+            self._parameters[name] = value
+        elif isinstance(value, Module):
+            self._modules[name] = value
+        elif name in self._parameters:
+            self._parameters[name] = value  # None: the module has no such parameter
+        elif name in self._buffers:
+            self._buffers[name] = value if value is None or isinstance(value, Tensor) else Tensor(value)
+        elif name in self._modules:
+            self._modules[name] = value
+        else:
+            object.__setattr__(self, name, value)
+
+    def __getattr__(self, name):
+        d = self.__dict__
+        for registry in ("_parameters", "_buffers", "_modules"):
+            if registry in d and name in d[registry]:
+                return d[registry][name]
+        raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
+
+    def __delattr__(self, name):
+        for registry in (self._parameters, self._buffers, self._modules):
+            if name in registry:
+                del registry[name]
+                return
+        object.__delattr__(self, name)
+
+    def register_parameter(self, name, param):
+        if param is not None and not isinstance(param, Parameter):
+            raise TypeError(f"register_parameter: {name} must be a Parameter or None, got "
+                            f"{type(param).__name__}")
+        self._parameters[name] = param
+
+    def register_buffer(self, name, tensor, persistent=True):
+        """Register state that is saved in the state dict but is not a parameter."""
+        if tensor is not None and not isinstance(tensor, Tensor):
+            tensor = Tensor(tensor)
+        self._buffers[name] = tensor
+        if not persistent:
+            self._non_persistent.add(name)
+
+    def add_module(self, name, module):
+        if module is not None and not isinstance(module, Module):
+            raise TypeError(f"add_module: {name} must be a Module or None, got "
+                            f"{type(module).__name__}")
+        self._modules[name] = module
+
+    register_module = add_module
+
+    # ------------------------------------------------------------------ traversal
+    def named_modules(self, memo=None, prefix=""):
+        """(name, module) for this module and every module below it, each once."""
+        memo = set() if memo is None else memo
+        stack = [(prefix, self)]
+        while stack:
+            name, module = stack.pop()
+            if module is None or id(module) in memo:
+                continue
+            memo.add(id(module))
+            yield name, module
+            children = [(f"{name}.{k}" if name else k, m) for k, m in module._modules.items()]
+            stack.extend(reversed(children))
+
+    def modules(self):
+        for _, m in self.named_modules():
+            yield m
+
+    def named_children(self):
+        seen = set()
+        for name, m in self._modules.items():
+            if m is not None and id(m) not in seen:
+                seen.add(id(m))
+                yield name, m
+
+    def children(self):
+        for _, m in self.named_children():
+            yield m
+
+    def named_parameters(self, prefix="", recurse=True):
+        """(name, parameter) pairs, each parameter once, in registration order."""
+        seen = set()
+        modules = self.named_modules(prefix=prefix) if recurse else [(prefix, self)]
+        for mod_name, m in modules:
+            for name, p in m._parameters.items():
+                if p is None or id(p) in seen:
+                    continue
+                seen.add(id(p))
+                yield (f"{mod_name}.{name}" if mod_name else name), p
+
+    def parameters(self, recurse=True):
+        for _, p in self.named_parameters(recurse=recurse):
+            yield p
+
+    def named_buffers(self, prefix="", recurse=True):
+        modules = self.named_modules(prefix=prefix) if recurse else [(prefix, self)]
+        for mod_name, m in modules:
+            for name, b in m._buffers.items():
+                if b is not None:
+                    yield (f"{mod_name}.{name}" if mod_name else name), b
+
+    def buffers(self, recurse=True):
+        for _, b in self.named_buffers(recurse=recurse):
+            yield b
+
+    # ------------------------------------------------------------------ modes
+    def train(self, mode=True):
+        """Training mode (dropout active); returns self."""
+        for m in self.modules():
+            object.__setattr__(m, "training", bool(mode))
+        return self
+
+    def eval(self):
+        """Evaluation mode (dropout off); returns self."""
+        return self.train(False)
+
+    def zero_grad(self, set_to_none=True):
+        """Clear ``.grad`` of every parameter."""
+        for p in self.parameters():
+            if set_to_none or p.grad is None:
+                p.grad = None
+            else:
+                p.grad = np.zeros_like(p.grad)
+
+    def requires_grad_(self, requires_grad=True):
+        for p in self.parameters():
+            p.requires_grad_(requires_grad)
+        return self
+
+    def apply(self, fn):
+        """Call ``fn`` on every sub-module (children first) and on self; returns self."""
+        for m in reversed(list(self.modules())):
+            fn(m)
+        return self
+
+    # ------------------------------------------------------------------ dtype
+    def to(self, dtype):
+        """Cast every floating parameter and buffer to ``dtype``, in place; returns self."""
+        dtype = np.dtype(dtype)
+        for m in self.modules():
+            for t in list(m._parameters.values()) + list(m._buffers.values()):
+                if t is not None and t.data.dtype.kind == "f" and t.data.dtype != dtype:
+                    t.data = t.data.astype(dtype)
+                    if t.grad is not None:
+                        t.grad = t.grad.astype(dtype)
+        return self
+
+    def double(self):
+        return self.to(np.float64)
+
+    def float(self):
+        return self.to(np.float32)
+
+    # ------------------------------------------------------------------ state
+    def state_dict(self):
+        """An ordered mapping of PyTorch-style names to (copies of) NumPy arrays:
+        every parameter, then every persistent buffer, module by module."""
+        out = OrderedDict()
+        for mod_name, m in self.named_modules():
+            for name, p in m._parameters.items():
+                if p is not None:
+                    out[f"{mod_name}.{name}" if mod_name else name] = p.data.copy()
+            for name, b in m._buffers.items():
+                if b is not None and name not in m._non_persistent:
+                    out[f"{mod_name}.{name}" if mod_name else name] = b.data.copy()
+        return out
+
+    def _state_tensors(self):
+        out = OrderedDict()
+        for mod_name, m in self.named_modules():
+            for registry in (m._parameters, m._buffers):
+                for name, t in registry.items():
+                    if t is not None and not (registry is m._buffers and name in m._non_persistent):
+                        out[f"{mod_name}.{name}" if mod_name else name] = t
+        return out
+
+    def load_state_dict(self, state_dict, strict=True):
+        """Copy values from ``state_dict`` (names → arrays, minidl Tensors or PyTorch
+        tensors) into this module's parameters and buffers, keeping their dtypes.
+
+        Raises:
+            StateDictError (a ValueError and a RuntimeError): listing in one message every
+            mis-shaped entry and, with ``strict=True``, every missing and unexpected name.
+        """
+        own = self._state_tensors()
+        missing = [k for k in own if k not in state_dict]
+        unexpected = [k for k in state_dict if k not in own]
+        values, mismatched = {}, []
+        for k, t in own.items():
+            if k in state_dict:
+                v = _to_numpy(state_dict[k])
+                if v.shape != t.data.shape:
+                    mismatched.append(f"{k}: checkpoint shape {v.shape}, model shape {t.data.shape}")
+                values[k] = v
+        problems = []
+        if strict and missing:
+            problems.append("missing keys: " + ", ".join(missing))
+        if strict and unexpected:
+            problems.append("unexpected keys: " + ", ".join(unexpected))
+        if mismatched:
+            problems.append("size mismatch: " + "; ".join(mismatched))
+        if problems:
+            raise StateDictError(f"load_state_dict: error(s) loading into {type(self).__name__}: "
+                                 + " | ".join(problems))
+        for k, v in values.items():
+            t = own[k]
+            t.data = np.array(v, dtype=t.data.dtype)
+        return _IncompatibleKeys(missing, unexpected)
+
+    # ------------------------------------------------------------------ repr
+    def extra_repr(self):
+        return ""
+
+    def __repr__(self):
+        lines = []
+        extra = self.extra_repr()
+        if extra:
+            lines.extend(extra.split("\n"))
+        for name, m in self._modules.items():
+            sub = repr(m).replace("\n", "\n  ")
+            lines.append(f"({name}): {sub}")
+        if not lines:
+            return f"{type(self).__name__}()"
+        if len(lines) == 1 and not self._modules:
+            return f"{type(self).__name__}({lines[0]})"
+        return f"{type(self).__name__}(\n  " + "\n  ".join(lines) + "\n)"

@@ -1,0 +1,13 @@
+"""Primitive ops: each a ``Function`` with its forward and its hand-written backward.
+
+    elementwise.py   + - * / ** neg exp log sqrt tanh sigmoid relu abs clip maximum where
+    reduce.py        sum mean max min
+    linalg.py        matmul
+    shape.py         reshape transpose getitem broadcast_to cat stack
+    softmax.py       softmax log_softmax
+    conv.py          conv2d
+    pool.py          max_pool2d avg_pool2d
+
+Composite ops (written as formulas from these, with no backward of their own) live in
+``minidl/functional``.
+"""
