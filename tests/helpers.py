@@ -1,0 +1,35 @@
+"""Helpers shared by the tests: float64 tensors, gradient checks, PyTorch conversion."""
+import numpy as np
+
+import minidl as md
+
+
+def leaf(array, requires_grad=True):
+    """A float64 leaf tensor from ``array``."""
+    return md.tensor(np.asarray(array, dtype=np.float64), requires_grad=requires_grad)
+
+
+def check_gradients(func, *arrays, fast=False, atol=1e-6, rtol=1e-5, eps=1e-6):
+    """``md.gradcheck`` of ``func`` at float64 copies of ``arrays`` (a random upstream
+    gradient is built in). Non-array arguments (None, numbers) are passed through."""
+    inputs = tuple(leaf(a) if isinstance(a, np.ndarray) and a.dtype.kind == "f" else a
+                   for a in arrays)
+    return md.gradcheck(func, inputs, eps=eps, atol=atol, rtol=rtol, fast_mode=fast)
+
+
+def vjp(func, *arrays, upstream=None, seed=0):
+    """(output array, [∂L/∂array for each array]) with L = ⟨upstream, func(*arrays)⟩."""
+    inputs = [leaf(a) for a in arrays]
+    out = func(*inputs)
+    if upstream is None:
+        upstream = np.random.default_rng(seed).standard_normal(out.shape)
+    out.backward(upstream)
+    return out.data, [t.grad for t in inputs], upstream
+
+
+def torch_vjp(torch, func, *arrays, upstream):
+    """The same with PyTorch in float64: (output array, [gradient arrays])."""
+    inputs = [torch.tensor(np.asarray(a, dtype=np.float64), requires_grad=True) for a in arrays]
+    out = func(*inputs)
+    out.backward(torch.tensor(upstream))
+    return out.detach().numpy(), [None if t.grad is None else t.grad.numpy() for t in inputs]
