@@ -1,4 +1,4 @@
-"""Literal references: the article's formulas F1–F8 as plain loops over NumPy arrays.
+"""Literal references: the article's formulas F1–F11 as plain loops over NumPy arrays.
 
 Each function here is the formula of its docstring written out index by index — one
 Python ``for`` per index of the formula, one named line per equation — so that it can
@@ -27,7 +27,11 @@ S source length, E embedding, h heads.
 from .attention import multi_head_attention, scaled_dot_product_attention
 from .conv import conv2d
 from .pool import avg_pool2d, max_pool2d
+from .linear import linear
+from .loss import cross_entropy, log_softmax, softmax
+from .positional import positional_encoding
 from .recurrent import lstm_cell, rnn_step
+from .transformer import layer_norm, transformer_encoder_layer
 
 __all__ = [
     "conv2d",
@@ -37,4 +41,11 @@ __all__ = [
     "lstm_cell",
     "scaled_dot_product_attention",
     "multi_head_attention",
+    "linear",
+    "softmax",
+    "log_softmax",
+    "cross_entropy",
+    "positional_encoding",
+    "layer_norm",
+    "transformer_encoder_layer",
 ]
