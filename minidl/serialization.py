@@ -61,6 +61,16 @@ def save(obj, path):
     """Write ``obj`` (a state dict: names → arrays; dicts and lists may nest) to ``path``.
 
     The file is exactly ``path`` (no ``.npz`` is appended).
+
+    Args:
+        obj: arrays and Tensors (saved as arrays), nested in dicts (keys str or int),
+            lists and tuples, beside numbers, strings, booleans and None; e.g.
+            ``{"model": model.state_dict(), "optimizer": opt.state_dict(), "epoch": 3}``.
+        path: the file to write.
+
+    Raises:
+        TypeError: something else (a dict key that is neither str nor int, an object
+            array, an arbitrary Python object), named by its path in ``obj``.
     """
     arrays = {}
     structure = _flatten(obj, arrays, "")
@@ -70,34 +80,68 @@ def save(obj, path):
         np.savez(f, **arrays)
 
 
+def _npy_pickle_note(path):
+    """' holding Python objects (it needs pickle)' for an object .npy, else ''."""
+    try:
+        with open(path, "rb") as f:
+            version = np.lib.format.read_magic(f)
+            header = (np.lib.format.read_array_header_1_0 if version == (1, 0)
+                      else np.lib.format.read_array_header_2_0)(f)
+        return " holding Python objects (it needs pickle)" if header[2].hasobject else ""
+    except Exception:  # a damaged header: the plain message is enough
+        return ""
+
+
 def load(path):
-    """Read what :func:`save` wrote; never unpickles.
+    """Read what :func:`save` wrote; never unpickles (``allow_pickle=False``).
+
+    Returns:
+        the saved object: dicts (as ``OrderedDict``, keys str or int as saved), lists,
+        tuples, numbers, strings, None and ``np.ndarray`` leaves.
 
     Raises:
-        ValueError: the file is not an ``.npz`` written by ``md.save``, or it holds
-            arrays that only pickle could load.
+        FileNotFoundError: there is no file at ``path``.
+        ValueError: the file is not an ``.npz`` written by ``md.save`` (a text file, a
+            single ``.npy`` array, a plain ``.npz``, random bytes), or it holds arrays that
+            only pickle could load. The message names the file.
+
+    >>> import minidl as md, numpy as np, os, tempfile
+    >>> path = os.path.join(tempfile.mkdtemp(), "ckpt.npz")
+    >>> md.save({"epoch": 3, "model": {"w": np.ones(2)}}, path)
+    >>> md.load(path)["model"]["w"]
+    array([1., 1.])
     """
+    with open(path, "rb") as f:  # FileNotFoundError for a missing file, as open() raises
+        magic = f.read(6)
+    if magic.startswith(b"\x93NUMPY"):
+        raise ValueError(f"load: {path} is a single .npy array{_npy_pickle_note(path)}, not a "
+                         f"minidl file (an .npz written by md.save)")
+    if not magic.startswith(b"PK\x03\x04") and not magic.startswith(b"PK\x05\x06"):
+        raise ValueError(f"load: {path} is not a minidl file (an .npz written by md.save): "
+                         f"it is not a zip archive")
     try:
         with np.load(path, allow_pickle=False) as npz:
-            if not isinstance(npz, np.lib.npyio.NpzFile):
-                raise ValueError(f"load: {path} is a single .npy array, not a minidl file "
-                                 f"written by md.save")
-            if _META not in npz.files:
+            arrays = {k: npz[k] for k in npz.files}  # object arrays raise here: no pickle
+            if _META not in arrays:
                 raise ValueError(f"load: {path} is an .npz file but not one written by md.save "
                                  f"(it has no {_META} entry)")
-            meta = json.loads(str(npz[_META]))
-            arrays = {k: npz[k] for k in npz.files if k != _META}
+            meta = json.loads(str(arrays.pop(_META)))
     except ValueError as e:
+        if str(e).startswith("load:"):
+            raise
         if "pickle" in str(e):
             raise ValueError(f"load: {path} holds objects that need pickle to load; minidl "
                              f"refuses to unpickle (it could run code)") from None
-        if str(e).startswith("load:"):
-            raise
         raise ValueError(f"load: {path} is not a minidl file (an .npz written by md.save): "
                          f"{e}") from None
-    except (OSError, zipfile.BadZipFile, EOFError) as e:
-        if isinstance(e, FileNotFoundError):
-            raise
+    except (OSError, zipfile.BadZipFile, EOFError, KeyError) as e:
         raise ValueError(f"load: {path} is not a minidl file (an .npz written by md.save): "
                          f"{e}") from None
-    return _unflatten(meta["structure"], arrays)
+    if not isinstance(meta, dict) or meta.get("version") != _VERSION or "structure" not in meta:
+        raise ValueError(f"load: {path} has a {_META} entry minidl {_VERSION} cannot read "
+                         f"(version {meta.get('version') if isinstance(meta, dict) else None})")
+    try:
+        return _unflatten(meta["structure"], arrays)
+    except (KeyError, TypeError, ValueError, AttributeError):
+        raise ValueError(f"load: {path} has a damaged {_META} entry (it does not describe "
+                         f"the arrays in the file)") from None

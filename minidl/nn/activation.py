@@ -8,9 +8,13 @@ class ReLU(Module):
 
     def __init__(self, inplace=False):
         super().__init__()
+        self.inplace = inplace  # accepted for PyTorch compatibility; minidl never overwrites
 
     def forward(self, input):
         return F.relu(input)
+
+    def extra_repr(self):
+        return "inplace=True" if self.inplace else ""
 
 
 class Tanh(Module):
@@ -38,7 +42,7 @@ class GELU(Module):
         return F.gelu(input, approximate=self.approximate)
 
     def extra_repr(self):
-        return f"approximate='{self.approximate}'" if self.approximate != "none" else ""
+        return f"approximate={self.approximate!r}"
 
 
 class Softmax(Module):

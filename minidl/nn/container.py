@@ -1,4 +1,6 @@
 """Containers: ``Sequential`` (call in order) and ``ModuleList`` (hold a list)."""
+from collections import OrderedDict
+
 from .module import Module
 
 
@@ -23,10 +25,9 @@ class Sequential(Module):
         return x
 
     def __getitem__(self, i):
-        items = list(self._modules.values())
-        if isinstance(i, slice):
-            return Sequential(*items[i])
-        return items[i]
+        if isinstance(i, slice):  # a Sequential keeping the original names, as in PyTorch
+            return Sequential(OrderedDict(list(self._modules.items())[i]))
+        return list(self._modules.values())[i]
 
     def __len__(self):
         return len(self._modules)
@@ -72,3 +73,20 @@ class ModuleList(Module):
 
     def forward(self, *args, **kwargs):
         raise NotImplementedError("ModuleList is a container; call its modules instead")
+
+    def __repr__(self):
+        """As PyTorch prints it: equal neighbours are merged, ``(0-2): 3 x Linear(...)``."""
+        items = [(name, repr(m).replace("\n", "\n  ")) for name, m in self._modules.items()]
+        if not items:
+            return "ModuleList()"
+        lines, i = [], 0
+        while i < len(items):
+            j = i
+            while j + 1 < len(items) and items[j + 1][1] == items[i][1]:
+                j += 1
+            if j == i:
+                lines.append(f"({items[i][0]}): {items[i][1]}")
+            else:
+                lines.append(f"({items[i][0]}-{items[j][0]}): {j - i + 1} x {items[i][1]}")
+            i = j + 1
+        return "ModuleList(\n  " + "\n  ".join(lines) + "\n)"

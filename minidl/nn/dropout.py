@@ -9,12 +9,15 @@ class Dropout(Module):
 
     def __init__(self, p=0.5, inplace=False):
         super().__init__()
+        if not isinstance(p, (int, float)) or isinstance(p, bool):
+            raise TypeError(f"Dropout: p must be a number, got {type(p).__name__}")
         if not 0.0 <= p <= 1.0:
             raise ValueError(f"Dropout: p must be between 0 and 1, got {p}")
         self.p = p
+        self.inplace = inplace  # accepted for PyTorch compatibility; minidl never overwrites
 
     def forward(self, input):
         return F.dropout(input, self.p, self.training)
 
     def extra_repr(self):
-        return f"p={self.p}, inplace=False"
+        return f"p={self.p}, inplace={self.inplace}"

@@ -93,22 +93,31 @@ class Module:
         if "_parameters" not in self.__dict__:
             raise AttributeError(f"{type(self).__name__}: call super().__init__() before "
                                  f"assigning attributes")
-        for registry in (self._parameters, self._modules, self._buffers):
-            if name in registry and not (
-                    (registry is self._parameters and (value is None or isinstance(value, Parameter)))
-                    or (registry is self._modules and (value is None or isinstance(value, Module)))
-                    or (registry is self._buffers and (value is None or isinstance(value, (Tensor, np.ndarray))))):
-                del registry[name]
-        if isinstance(value, Parameter):
-            self._parameters[name] = value
-        elif isinstance(value, Module):
-            self._modules[name] = value
-        elif name in self._parameters:
-            self._parameters[name] = value  # None: the module has no such parameter
-        elif name in self._buffers:
-            self._buffers[name] = value if value is None or isinstance(value, Tensor) else Tensor(value)
-        elif name in self._modules:
-            self._modules[name] = value
+        params, modules, buffers = self._parameters, self._modules, self._buffers
+        kind = type(self).__name__
+        if isinstance(value, (Parameter, Module)):
+            # a plain attribute or another registry's entry of that name would shadow it
+            self.__dict__.pop(name, None)
+            target = params if isinstance(value, Parameter) else modules
+            for registry in (params, modules, buffers):
+                if registry is not target:
+                    registry.pop(name, None)
+            target[name] = value  # an existing name keeps its place in the order
+        elif name in params:
+            if value is not None:
+                raise TypeError(f"{kind}: cannot assign {type(value).__name__} as parameter "
+                                f"'{name}' (a Parameter or None is expected)")
+            params[name] = None  # the module has no such parameter
+        elif name in modules:
+            if value is not None:
+                raise TypeError(f"{kind}: cannot assign {type(value).__name__} as child "
+                                f"module '{name}' (a Module or None is expected)")
+            modules[name] = None
+        elif name in buffers:
+            if value is not None and not isinstance(value, (Tensor, np.ndarray)):
+                raise TypeError(f"{kind}: cannot assign {type(value).__name__} as buffer "
+                                f"'{name}' (a Tensor, an array or None is expected)")
+            buffers[name] = value if value is None or isinstance(value, Tensor) else Tensor(value)
         else:
             object.__setattr__(self, name, value)
 
@@ -130,12 +139,14 @@ class Module:
         if param is not None and not isinstance(param, Parameter):
             raise TypeError(f"register_parameter: {name} must be a Parameter or None, got "
                             f"{type(param).__name__}")
+        self.__dict__.pop(name, None)
         self._parameters[name] = param
 
     def register_buffer(self, name, tensor, persistent=True):
         """Register state that is saved in the state dict but is not a parameter."""
         if tensor is not None and not isinstance(tensor, Tensor):
             tensor = Tensor(tensor)
+        self.__dict__.pop(name, None)
         self._buffers[name] = tensor
         if not persistent:
             self._non_persistent.add(name)
@@ -144,6 +155,7 @@ class Module:
         if module is not None and not isinstance(module, Module):
             raise TypeError(f"add_module: {name} must be a Module or None, got "
                             f"{type(module).__name__}")
+        self.__dict__.pop(name, None)
         self._modules[name] = module
 
     register_module = add_module
@@ -254,24 +266,24 @@ class Module:
     # ------------------------------------------------------------------ state
     def state_dict(self):
         """An ordered mapping of PyTorch-style names to (copies of) NumPy arrays:
-        every parameter, then every persistent buffer, module by module."""
-        out = OrderedDict()
-        for mod_name, m in self.named_modules():
-            for name, p in m._parameters.items():
-                if p is not None:
-                    out[f"{mod_name}.{name}" if mod_name else name] = p.data.copy()
-            for name, b in m._buffers.items():
-                if b is not None and name not in m._non_persistent:
-                    out[f"{mod_name}.{name}" if mod_name else name] = b.data.copy()
-        return out
+        every parameter, then every persistent buffer, module by module. A module
+        reachable by two paths (a shared layer) is listed under both, as in PyTorch."""
+        return OrderedDict((k, t.data.copy()) for k, t in self._state_tensors().items())
 
     def _state_tensors(self):
+        """name → Tensor for every parameter and persistent buffer, along every path."""
         out = OrderedDict()
-        for mod_name, m in self.named_modules():
+        stack = [("", self, ())]  # (path, module, ids of its ancestors)
+        while stack:
+            mod_name, m, ancestors = stack.pop()
             for registry in (m._parameters, m._buffers):
                 for name, t in registry.items():
                     if t is not None and not (registry is m._buffers and name in m._non_persistent):
                         out[f"{mod_name}.{name}" if mod_name else name] = t
+            below = ancestors + (id(m),)
+            children = [(f"{mod_name}.{k}" if mod_name else k, c, below)
+                        for k, c in m._modules.items() if c is not None and id(c) not in below]
+            stack.extend(reversed(children))
         return out
 
     def load_state_dict(self, state_dict, strict=True):
@@ -282,6 +294,9 @@ class Module:
             StateDictError (a ValueError and a RuntimeError): listing in one message every
             mis-shaped entry and, with ``strict=True``, every missing and unexpected name.
         """
+        if not hasattr(state_dict, "keys") or not hasattr(state_dict, "__getitem__"):
+            raise TypeError(f"load_state_dict: expected a mapping of names to arrays, got "
+                            f"{type(state_dict).__name__}")
         own = self._state_tensors()
         missing = [k for k in own if k not in state_dict]
         unexpected = [k for k in state_dict if k not in own]
