@@ -1,1 +1,323 @@
-__all__ = []  # being written
+"""The sinusoidal positional encoding (F9) and the Transformer encoder (F10).
+
+``PositionalEncoding`` adds a fixed table to its input; ``TransformerEncoderLayer`` is
+the layer's two residual sub-layers written with modules that carry PyTorch's names
+(so a PyTorch state dict loads by name); ``TransformerEncoder`` stacks independent
+copies of a layer. Everything here is a composite: the engine differentiates it.
+
+Shape legend: L sequence length, N batch, E embedding (d_model), h heads, F the
+feed-forward width (dim_feedforward).
+"""
+import copy
+
+import numpy as np
+
+from .. import functional as F
+from ..dtypes import get_default_dtype
+from ..tensor import Tensor
+from .attention import MultiheadAttention
+from .container import ModuleList
+from .dropout import Dropout
+from .linear import Linear
+from .module import Module
+from .normalization import LayerNorm
+
+__all__ = ["PositionalEncoding", "TransformerEncoderLayer", "TransformerEncoder"]
+
+
+def _positive_int(op, name, v):
+    if not isinstance(v, (int, np.integer)) or isinstance(v, bool) or v < 1:
+        raise ValueError(f"{op}: {name} must be a positive int, got {v!r}")
+    return int(v)
+
+
+def _probability(op, name, p):
+    if not isinstance(p, (int, float, np.floating)) or not 0.0 <= p <= 1.0:
+        raise ValueError(f"{op}: {name} must be between 0 and 1, got {p!r}")
+    return float(p)
+
+
+class PositionalEncoding(Module):
+    r"""Add the sinusoidal positional encoding (F9) to a sequence, then dropout.
+
+    .. math::
+
+        PE_{pos,\,2i} = \sin\!\big(pos / 10000^{2i/d_{model}}\big), \qquad
+        PE_{pos,\,2i+1} = \cos\!\big(pos / 10000^{2i/d_{model}}\big)
+
+        y_{l, n, e} = x_{l, n, e} + PE_{l, e}  \quad\text{(then dropout)}
+
+    The article feeds its encoder ``src * √d_model + PE``: the token embeddings are
+    scaled by √d_model so that the encoding (entries in [−1, 1]) does not drown them.
+    That scaling belongs to the model, not to this module: multiply before calling it,
+    ``pe(embedding(tokens) * math.sqrt(d_model))``. This module only adds the table.
+
+    Gradient: PE is a constant, so x̄ = ȳ (times the dropout mask m/(1 − p) while
+    training); the table receives nothing.
+
+    Args:
+        d_model: E, the embedding size. An odd E is fine: the last column is a sine,
+            and there are ⌊E/2⌋ cosine columns.
+        max_len: the longest sequence accepted (default 5000).
+        dropout: probability of zeroing an element of the sum while training.
+        batch_first: the input is (N, L, E) instead of (L, N, E).
+
+    Shape:
+        input (L, N, E), (N, L, E) with ``batch_first``, or unbatched (L, E) →
+        output of the same shape.
+
+    Attributes:
+        pe: the table (max_len, E), a registered buffer (saved in the state dict, cast by
+            ``to(dtype)``), not a parameter.
+
+    Raises:
+        ValueError: bad sizes or dropout; in forward, an input of the wrong rank or width,
+            or longer than ``max_len``.
+
+    >>> import math, numpy as np, minidl as md, minidl.nn as nn
+    >>> pe = nn.PositionalEncoding(d_model=4, max_len=10)
+    >>> bool(np.isclose(pe.pe.data[1, 0], math.sin(1.0)))     # PE(1, 0) = sin 1
+    True
+    >>> pe(md.zeros(3, 2, 4)).shape                          # (L, N, E)
+    (3, 2, 4)
+    >>> [name for name, _ in pe.named_parameters()], list(pe.state_dict())
+    ([], ['pe'])
+    """
+
+    def __init__(self, d_model, max_len=5000, dropout=0.0, batch_first=False):
+        super().__init__()
+        op = "PositionalEncoding"
+        self.d_model = _positive_int(op, "d_model", d_model)
+        self.max_len = _positive_int(op, "max_len", max_len)
+        self.batch_first = bool(batch_first)
+        self.dropout = Dropout(_probability(op, "dropout", dropout))
+
+        pos = np.arange(self.max_len, dtype=np.float64)[:, None]               # (max_len, 1)
+        two_i = np.arange(0, self.d_model, 2, dtype=np.float64)                # 2i, ⌈E/2⌉ values
+        omega = 10000.0 ** (-two_i / self.d_model)                             # 1 / 10000^(2i/E)
+        angle = pos * omega                                                    # (max_len, ⌈E/2⌉)
+        pe = np.empty((self.max_len, self.d_model))
+        pe[:, 0::2] = np.sin(angle)                                            # even columns
+        pe[:, 1::2] = np.cos(angle[:, : self.d_model // 2])                    # ⌊E/2⌋ odd columns
+        self.register_buffer("pe", Tensor(pe.astype(get_default_dtype())))
+
+    def forward(self, x):
+        op = "PositionalEncoding"
+        if not isinstance(x, Tensor):
+            raise TypeError(f"{op}: input must be a Tensor, got {type(x).__name__}")
+        layout = "(N, L, E)" if self.batch_first else "(L, N, E)"
+        if x.ndim not in (2, 3) or x.shape[-1] != self.d_model:
+            raise ValueError(f"{op}: input must be {layout} or (L, E) with E = d_model = "
+                             f"{self.d_model}, got shape {x.shape}")
+        L = x.shape[1] if (x.ndim == 3 and self.batch_first) else x.shape[0]
+        if L > self.max_len:
+            raise ValueError(f"{op}: input has length L = {L} but max_len = {self.max_len}; "
+                             f"input shape {x.shape}")
+        table = self.pe.data[:L].astype(x.dtype, copy=False)   # (L, E), never up-casts x
+        if x.ndim == 3:
+            table = table[None] if self.batch_first else table[:, None]   # (1, L, E) | (L, 1, E)
+        return self.dropout(x + Tensor._make(table, None))
+
+    def extra_repr(self):
+        return (f"d_model={self.d_model}, max_len={self.max_len}, "
+                f"batch_first={self.batch_first}")
+
+
+_ACTIVATIONS = {"relu": F.relu, "gelu": F.gelu}
+
+
+class TransformerEncoderLayer(Module):
+    r"""One Transformer encoder layer (F10): self-attention and a feed-forward network,
+    each in a residual connection with layer normalisation, as PyTorch.
+
+    With SA(x) = dropout1(MultiHead(x, x, x)) and
+    FF(x) = dropout2(W₂ dropout(f(W₁ x + b₁)) + b₂), f = relu or gelu:
+
+    .. math::
+
+        \text{post-norm (default)}:\quad x \leftarrow \mathrm{LN}_1(x + \mathrm{SA}(x)),\quad
+        x \leftarrow \mathrm{LN}_2(x + \mathrm{FF}(x))
+
+        \text{pre-norm (norm\_first)}:\quad x \leftarrow x + \mathrm{SA}(\mathrm{LN}_1(x)),\quad
+        x \leftarrow x + \mathrm{FF}(\mathrm{LN}_2(x))
+
+    Per position (l, n): FF is ``linear2(f(linear1(x[l, n])))``, LN normalises over E
+    (see :func:`minidl.functional.layer_norm`), MultiHead is ``nn.MultiheadAttention``.
+
+    Gradient: a composite; the engine differentiates it. The residual connection
+    y = x + S(x) gives x̄ = ȳ + S'(x)ᵀ ȳ, so the upstream gradient reaches x directly.
+
+    The article writes ``nn.TransformerEncoderLayer(input_size, hidden_size, num_heads)``:
+    the second argument is ``nhead`` and the third ``dim_feedforward``, so that call
+    passes them in the wrong places. Write ``TransformerEncoderLayer(d_model=E,
+    nhead=h, dim_feedforward=F)``.
+
+    Args:
+        d_model: E.  nhead: h, which must divide E.
+        dim_feedforward: F, the hidden width of the feed-forward network (default 2048).
+        dropout: the probability used by every dropout, including the attention's
+            (default 0.1).
+        activation: ``"relu"`` (default), ``"gelu"`` or a callable on Tensors.
+        layer_norm_eps: ε of both layer norms (default 1e-5).
+        batch_first: inputs are (N, L, E) instead of (L, N, E).
+        norm_first: pre-norm instead of post-norm.
+        bias: learn biases in the linear layers, the attention and the layer norms.
+        device: only None or "cpu".  dtype: dtype of the parameters.
+
+    Shape:
+        src (L, N, E), (N, L, E) with ``batch_first``, or unbatched (L, E) → the same.
+        src_mask (L, L) or (N·h, L, L): bool True = may NOT attend, or float added to the
+        scores. src_key_padding_mask (N, L): bool True = ignore that key, or float added.
+
+    Attributes (state-dict names, as PyTorch):
+        self_attn (``in_proj_weight`` (3E, E), ``in_proj_bias`` (3E,),
+        ``out_proj.weight`` (E, E), ``out_proj.bias`` (E,)), linear1 (F, E) / (F,),
+        linear2 (E, F) / (E,), norm1 and norm2 (E,) / (E,); dropout, dropout1, dropout2.
+
+    Raises:
+        ValueError: E not divisible by h, a bad size, dropout or activation name, or in
+            forward a src of the wrong rank or width.
+        TypeError: an activation that is neither a name nor a callable.
+
+    >>> import minidl as md, minidl.nn as nn
+    >>> layer = nn.TransformerEncoderLayer(d_model=8, nhead=2, dim_feedforward=16, dropout=0.0)
+    >>> layer(md.randn(5, 3, 8)).shape                  # (L, N, E)
+    (5, 3, 8)
+    >>> list(layer.state_dict())[:4]
+    ['self_attn.in_proj_weight', 'self_attn.in_proj_bias', 'self_attn.out_proj.weight', 'self_attn.out_proj.bias']
+    """
+
+    def __init__(self, d_model, nhead, dim_feedforward=2048, dropout=0.1, activation="relu",
+                 layer_norm_eps=1e-5, batch_first=False, norm_first=False, bias=True,
+                 device=None, dtype=None):
+        super().__init__()
+        op = "TransformerEncoderLayer"
+        d_model = _positive_int(op, "d_model", d_model)
+        nhead = _positive_int(op, "nhead", nhead)
+        dim_feedforward = _positive_int(op, "dim_feedforward", dim_feedforward)
+        if d_model % nhead:
+            raise ValueError(f"{op}: d_model E={d_model} must be divisible by nhead h={nhead}")
+        dropout = _probability(op, "dropout", dropout)
+        if isinstance(activation, str):
+            if activation not in _ACTIVATIONS:
+                raise ValueError(f"{op}: activation must be 'relu', 'gelu' or a callable, got "
+                                 f"{activation!r}")
+            activation = _ACTIVATIONS[activation]
+        elif not callable(activation):
+            raise TypeError(f"{op}: activation must be 'relu', 'gelu' or a callable, got "
+                            f"{type(activation).__name__}")
+        if device not in (None, "cpu"):
+            raise ValueError(f"{op}: minidl runs on the CPU only, got device={device!r}")
+        self.d_model, self.nhead, self.dim_feedforward = d_model, nhead, dim_feedforward
+        self.batch_first = bool(batch_first)
+
+        self.self_attn = MultiheadAttention(d_model, nhead, dropout=dropout, bias=bias,
+                                            batch_first=batch_first, dtype=dtype)
+        self.linear1 = Linear(d_model, dim_feedforward, bias=bias, dtype=dtype)   # W₁ (F, E)
+        self.dropout = Dropout(dropout)
+        self.linear2 = Linear(dim_feedforward, d_model, bias=bias, dtype=dtype)   # W₂ (E, F)
+        self.norm_first = bool(norm_first)
+        self.norm1 = LayerNorm(d_model, eps=layer_norm_eps, bias=bias, dtype=dtype)
+        self.norm2 = LayerNorm(d_model, eps=layer_norm_eps, bias=bias, dtype=dtype)
+        self.dropout1 = Dropout(dropout)
+        self.dropout2 = Dropout(dropout)
+        self.activation = activation          # a Module given here becomes a sub-module
+
+    def forward(self, src, src_mask=None, src_key_padding_mask=None, is_causal=False):
+        """The layer on ``src``; ``is_causal=True`` without ``src_mask`` applies the causal
+        mask (query l attends to keys s ≤ l); with ``src_mask`` it is only a hint and
+        the mask is used as given (as PyTorch)."""
+        op = "TransformerEncoderLayer"
+        if not isinstance(src, Tensor):
+            raise TypeError(f"{op}: src must be a Tensor, got {type(src).__name__}")
+        if src.ndim not in (2, 3) or src.shape[-1] != self.d_model:
+            layout = "(N, L, E)" if self.batch_first else "(L, N, E)"
+            raise ValueError(f"{op}: src must be {layout} or (L, E) with E = d_model = "
+                             f"{self.d_model}, got shape {src.shape}")
+        x = src
+        if self.norm_first:
+            x = x + self._sa_block(self.norm1(x), src_mask, src_key_padding_mask, is_causal)
+            x = x + self._ff_block(self.norm2(x))
+        else:
+            x = self.norm1(x + self._sa_block(x, src_mask, src_key_padding_mask, is_causal))
+            x = self.norm2(x + self._ff_block(x))
+        return x
+
+    def _sa_block(self, x, attn_mask, key_padding_mask, is_causal):
+        """SA(x) = dropout1(MultiHead(x, x, x))."""
+        out, _ = self.self_attn(x, x, x, attn_mask=attn_mask, key_padding_mask=key_padding_mask,
+                                need_weights=False, is_causal=bool(is_causal))
+        return self.dropout1(out)
+
+    def _ff_block(self, x):
+        """FF(x) = dropout2(linear2(dropout(f(linear1(x)))))."""
+        hidden = self.dropout(self.activation(self.linear1(x)))     # (*, F)
+        return self.dropout2(self.linear2(hidden))                  # (*, E)
+
+    def extra_repr(self):
+        name = getattr(self.activation, "__name__", None)
+        act = f", activation={name}" if name and not isinstance(self.activation, Module) else ""
+        return f"norm_first={self.norm_first}, batch_first={self.batch_first}{act}"
+
+
+class TransformerEncoder(Module):
+    r"""A stack of ``num_layers`` encoder layers (F10), then an optional final norm.
+
+    .. math::
+
+        x_0 = \mathrm{src},\quad x_k = \mathrm{layer}_k(x_{k-1}),\quad
+        \mathrm{out} = \mathrm{norm}(x_{\text{num\_layers}})
+
+    Each layer is an independent deep copy of ``encoder_layer`` (same initial weights,
+    separate parameters), named ``layers.0``, ``layers.1``, … as in PyTorch.
+
+    Gradient: a composite; the engine differentiates it through every layer.
+
+    Args:
+        encoder_layer: a ``TransformerEncoderLayer`` (any Module called as
+            ``layer(x, src_mask=..., src_key_padding_mask=..., is_causal=...)``).
+        num_layers: how many copies (>= 1).
+        norm: a final Module (e.g. ``LayerNorm(E)``) or None.
+        enable_nested_tensor, mask_check: accepted for PyTorch compatibility and ignored:
+            minidl always computes the plain formula (no nested-tensor fast path).
+
+    Shape:
+        src as the layer expects: (L, N, E), (N, L, E) with ``batch_first``, or (L, E);
+        mask (L, L), src_key_padding_mask (N, L); output like src.
+
+    Raises:
+        TypeError: ``encoder_layer`` or ``norm`` is not a Module.
+        ValueError: ``num_layers`` is not a positive int.
+
+    >>> import minidl as md, minidl.nn as nn
+    >>> layer = nn.TransformerEncoderLayer(d_model=8, nhead=2, dim_feedforward=16, dropout=0.0)
+    >>> encoder = nn.TransformerEncoder(layer, num_layers=2)
+    >>> encoder(md.randn(5, 3, 8)).shape                # (L, N, E)
+    (5, 3, 8)
+    >>> encoder.layers[0].linear1.weight is encoder.layers[1].linear1.weight
+    False
+    """
+
+    def __init__(self, encoder_layer, num_layers, norm=None, enable_nested_tensor=True,
+                 mask_check=True):
+        super().__init__()
+        op = "TransformerEncoder"
+        if not isinstance(encoder_layer, Module):
+            raise TypeError(f"{op}: encoder_layer must be a Module, got "
+                            f"{type(encoder_layer).__name__}")
+        if norm is not None and not isinstance(norm, Module):
+            raise TypeError(f"{op}: norm must be a Module or None, got {type(norm).__name__}")
+        self.num_layers = _positive_int(op, "num_layers", num_layers)
+        self.layers = ModuleList(copy.deepcopy(encoder_layer) for _ in range(self.num_layers))
+        self.norm = norm
+        self.enable_nested_tensor = enable_nested_tensor
+        self.mask_check = mask_check
+
+    def forward(self, src, mask=None, src_key_padding_mask=None, is_causal=None):
+        """Run ``src`` through every layer with the same masks. ``is_causal=True`` without
+        ``mask`` applies the causal mask in every layer; with ``mask`` it is a hint."""
+        x = src
+        for layer in self.layers:
+            x = layer(x, src_mask=mask, src_key_padding_mask=src_key_padding_mask,
+                      is_causal=bool(is_causal))
+        return x if self.norm is None else self.norm(x)
