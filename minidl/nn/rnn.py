@@ -1,1 +1,512 @@
-__all__ = []  # being written
+"""Recurrent layers (F4–F6) with PyTorch's arguments, parameter names, layouts and results.
+
+    RNNCell, LSTMCell   one step:      F.rnn_cell, F.lstm_cell
+    RNN                 a sequence:    a loop of F.rnn_cell over time (composite: the
+                                       engine's backward walk is the BPTT)
+    LSTM                a sequence:    one matrix product for the input projection of all
+                                       steps, then the fused primitive ops.recurrent.LSTMScan
+
+Shape legend: L sequence length, N batch, D input features (``input_size``), H hidden
+units (``hidden_size``). Sequences are (L, N, D), or (N, L, D) with ``batch_first=True``,
+or unbatched (L, D); states are (num_layers · num_directions, N, H), or without the N
+axis for an unbatched input.
+"""
+import math
+import numbers
+import warnings
+
+import numpy as np
+
+from .. import functional as F
+from ..dtypes import get_default_dtype
+from ..ops.recurrent import LSTMScan
+from ..tensor import Tensor, cat, stack
+from . import init
+from .module import Module, Parameter
+
+__all__ = ["RNNCell", "LSTMCell", "RNN", "LSTM"]
+
+
+def _check_size(cls, name, value):
+    if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value <= 0:
+        raise ValueError(f"{cls}: {name} must be a positive int, got {value!r}")
+    return int(value)
+
+
+def _reset_uniform(module, hidden_size):
+    """Every parameter from U(−1/√H, 1/√H), as PyTorch's recurrent layers."""
+    bound = 1.0 / math.sqrt(hidden_size)
+    for p in module.parameters():
+        init.uniform_(p, -bound, bound)
+
+
+# ---------------------------------------------------------------------- cells
+class _CellBase(Module):
+    _gates = 1
+
+    def __init__(self, input_size, hidden_size, bias, dtype):
+        super().__init__()
+        name = type(self).__name__
+        self.input_size = _check_size(name, "input_size", input_size)
+        self.hidden_size = _check_size(name, "hidden_size", hidden_size)
+        self.bias = bool(bias)
+        G, H, D = self._gates, self.hidden_size, self.input_size
+        dtype = dtype or get_default_dtype()
+        self.weight_ih = Parameter(np.empty((G * H, D), dtype))
+        self.weight_hh = Parameter(np.empty((G * H, H), dtype))
+        if bias:
+            self.bias_ih = Parameter(np.empty(G * H, dtype))
+            self.bias_hh = Parameter(np.empty(G * H, dtype))
+        else:
+            self.register_parameter("bias_ih", None)
+            self.register_parameter("bias_hh", None)
+        self.reset_parameters()
+
+    def reset_parameters(self):
+        _reset_uniform(self, self.hidden_size)
+
+    def _check(self, input, states):
+        """Name the module in errors about the input and the state shapes."""
+        name = type(self).__name__
+        if not isinstance(input, Tensor):
+            raise TypeError(f"{name}: input must be a Tensor, got {type(input).__name__}")
+        if input.ndim not in (1, 2):
+            raise ValueError(f"{name}: input must be (N, D) or unbatched (D,), got shape "
+                             f"{input.shape}")
+        if input.shape[-1] != self.input_size:
+            raise ValueError(f"{name}: input has {input.shape[-1]} features but input_size is "
+                             f"{self.input_size}; input shape {input.shape}")
+        expected = input.shape[:-1] + (self.hidden_size,)
+        legend = "(N, H)" if input.ndim == 2 else "(H,)"
+        for state_name, s in states:
+            if s is None:
+                continue
+            if not isinstance(s, Tensor):
+                raise TypeError(f"{name}: {state_name} must be a Tensor, got {type(s).__name__}")
+            if s.shape != expected:
+                raise ValueError(f"{name}: {state_name} must be {legend} = {expected} for input "
+                                 f"shape {input.shape}, got shape {s.shape}")
+
+    def extra_repr(self):
+        s = f"{self.input_size}, {self.hidden_size}"
+        if not self.bias:
+            s += ", bias=False"
+        if getattr(self, "nonlinearity", "tanh") != "tanh":
+            s += f", nonlinearity={self.nonlinearity}"
+        return s
+
+
+class RNNCell(_CellBase):
+    r"""One step of an Elman RNN: the article's hidden update F4, PyTorch's ``RNNCell``.
+
+    .. math::
+
+        h' = f(x W_{ih}^\top + b_{ih} + h W_{hh}^\top + b_{hh})
+
+    (the article's h_t = f(W_hh h_{t−1} + W_xh x_t + b_h) with W_xh = W_ih and
+    b_h = b_ih + b_hh); f is tanh or relu (relu'(0) = 0). See ``F.rnn_cell``.
+
+    Args:
+        input_size: D.  hidden_size: H.
+        bias: learn ``bias_ih`` and ``bias_hh`` (default True).
+        nonlinearity: ``"tanh"`` (default) or ``"relu"``.
+
+    Shape:
+        input (N, D) or (D,); hx (N, H) or (H,), zeros if omitted → h' (N, H) or (H,).
+
+    Attributes:
+        weight_ih (H, D), weight_hh (H, H), bias_ih (H,), bias_hh (H,):
+        all from U(−1/√H, 1/√H).
+
+    Raises:
+        ValueError: non-positive sizes, an unknown nonlinearity, or an input / hx
+            of the wrong shape.
+
+    >>> import minidl as md, minidl.nn as nn
+    >>> cell = nn.RNNCell(10, 20)
+    >>> h = None
+    >>> for x_t in md.randn(6, 3, 10):           # (L, N, D), one step at a time
+    ...     h = cell(x_t, h)
+    >>> h.shape
+    (3, 20)
+    """
+
+    def __init__(self, input_size, hidden_size, bias=True, nonlinearity="tanh",
+                 device=None, dtype=None):
+        if nonlinearity not in ("tanh", "relu"):
+            raise ValueError(f"RNNCell: nonlinearity must be 'tanh' or 'relu', got "
+                             f"{nonlinearity!r}")
+        super().__init__(input_size, hidden_size, bias, dtype)
+        self.nonlinearity = nonlinearity
+
+    def forward(self, input, hx=None):
+        self._check(input, [("hx", hx)])
+        return F.rnn_cell(input, hx, self.weight_ih, self.weight_hh, self.bias_ih,
+                          self.bias_hh, nonlinearity=self.nonlinearity)
+
+
+class LSTMCell(_CellBase):
+    r"""One step of an LSTM (F6), PyTorch's ``LSTMCell``.
+
+    .. math::
+
+        \begin{aligned}
+        i &= \sigma(W_{ii} x + b_{ii} + W_{hi} h + b_{hi}) && \text{input gate}\\
+        f &= \sigma(W_{if} x + b_{if} + W_{hf} h + b_{hf}) && \text{forget gate}\\
+        g &= \tanh(W_{ig} x + b_{ig} + W_{hg} h + b_{hg}) && \text{candidate cell}\\
+        o &= \sigma(W_{io} x + b_{io} + W_{ho} h + b_{ho}) && \text{output gate}\\
+        c' &= f \odot c + i \odot g \\
+        h' &= o \odot \tanh(c')
+        \end{aligned}
+
+    The gates' weights are stacked in the order i, f, g, o: ``weight_ih = [W_ii; W_if;
+    W_ig; W_io]``. The gradient is the chain rule through these lines (see
+    ``F.lstm_cell``).
+
+    Args:
+        input_size: D.  hidden_size: H.  bias: learn the biases (default True).
+
+    Shape:
+        input (N, D) or (D,); hx = (h, c), each (N, H) or (H,), zeros if omitted
+        → (h', c'), each (N, H) or (H,).
+
+    Attributes:
+        weight_ih (4H, D), weight_hh (4H, H), bias_ih (4H,), bias_hh (4H,):
+        all from U(−1/√H, 1/√H).
+
+    Raises:
+        ValueError: non-positive sizes, or an input / state of the wrong shape.
+        TypeError: hx is not a pair.
+
+    >>> import minidl as md, minidl.nn as nn
+    >>> cell = nn.LSTMCell(10, 20)
+    >>> h, c = cell(md.randn(3, 10))
+    >>> h.shape, c.shape
+    ((3, 20), (3, 20))
+    """
+
+    _gates = 4
+
+    def __init__(self, input_size, hidden_size, bias=True, device=None, dtype=None):
+        super().__init__(input_size, hidden_size, bias, dtype)
+
+    def forward(self, input, hx=None):
+        if hx is not None and (not isinstance(hx, (tuple, list)) or len(hx) != 2):
+            raise TypeError(f"LSTMCell: hx must be a pair (h_0, c_0) of Tensors or None, got "
+                            f"{type(hx).__name__}")
+        self._check(input, [("h_0", None if hx is None else hx[0]),
+                            ("c_0", None if hx is None else hx[1])])
+        return F.lstm_cell(input, hx, self.weight_ih, self.weight_hh, self.bias_ih,
+                           self.bias_hh)
+
+
+# ---------------------------------------------------------------------- sequences
+class _RNNBase(Module):
+    _gates = 1
+
+    def __init__(self, input_size, hidden_size, num_layers, bias, batch_first, dropout,
+                 bidirectional, proj_size, dtype):
+        super().__init__()
+        name = type(self).__name__
+        self.input_size = _check_size(name, "input_size", input_size)
+        self.hidden_size = _check_size(name, "hidden_size", hidden_size)
+        self.num_layers = _check_size(name, "num_layers", num_layers)
+        if not isinstance(dropout, numbers.Number) or isinstance(dropout, bool) \
+                or not 0 <= dropout <= 1:
+            raise ValueError(f"{name}: dropout must be a number in [0, 1], got {dropout!r}")
+        if dropout > 0 and self.num_layers == 1:
+            warnings.warn(f"{name}: dropout={dropout} acts between layers, so with "
+                          f"num_layers=1 it does nothing", UserWarning, stacklevel=3)
+        if not isinstance(proj_size, (int, np.integer)) or proj_size < 0 \
+                or proj_size >= max(self.hidden_size, 1):
+            raise ValueError(f"{name}: proj_size must be an int in [0, hidden_size) = "
+                             f"[0, {self.hidden_size}), got {proj_size!r}")
+        if proj_size:
+            raise NotImplementedError(f"{name}: proj_size={proj_size} (LSTM with projections) "
+                                      f"is not implemented in minidl; use proj_size=0")
+        self.bias = bool(bias)
+        self.batch_first = bool(batch_first)
+        self.dropout = float(dropout)
+        self.bidirectional = bool(bidirectional)
+        self.proj_size = 0
+        dtype = dtype or get_default_dtype()
+        G, H = self._gates, self.hidden_size
+        directions = 2 if self.bidirectional else 1
+        for layer in range(self.num_layers):
+            D = self.input_size if layer == 0 else H * directions
+            for direction in range(directions):
+                sfx = f"_l{layer}" + ("_reverse" if direction else "")
+                setattr(self, "weight_ih" + sfx, Parameter(np.empty((G * H, D), dtype)))
+                setattr(self, "weight_hh" + sfx, Parameter(np.empty((G * H, H), dtype)))
+                if self.bias:
+                    setattr(self, "bias_ih" + sfx, Parameter(np.empty(G * H, dtype)))
+                    setattr(self, "bias_hh" + sfx, Parameter(np.empty(G * H, dtype)))
+        self.reset_parameters()
+
+    def reset_parameters(self):
+        _reset_uniform(self, self.hidden_size)
+
+    def _weights(self, layer, direction):
+        """(w_ih, w_hh, b_ih, b_hh) of one layer and direction (biases None without bias)."""
+        sfx = f"_l{layer}" + ("_reverse" if direction else "")
+        p = self._parameters
+        return (p["weight_ih" + sfx], p["weight_hh" + sfx],
+                p.get("bias_ih" + sfx), p.get("bias_hh" + sfx))
+
+    def _prepare(self, input, states):
+        """Check the input and initial states; return time-major (L, N, D) input, the
+        states with an N axis, and whether the input was unbatched."""
+        name = type(self).__name__
+        if not isinstance(input, Tensor):
+            raise TypeError(f"{name}: input must be a Tensor, got {type(input).__name__}")
+        if input.ndim not in (2, 3):
+            layout = "(N, L, D)" if self.batch_first else "(L, N, D)"
+            raise ValueError(f"{name}: input must be {layout} or unbatched (L, D), got shape "
+                             f"{input.shape}")
+        if input.shape[-1] != self.input_size:
+            raise ValueError(f"{name}: input has {input.shape[-1]} features but input_size is "
+                             f"{self.input_size}; input shape {input.shape}")
+        unbatched = input.ndim == 2
+        if unbatched:
+            x = input.reshape(input.shape[0], 1, self.input_size)   # (L, 1, D)
+        elif self.batch_first:
+            x = input.transpose(1, 0, 2)                              # (N, L, D) → (L, N, D)
+        else:
+            x = input
+        L, N, _ = x.shape
+        if L == 0:
+            raise ValueError(f"{name}: the input sequence is empty; input shape {input.shape}")
+        K = self.num_layers * (2 if self.bidirectional else 1)
+        expected = (K, self.hidden_size) if unbatched else (K, N, self.hidden_size)
+        legend = "(num_layers * num_directions, " + ("H)" if unbatched else "N, H)")
+        out = []
+        for state_name, s in states:
+            if s is None:
+                out.append(None)
+                continue
+            if not isinstance(s, Tensor):
+                raise TypeError(f"{name}: {state_name} must be a Tensor, got {type(s).__name__}")
+            if s.shape != expected:
+                raise ValueError(f"{name}: {state_name} must be {legend} = {expected} for input "
+                                 f"shape {input.shape}, got shape {s.shape}")
+            out.append(s.reshape(K, 1, self.hidden_size) if unbatched else s)
+        return x, out, unbatched
+
+    def _finish(self, output, states, unbatched):
+        """Back to the caller's layout: (N, L, ·) with batch_first, no N axis if unbatched."""
+        if unbatched:
+            output = output.reshape(output.shape[0], output.shape[2])
+            states = [s.reshape(s.shape[0], s.shape[2]) for s in states]
+        elif self.batch_first:
+            output = output.transpose(1, 0, 2)
+        return output, states
+
+    def extra_repr(self):
+        s = f"{self.input_size}, {self.hidden_size}"
+        if self.num_layers != 1:
+            s += f", num_layers={self.num_layers}"
+        if getattr(self, "nonlinearity", "tanh") != "tanh":
+            s += f", nonlinearity={self.nonlinearity}"
+        if not self.bias:
+            s += ", bias=False"
+        if self.batch_first:
+            s += ", batch_first=True"
+        if self.dropout:
+            s += f", dropout={self.dropout}"
+        if self.bidirectional:
+            s += ", bidirectional=True"
+        return s
+
+
+class RNN(_RNNBase):
+    r"""A multi-layer Elman RNN over a sequence (F4), PyTorch's ``RNN``.
+
+    For each layer and each step t = 1..L:
+
+    .. math::
+
+        h_t = f(x_t W_{ih}^\top + b_{ih} + h_{t-1} W_{hh}^\top + b_{hh})
+
+    where x_t is the input at step t for the first layer and the previous layer's h_t
+    (after dropout, in training mode) for the others; f is tanh or relu. With
+    ``bidirectional=True`` a second set of weights (names ending in ``_reverse``) runs
+    from t = L down to 1 and the two outputs are concatenated along the last axis.
+
+    The forward is a Python loop of ``F.rnn_cell`` over time: a composite, so the
+    backward is the engine's walk over the recorded steps (backpropagation through
+    time), iterative and freeing each step's arrays as it goes.
+
+    Args:
+        input_size: D.  hidden_size: H.  num_layers: stacked layers (default 1).
+        nonlinearity: ``"tanh"`` (default) or ``"relu"``.
+        bias: learn ``bias_ih_l*`` and ``bias_hh_l*`` (default True).
+        batch_first: input and output are (N, L, ·) instead of (L, N, ·).
+        dropout: probability of zeroing the output of each layer except the last, in
+            training mode (default 0).
+        bidirectional: run each layer in both directions (default False).
+
+    Shape:
+        input (L, N, D), (N, L, D) with batch_first, or unbatched (L, D);
+        h_0 (num_layers · num_directions, N, H) (or without N), zeros if omitted
+        → output (L, N, num_directions · H) (or (N, L, ·), or (L, ·)) — the last layer's
+        h_t for every t — and h_n, shaped as h_0, the last state of every layer.
+
+    Attributes:
+        weight_ih_l{k} (H, D) for k = 0, else (H, num_directions · H); weight_hh_l{k}
+        (H, H); bias_ih_l{k}, bias_hh_l{k} (H,): all from U(−1/√H, 1/√H).
+
+    Raises:
+        ValueError: non-positive sizes, an unknown nonlinearity, dropout outside [0, 1],
+            an input or h_0 of the wrong shape, an empty sequence.
+
+    >>> import minidl as md, minidl.nn as nn
+    >>> rnn = nn.RNN(10, 20, num_layers=2)
+    >>> output, h_n = rnn(md.randn(5, 3, 10))
+    >>> output.shape, h_n.shape
+    ((5, 3, 20), (2, 3, 20))
+    """
+
+    def __init__(self, input_size, hidden_size, num_layers=1, nonlinearity="tanh", bias=True,
+                 batch_first=False, dropout=0.0, bidirectional=False, device=None, dtype=None):
+        if nonlinearity not in ("tanh", "relu"):
+            raise ValueError(f"RNN: nonlinearity must be 'tanh' or 'relu', got {nonlinearity!r}")
+        super().__init__(input_size, hidden_size, num_layers, bias, batch_first, dropout,
+                         bidirectional, 0, dtype)
+        self.nonlinearity = nonlinearity
+
+    def forward(self, input, hx=None):
+        x, (h_0,), unbatched = self._prepare(input, [("h_0", hx)])
+        L, N, _ = x.shape
+        if x.requires_grad:
+            steps = [x[t] for t in range(L)]                           # L × (N, D)
+        else:
+            steps = [Tensor._make(x.data[t], None) for t in range(L)]  # constants, no nodes
+        directions = 2 if self.bidirectional else 1
+        h_n = []
+        for layer in range(self.num_layers):
+            if layer > 0 and self.dropout and self.training:
+                steps = [F.dropout(s, self.dropout, True) for s in steps]
+            outputs = []
+            for direction in range(directions):
+                w_ih, w_hh, b_ih, b_hh = self._weights(layer, direction)
+                h = None if h_0 is None else h_0[layer * directions + direction]
+                hs = [None] * L
+                for t in (range(L - 1, -1, -1) if direction else range(L)):
+                    h = F.rnn_cell(steps[t], h, w_ih, w_hh, b_ih, b_hh, self.nonlinearity)
+                    hs[t] = h                                          # h_t = f(...)
+                outputs.append(hs)
+                h_n.append(h)
+            steps = outputs[0] if directions == 1 else \
+                [cat([f, b], dim=1) for f, b in zip(*outputs)]         # (N, 2H) per step
+        output = stack(steps, dim=0)                                   # (L, N, directions·H)
+        output, (h_n,) = self._finish(output, [stack(h_n, dim=0)], unbatched)
+        return output, h_n
+
+
+class LSTM(_RNNBase):
+    r"""A multi-layer LSTM over a sequence (F6), PyTorch's ``LSTM``.
+
+    For each layer and each step t = 1..L (gates stacked i, f, g, o, as PyTorch):
+
+    .. math::
+
+        \begin{aligned}
+        i_t &= \sigma(W_{ii} x_t + b_{ii} + W_{hi} h_{t-1} + b_{hi}) && \text{input gate}\\
+        f_t &= \sigma(W_{if} x_t + b_{if} + W_{hf} h_{t-1} + b_{hf}) && \text{forget gate}\\
+        g_t &= \tanh(W_{ig} x_t + b_{ig} + W_{hg} h_{t-1} + b_{hg}) && \text{candidate cell}\\
+        o_t &= \sigma(W_{io} x_t + b_{io} + W_{ho} h_{t-1} + b_{ho}) && \text{output gate}\\
+        c_t &= f_t \odot c_{t-1} + i_t \odot g_t \\
+        h_t &= o_t \odot \tanh(c_t)
+        \end{aligned}
+
+    where x_t is the input for the first layer and the previous layer's h_t (after
+    dropout, in training mode) for the others. ``bidirectional=True`` adds a second
+    set of weights (``_reverse``) run from t = L down to 1, concatenated along the last
+    axis of the output.
+
+    How it is computed: the input projections ``x_t W_ihᵀ + b_ih + b_hh`` of all steps
+    are one matrix product (L·N, D) × (D, 4H); the recurrence over time is the fused
+    primitive ``minidl.ops.recurrent.LSTMScan`` (forward and hand-written BPTT in one
+    node, tested against a loop of ``F.lstm_cell``), which made forward + backward
+    several times faster than the composite loop.
+
+    Args:
+        input_size: D.  hidden_size: H.  num_layers: stacked layers (default 1).
+        bias: learn ``bias_ih_l*`` and ``bias_hh_l*`` (default True).
+        batch_first: input and output are (N, L, ·) instead of (L, N, ·).
+        dropout: probability of zeroing the output of each layer except the last, in
+            training mode (default 0).
+        bidirectional: run each layer in both directions (default False).
+        proj_size: must be 0 (projections are not implemented).
+
+    Shape:
+        input (L, N, D), (N, L, D) with batch_first, or unbatched (L, D);
+        hx = (h_0, c_0), each (num_layers · num_directions, N, H) (or without N), zeros
+        if omitted → output (L, N, num_directions · H) (or (N, L, ·), or (L, ·)) and
+        (h_n, c_n), shaped as h_0: the last hidden and cell states of every layer.
+
+    Attributes:
+        weight_ih_l{k} (4H, D) for k = 0, else (4H, num_directions · H); weight_hh_l{k}
+        (4H, H); bias_ih_l{k}, bias_hh_l{k} (4H,): all from U(−1/√H, 1/√H).
+
+    Raises:
+        ValueError: non-positive sizes, dropout outside [0, 1], an input or state of the
+            wrong shape, an empty sequence.
+        TypeError: hx is not a pair.
+        NotImplementedError: proj_size > 0.
+
+    >>> import minidl as md, minidl.nn as nn
+    >>> lstm = nn.LSTM(28, 64, batch_first=True)       # the article's classifier: rows as steps
+    >>> output, (h_n, c_n) = lstm(md.randn(8, 28, 28))
+    >>> output.shape, h_n.shape, c_n.shape
+    ((8, 28, 64), (1, 8, 64), (1, 8, 64))
+    """
+
+    _gates = 4
+
+    def __init__(self, input_size, hidden_size, num_layers=1, bias=True, batch_first=False,
+                 dropout=0.0, bidirectional=False, proj_size=0, device=None, dtype=None):
+        super().__init__(input_size, hidden_size, num_layers, bias, batch_first, dropout,
+                         bidirectional, proj_size, dtype)
+
+    def forward(self, input, hx=None):
+        if hx is not None and (not isinstance(hx, (tuple, list)) or len(hx) != 2):
+            raise TypeError(f"LSTM: hx must be a pair (h_0, c_0) of Tensors or None, got "
+                            f"{type(hx).__name__}")
+        h_0, c_0 = (None, None) if hx is None else hx
+        x, (h_0, c_0), unbatched = self._prepare(input, [("h_0", h_0), ("c_0", c_0)])
+        L, N, _ = x.shape
+        # the first layer's input as given: (N, L, D) is projected first, then transposed
+        batch_major = self.batch_first and not unbatched
+        if batch_major:
+            x = input
+        H = self.hidden_size
+        directions = 2 if self.bidirectional else 1
+        h_n, c_n = [], []
+        for layer in range(self.num_layers):
+            if layer > 0 and self.dropout and self.training:
+                x = F.dropout(x, self.dropout, True)
+            outputs = []
+            for direction in range(directions):
+                w_ih, w_hh, b_ih, b_hh = self._weights(layer, direction)
+                k = layer * directions + direction
+                zeros = Tensor._make(np.zeros((N, H), x.dtype), None)
+                h = zeros if h_0 is None else h_0[k]
+                c = zeros if c_0 is None else c_0[k]
+                xz = x.reshape(-1, x.shape[2]) @ w_ih.T                # (L·N, 4H): one GEMM
+                if b_ih is not None:
+                    xz = xz + (b_ih + b_hh)                            # x_t W_ihᵀ + b_ih + b_hh
+                xz = xz.reshape(x.shape[0], x.shape[1], 4 * H)
+                if batch_major:
+                    xz = xz.transpose(1, 0, 2)                         # (N, L, 4H) → (L, N, 4H)
+                if direction:
+                    xz = xz[::-1]                                      # run from t = L to 1
+                out = LSTMScan.apply(xz, h, c, w_hh)                   # (L + 1, N, H)
+                h_n.append(out[L - 1])
+                c_n.append(out[L])
+                outputs.append(out[L - 1::-1] if direction else out[:L])
+            x = outputs[0] if directions == 1 else cat(outputs, dim=2)  # (L, N, directions·H)
+            batch_major = False
+        output, (h_n, c_n) = self._finish(x, [stack(h_n, dim=0), stack(c_n, dim=0)],
+                                          unbatched)
+        return output, (h_n, c_n)
