@@ -33,6 +33,18 @@ class set_grad_enabled:
 class _GradModeContext:
     _mode = True
 
+    def __new__(cls, func=None):
+        self = super().__new__(cls)
+        if func is None:
+            return self
+        if not callable(func):
+            raise TypeError(f"{cls.__name__}: expected a function to decorate, got "
+                            f"{type(func).__name__}")
+        return self(func)  # used as a bare decorator: @md.no_grad
+
+    def __init__(self, func=None):
+        pass
+
     def __enter__(self):
         global _enabled
         self.prev = _enabled
@@ -54,7 +66,8 @@ class _GradModeContext:
 
 
 class no_grad(_GradModeContext):
-    """Context manager (or decorator) in which no graph is recorded.
+    """Context manager (or decorator, ``@md.no_grad()`` or ``@md.no_grad``) in which no
+    graph is recorded.
 
     >>> import minidl as md
     >>> x = md.tensor([1.0, 2.0], requires_grad=True)

@@ -9,12 +9,11 @@ _generator = np.random.default_rng()
 
 
 def manual_seed(seed):
-    """Seed minidl's random generator; returns the generator."""
+    """Seed minidl's random generator (returns nothing; :func:`generator` gives it)."""
     global _generator
     if not isinstance(seed, (int, np.integer)) or isinstance(seed, bool):
         raise TypeError(f"manual_seed: seed must be an int, got {type(seed).__name__}")
     _generator = np.random.default_rng(int(seed))
-    return _generator
 
 
 def generator():

@@ -190,8 +190,10 @@ class Tensor:
 
 
     # ------------------------------------------------------------------ arithmetic
-    # Each operator is one primitive op (minidl/ops/); a Python number stays a Python
-    # number, so it never changes the tensor's dtype (float32 * 2.0 is float32).
+    # Each operator is one primitive op (minidl/ops/); a Python or NumPy scalar stays a
+    # (weak) Python number, so it never changes a floating tensor's dtype (float32 * 2.0
+    # is float32). Mixed kinds follow PyTorch, not NumPy: int tensor * 2.5 and int / int
+    # give the default dtype, int tensor + float32 tensor gives float32 (see _promote).
     def __add__(self, other):
         return _binary(_ew.Add, self, other, "add")
 
@@ -236,22 +238,26 @@ class Tensor:
 
     # comparisons give boolean tensors that carry no gradient
     def __lt__(self, other):
-        return Tensor._make(self.data < _raw(other), None)
+        return _compare(np.less, self, other, "lt")
 
     def __le__(self, other):
-        return Tensor._make(self.data <= _raw(other), None)
+        return _compare(np.less_equal, self, other, "le")
 
     def __gt__(self, other):
-        return Tensor._make(self.data > _raw(other), None)
+        return _compare(np.greater, self, other, "gt")
 
     def __ge__(self, other):
-        return Tensor._make(self.data >= _raw(other), None)
+        return _compare(np.greater_equal, self, other, "ge")
 
     def __eq__(self, other):
-        return Tensor._make(self.data == _raw(other), None)
+        if other is None:
+            return False
+        return _compare(np.equal, self, other, "eq")
 
     def __ne__(self, other):
-        return Tensor._make(self.data != _raw(other), None)
+        if other is None:
+            return True
+        return _compare(np.not_equal, self, other, "ne")
 
     def matmul(self, other):
         return _matmul(self, other)
@@ -273,19 +279,19 @@ class Tensor:
 
     # ------------------------------------------------------------------ elementwise
     def exp(self):
-        return _ew.Exp.apply(self)
+        return _ew.Exp.apply(_floating(self))
 
     def log(self):
-        return _ew.Log.apply(self)
+        return _ew.Log.apply(_floating(self))
 
     def sqrt(self):
-        return _ew.Sqrt.apply(self)
+        return _ew.Sqrt.apply(_floating(self))
 
     def tanh(self):
-        return _ew.Tanh.apply(self)
+        return _ew.Tanh.apply(_floating(self))
 
     def sigmoid(self):
-        return _ew.Sigmoid.apply(self)
+        return _ew.Sigmoid.apply(_floating(self))
 
     def relu(self):
         return _ew.Relu.apply(self)
@@ -321,12 +327,20 @@ class Tensor:
     def max(self, axis=None, keepdims=False, *, dim=None, keepdim=None):
         """Largest value over ``axis`` (values only, as NumPy); ties share the gradient."""
         axis, keepdims = _reduce_args(self, "max", axis, keepdims, dim, keepdim)
-        return _red.Max.apply(self, axis, keepdims)
+        try:
+            return _red.Max.apply(self, axis, keepdims)
+        except ValueError:
+            raise ValueError(f"max: cannot reduce over an empty axis (axis={axis}) of a "
+                             f"tensor of shape {self.data.shape}") from None
 
     def min(self, axis=None, keepdims=False, *, dim=None, keepdim=None):
         """Smallest value over ``axis`` (values only, as NumPy); ties share the gradient."""
         axis, keepdims = _reduce_args(self, "min", axis, keepdims, dim, keepdim)
-        return _red.Min.apply(self, axis, keepdims)
+        try:
+            return _red.Min.apply(self, axis, keepdims)
+        except ValueError:
+            raise ValueError(f"min: cannot reduce over an empty axis (axis={axis}) of a "
+                             f"tensor of shape {self.data.shape}") from None
 
     def var(self, axis=None, keepdims=False, *, dim=None, keepdim=None, unbiased=False):
         """Variance over ``axis``: mean((x - mean(x))²), divided by n - 1 if ``unbiased``."""
@@ -356,8 +370,11 @@ class Tensor:
         shape = self.data.shape
         if not shape:
             return self.reshape(1)
-        start = start_dim % len(shape)
-        end = end_dim % len(shape)
+        start = _normalize_axis(start_dim, len(shape), "flatten")
+        end = _normalize_axis(end_dim, len(shape), "flatten")
+        if start > end:
+            raise ValueError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim} "
+                             f"for a tensor of shape {shape}")
         merged = int(np.prod(shape[start:end + 1]))
         return self.reshape(shape[:start] + (merged,) + shape[end + 1:])
 
@@ -367,13 +384,16 @@ class Tensor:
         if dim is None:
             new = tuple(n for n in shape if n != 1)
         else:
-            dims = {d % max(len(shape), 1) for d in (dim if isinstance(dim, tuple) else (dim,))}
+            dims = _normalize_axis(tuple(dim) if isinstance(dim, (tuple, list)) else (dim,),
+                                   len(shape), "squeeze")
             new = tuple(n for i, n in enumerate(shape) if not (i in dims and n == 1))
         return self if new == shape else self.reshape(new)
 
     def unsqueeze(self, dim):
-        """Insert a length-1 axis at ``dim``."""
-        return self.reshape(np.expand_dims(self.data, dim).shape)
+        """Insert a length-1 axis at ``dim`` (``-1`` appends one at the end)."""
+        shape = self.data.shape
+        dim = _normalize_axis(dim, len(shape) + 1, "unsqueeze")
+        return self.reshape(shape[:dim] + (1,) + shape[dim:])
 
     def transpose(self, *axes):
         """Permute axes with NumPy's meaning: no argument reverses them all.
@@ -394,6 +414,9 @@ class Tensor:
         return _permute(self, dims, "permute")
 
     def swapaxes(self, axis1, axis2):
+        """Exchange two axes (PyTorch's ``transpose(dim0, dim1)``)."""
+        axis1 = _normalize_axis(axis1, self.ndim, "swapaxes")
+        axis2 = _normalize_axis(axis2, self.ndim, "swapaxes")
         axes = list(range(self.ndim))
         axes[axis1], axes[axis2] = axes[axis2], axes[axis1]
         return _permute(self, tuple(axes), "swapaxes")
@@ -458,19 +481,25 @@ class Tensor:
 
 
 def _topological_order(root):
-    """Nodes reachable from ``root``, each after every node that consumes its output.
+    """Nodes reachable from ``root``, each before every node that produces one of its inputs.
 
-    Iterative depth-first search: a node is appended once all its inputs' nodes are,
-    and the list is then read backwards, from ``root`` to the leaves.
+    Iterative depth-first search (no recursion, so any depth is fine): a node is expanded
+    once, the first time it is popped, and appended after everything pushed above it, i.e.
+    after all the nodes it depends on; reading that post-order backwards puts every node
+    after all its consumers. (Marking a node as seen only when it is *expanded*, not when
+    it is pushed, matters: in ``z * tanh(z)`` the node of ``z`` must come after ``tanh``.)
     """
     order = []
-    visited = {root}
+    expanded = set()
     stack = [(root, False)]
     while stack:
         node, inputs_done = stack.pop()
         if inputs_done:
             order.append(node)
             continue
+        if node in expanded:
+            continue
+        expanded.add(node)
         stack.append((node, True))
         parents = node.parents
         if parents is None:  # freed by an earlier backward; reported when visited
@@ -478,8 +507,7 @@ def _topological_order(root):
         for p in parents:
             if p is not None:
                 ctx = p._ctx
-                if ctx is not None and ctx not in visited:
-                    visited.add(ctx)
+                if ctx is not None and ctx not in expanded:
                     stack.append((ctx, False))
     order.reverse()
     return order
@@ -506,10 +534,10 @@ def _run_backward(root, grad, retain_graph):
         if not retain_graph:  # free as we go: the node's inputs and saved arrays
             node.parents = None
             node.saved_tensors = ()
-        for parent, dinput in zip(parents, dinputs):
+        for i, (parent, dinput) in enumerate(zip(parents, dinputs)):
             if parent is None or dinput is None:
                 continue
-            dinput = _fit_gradient(dinput, parent, node)
+            dinput = _fit_gradient(dinput, parent, node, i)
             ctx = parent._ctx
             if ctx is None:
                 _accumulate_leaf(parent, dinput)
@@ -519,24 +547,25 @@ def _run_backward(root, grad, retain_graph):
                 grads[ctx] = dinput
 
 
-def _fit_gradient(g, parent, node):
+def _fit_gradient(g, parent, node, i=0):
     """Sum ``g`` over the axes broadcasting added, match dtype, check the shape."""
     if type(g) is not np.ndarray:
         g = g.data if isinstance(g, Tensor) else np.asarray(g)
     shape = parent.data.shape
     if g.shape != shape:
         extra = g.ndim - len(shape)
-        if extra < 0:
-            raise RuntimeError(f"{type(node).__name__}.backward returned a gradient of shape "
-                               f"{g.shape} for an input of shape {shape}")
-        if extra:
+        if extra > 0:
             g = g.sum(axis=tuple(range(extra)))
-        axes = tuple(i for i, (n, m) in enumerate(zip(shape, g.shape)) if n == 1 and m != 1)
-        if axes:
-            g = g.sum(axis=axes, keepdims=True)
+        if extra >= 0:
+            axes = tuple(k for k, (n, m) in enumerate(zip(shape, g.shape)) if n == 1 and m != 1)
+            if axes:
+                g = g.sum(axis=axes, keepdims=True)
         if g.shape != shape:
-            raise RuntimeError(f"{type(node).__name__}.backward returned a gradient of shape "
-                               f"{g.shape} for an input of shape {shape}")
+            raise RuntimeError(
+                f"{type(node).__name__}.backward returned a gradient of shape "
+                f"{np.shape(g) if extra < 0 else g.shape} for input {i}, of shape {shape}; "
+                f"a gradient must have its input's shape (or one that broadcasts to it "
+                f"only by adding or stretching axes)")
     if g.dtype != parent.data.dtype:
         g = g.astype(parent.data.dtype)
     return g
@@ -557,7 +586,8 @@ def _raw(x):
 def _operand(x):
     """A Tensor stays; a NumPy scalar becomes a Python number (so it cannot up-cast);
     a list becomes an array."""
-    if isinstance(x, Tensor) or isinstance(x, (int, float)):
+    t = type(x)
+    if t is float or t is int or t is bool or isinstance(x, Tensor):
         return x
     if isinstance(x, np.generic):
         return x.item()
@@ -566,22 +596,94 @@ def _operand(x):
     return x
 
 
-def _binary(op, a, b, name):
+def _kind(x):
+    """'i' integer/bool array, 'f' floating array, 'pi'/'pf' Python int/float, '' else."""
+    if isinstance(x, Tensor):
+        x = x.data
+    if isinstance(x, np.ndarray):
+        k = x.dtype.kind
+        return "i" if k in "biu" else "f" if k in "fc" else ""
+    if isinstance(x, (int, bool)):
+        return "pi"
+    if isinstance(x, (float, complex)):
+        return "pf"
+    return ""
+
+
+def _as_float(x, dtype):
+    """An integer Tensor or array cast to ``dtype`` (it carries no gradient)."""
+    if isinstance(x, Tensor):
+        return Tensor._make(x.data.astype(dtype), None)
+    return x.astype(dtype)
+
+
+def _promote(a, b, true_division=False, name="op"):
+    """Apply PyTorch's type promotion where NumPy's differs.
+
+    An integer tensor meeting a floating tensor takes its dtype (NumPy would give
+    int64 + float32 → float64), meeting a Python float takes the default dtype, and two
+    integer operands of a true division give the default dtype. Python numbers never
+    up-cast a floating tensor (NumPy's own rule for them).
+    """
     a, b = _operand(a), _operand(b)
+    ka, kb = _kind(a), _kind(b)
+    if not ka or not kb:
+        bad = b if ka else a
+        raise TypeError(f"{name}: operands must be tensors, arrays or numbers, got "
+                        f"{type(bad).__name__}"
+                        + (f" of dtype {bad.dtype}" if isinstance(bad, np.ndarray) else ""))
+    if ka == "i" and kb in ("f", "pf"):
+        a = _as_float(a, _raw(b).dtype if kb == "f" else get_default_dtype())
+    elif kb == "i" and ka in ("f", "pf"):
+        b = _as_float(b, _raw(a).dtype if ka == "f" else get_default_dtype())
+    elif true_division and ka in ("i", "pi") and kb in ("i", "pi"):
+        if ka == "i":
+            a = _as_float(a, get_default_dtype())
+        if kb == "i":
+            b = _as_float(b, get_default_dtype())
+    return a, b
+
+
+def _floating(t):
+    """``t`` itself if floating, else cast to the default dtype (for exp, log, ...)."""
+    if t.data.dtype.kind in "fc":
+        return t
+    return Tensor._make(t.data.astype(get_default_dtype()), None)
+
+
+def _binary(op, a, b, name):
+    # fast path: a floating tensor with a Python number or a tensor of its own dtype
+    x, y = (a, b) if isinstance(a, Tensor) else (b, a)      # x is a Tensor
+    dtype = x.data.dtype
+    ty = type(y)
+    if not (dtype.kind == "f" and (ty is float or ty is int
+                                   or isinstance(y, Tensor) and y.data.dtype == dtype)):
+        a, b = _promote(a, b, op is _ew.Div, name)
     try:
         return op.apply(a, b)
-    except ValueError:
+    except ValueError as e:
         sa, sb = np.shape(_raw(a)), np.shape(_raw(b))
         try:
             np.broadcast_shapes(sa, sb)
         except ValueError:
             raise ValueError(f"{name}: shapes {sa} and {sb} cannot be broadcast together "
                              f"(each axis, aligned from the right, must be equal or 1)") from None
-        raise
+        raise ValueError(f"{name}: {e} (shapes {sa} and {sb})") from None
+
+
+def _compare(ufunc, a, b, name):
+    b = _operand(b)
+    try:
+        return Tensor._make(ufunc(a.data, _raw(b)), None)
+    except ValueError:
+        sa, sb = a.data.shape, np.shape(_raw(b))
+        raise ValueError(f"{name}: shapes {sa} and {sb} cannot be broadcast together "
+                         f"(each axis, aligned from the right, must be equal or 1)") from None
 
 
 def _matmul(a, b):
-    a, b = _operand(a), _operand(b)
+    if not (isinstance(a, Tensor) and isinstance(b, Tensor) and a.data.dtype == b.data.dtype):
+        a, b = _promote(a, b, name="matmul")
     sa, sb = np.shape(_raw(a)), np.shape(_raw(b))
     if len(sa) == 0 or len(sb) == 0:
         raise ValueError(f"matmul: both operands must have at least 1 dimension, got shapes "
@@ -612,6 +714,8 @@ def _normalize_axis(axis, ndim, name):
             raise ValueError(f"{name}: axis {a} is out of range for a tensor with {ndim} "
                              f"dimensions")
         out.append(int(a) % max(ndim, 1))
+    if len(set(out)) != len(out):
+        raise ValueError(f"{name}: axis {axis!r} repeats an axis")
     return tuple(out) if isinstance(axis, (tuple, list)) else out[0]
 
 
@@ -620,12 +724,18 @@ def _reduce_args(t, name, axis, keepdims, dim, keepdim):
         axis = dim
     if keepdim is not None:
         keepdims = keepdim
-    return _normalize_axis(axis, t.data.ndim, name), bool(keepdims)
+    axis = _normalize_axis(axis, t.data.ndim, name)
+    if t.data.ndim == 0:
+        axis = None  # a 0-d tensor: axis 0 / -1 means the whole (one-element) tensor
+    return axis, bool(keepdims)
 
 
-def _shape_arg(shape):
+def _shape_arg(shape, name="reshape"):
     if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
         shape = shape[0]
+    for n in shape:
+        if not isinstance(n, (int, np.integer)) or isinstance(n, bool):
+            raise TypeError(f"{name}: sizes must be ints, got {tuple(shape)!r}")
     return tuple(int(n) for n in shape)
 
 
@@ -777,7 +887,7 @@ def where(condition, x, y):
     c = np.asarray(_raw(condition))
     if c.dtype != bool:
         raise TypeError(f"where: condition must be boolean, got dtype {c.dtype}")
-    x, y = _operand(x), _operand(y)
+    x, y = _promote(x, y, name="where")
     try:
         np.broadcast_shapes(c.shape, np.shape(_raw(x)), np.shape(_raw(y)))
     except ValueError:

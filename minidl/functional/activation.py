@@ -2,7 +2,7 @@
 from ..ops import elementwise as _ew
 from ..ops import softmax as _sm
 from ..ops.special import Gelu
-from ..tensor import Tensor, _normalize_axis
+from ..tensor import Tensor, _floating, _normalize_axis
 
 __all__ = ["relu", "tanh", "sigmoid", "gelu", "softmax", "log_softmax"]
 
@@ -21,13 +21,13 @@ def relu(input):
 def tanh(input):
     """tanh(x); tanh'(x) = 1 − tanh²(x)."""
     _check("tanh", input)
-    return _ew.Tanh.apply(input)
+    return _ew.Tanh.apply(_floating(input))
 
 
 def sigmoid(input):
     """σ(x) = 1 / (1 + e^−x), stable for any x; σ' = σ(1 − σ)."""
     _check("sigmoid", input)
-    return _ew.Sigmoid.apply(input)
+    return _ew.Sigmoid.apply(_floating(input))
 
 
 def gelu(input, approximate="none"):
@@ -40,7 +40,7 @@ def gelu(input, approximate="none"):
     _check("gelu", input)
     if approximate not in ("none", "tanh"):
         raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
-    return Gelu.apply(input, approximate)
+    return Gelu.apply(_floating(input), approximate)
 
 
 def softmax(input, dim):
@@ -49,10 +49,11 @@ def softmax(input, dim):
     The VJP is y ⊙ (dy − Σ_j dy_j y_j): it sums to zero along ``dim``.
     """
     _check("softmax", input)
-    return _sm.Softmax.apply(input, _normalize_axis(dim, input.ndim, "softmax"))
+    return _sm.Softmax.apply(_floating(input), _normalize_axis(dim, input.ndim, "softmax"))
 
 
 def log_softmax(input, dim):
     """log_softmax(x)_i = x_i − log Σ_j exp(x_j) along ``dim``, stable for any logits."""
     _check("log_softmax", input)
-    return _sm.LogSoftmax.apply(input, _normalize_axis(dim, input.ndim, "log_softmax"))
+    return _sm.LogSoftmax.apply(_floating(input),
+                                _normalize_axis(dim, input.ndim, "log_softmax"))

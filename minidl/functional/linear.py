@@ -32,6 +32,8 @@ def linear(input, weight, bias=None):
         raise ValueError(f"linear: input has {input.shape[-1] if input.ndim else 0} features "
                          f"(input shape {input.shape}) but weight expects {weight.shape[1]} "
                          f"(weight shape {weight.shape})")
+    if bias is not None and not isinstance(bias, Tensor):
+        raise TypeError(f"linear: bias must be a Tensor or None, got {type(bias).__name__}")
     if bias is not None and bias.shape != (weight.shape[0],):
         raise ValueError(f"linear: bias must be ({weight.shape[0]},) to match weight shape "
                          f"{weight.shape}, got {bias.shape}")

@@ -20,6 +20,8 @@ def _reduce(loss, weights, reduction):
     total = loss.sum()
     if reduction == "sum":
         return total
+    if weights == 0:  # every target ignored: NaN, and a zero gradient (as PyTorch)
+        return total + Tensor._make(np.array(np.nan, dtype=total.dtype), None)
     return total / weights  # 'mean': divide by the total weight of the counted targets
 
 
@@ -144,6 +146,8 @@ def mse_loss(input, target, reduction="mean"):
         ValueError: ``input`` and ``target`` shapes differ.
     """
     _check_reduction("mse_loss", reduction)
+    if not isinstance(input, Tensor):
+        raise TypeError(f"mse_loss: input must be a Tensor, got {type(input).__name__}")
     target = target if isinstance(target, Tensor) else Tensor(np.asarray(target, dtype=input.dtype))
     if input.shape != target.shape:
         raise ValueError(f"mse_loss: input shape {input.shape} and target shape {target.shape} "

@@ -7,6 +7,8 @@
     softmax.py       softmax log_softmax
     conv.py          conv2d
     pool.py          max_pool2d avg_pool2d
+    special.py       gelu (and the erfc it needs)
+    recurrent.py     LSTMScan: the LSTM recurrence over a whole sequence, fused
 
 Composite ops (written as formulas from these, with no backward of their own) live in
 ``minidl/functional``.

@@ -72,7 +72,11 @@ class Neg(Function):
 
 
 class Pow(Function):
-    """``x ** p`` with a tensor or number exponent ``p``."""
+    """``x ** p`` with a tensor or number exponent ``p``.
+
+    At the points where the formulas below give 0 · ∞ the gradient is 0, as in PyTorch:
+    ∂/∂x when p = 0, and ∂/∂p at x = 0 (for p >= 0). For x < 0, ln x is NaN.
+    """
 
     @staticmethod
     def forward(ctx, x, p):
@@ -84,8 +88,13 @@ class Pow(Function):
     def backward(ctx, dy):
         x, p, out = ctx.saved_tensors
         need_x, need_p = ctx.needs_input_grad
-        dx = dy * p * x ** (p - 1) if need_x else None        # ∂/∂x = p x^(p-1)
-        dp = dy * out * np.log(x) if need_p else None         # ∂/∂p = x^p ln x
+        dx = dp = None
+        with np.errstate(divide="ignore", invalid="ignore"):  # 0 ** (p-1) and ln 0: masked
+            if need_x:
+                dx = np.where(p == 0, 0, dy * p * x ** (p - 1))    # ∂/∂x = p x^(p-1); 0 if p = 0
+            if need_p:
+                dp = np.where((x == 0) & (p >= 0), 0,
+                              dy * out * np.log(x))              # ∂/∂p = x^p ln x; 0 at x = 0
         return dx, dp
 
 

@@ -21,7 +21,11 @@ def erfc(z):
     erfc = 1 − erf. |z| >= 2: the continued fraction
     erfc(z) = e^(−z²)/√π · 1/(z + ½/(z + 1/(z + 3/2/(z + …)))), and erfc(−z) = 2 − erfc(z).
     """
-    z = np.asarray(z, dtype=np.float64)
+    with np.errstate(over="ignore", under="ignore"):  # e^(-z²) → 0 for huge |z|: harmless
+        return _erfc(np.asarray(z, dtype=np.float64))
+
+
+def _erfc(z):
     out = np.empty_like(z)
     near = np.abs(z) < 2.0
     zn = z[near]
@@ -54,15 +58,17 @@ class Gelu(Function):
         ctx.save_for_backward(x)
         ctx.approximate = approximate
         if approximate == "tanh":
-            return (0.5 * x * (1 + np.tanh(_K * (x + 0.044715 * x ** 3)))).astype(x.dtype)
+            with np.errstate(over="ignore"):  # x³ → ±inf for huge x: tanh saturates, harmless
+                return (0.5 * x * (1 + np.tanh(_K * (x + 0.044715 * x ** 3)))).astype(x.dtype)
         return (0.5 * x * erfc(-x / math.sqrt(2))).astype(x.dtype)
 
     @staticmethod
     def backward(ctx, dy):
         (x,) = ctx.saved_tensors
         if ctx.approximate == "tanh":
-            t = np.tanh(_K * (x + 0.044715 * x ** 3))
-            d = 0.5 * (1 + t) + 0.5 * x * (1 - t * t) * _K * (1 + 3 * 0.044715 * x * x)
+            with np.errstate(over="ignore", invalid="ignore"):  # as forward; 0·∞ as PyTorch
+                t = np.tanh(_K * (x + 0.044715 * x ** 3))
+                d = 0.5 * (1 + t) + 0.5 * x * (1 - t * t) * _K * (1 + 3 * 0.044715 * x * x)
         else:
             cdf = 0.5 * erfc(-x / math.sqrt(2))                     # Φ(x)
             pdf = np.exp(-0.5 * x * x) / math.sqrt(2 * math.pi)     # φ(x)

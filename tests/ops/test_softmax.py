@@ -1,0 +1,78 @@
+"""Softmax and log-softmax: formulas, stability at ±1e4 and beyond, gradients by
+hypothesis + gradcheck, the VJP-sums-to-zero invariant, PyTorch cross-checks."""
+import numpy as np
+import pytest
+from hypothesis import given, strategies as st
+from hypothesis.extra import numpy as hnp
+
+import minidl as md
+import minidl.functional as F
+from tests.helpers import leaf, torch_vjp, vjp
+
+
+@st.composite
+def logits_and_dim(draw, scale=3.0):
+    shape = draw(hnp.array_shapes(min_dims=1, max_dims=3, max_side=4))
+    x = np.random.default_rng(draw(st.integers(0, 2 ** 32 - 1))).uniform(-scale, scale, shape)
+    return x, draw(st.integers(-len(shape), len(shape) - 1))
+
+
+@pytest.mark.parametrize("f", [F.softmax, F.log_softmax], ids=["softmax", "log_softmax"])
+@given(args=logits_and_dim())
+def test_gradient(f, args):
+    x, dim = args
+    assert md.gradcheck(lambda t: f(t, dim), (leaf(x),), atol=1e-6, rtol=1e-5)
+
+
+@given(logits_and_dim())
+def test_formula_and_softmax_vjp_sums_to_zero(args):
+    x, dim = args
+    e = np.exp(x)
+    want = e / e.sum(dim, keepdims=True)
+    np.testing.assert_allclose(F.softmax(md.tensor(x), dim).data, want, rtol=1e-13)
+    np.testing.assert_allclose(F.log_softmax(md.tensor(x), dim).data, np.log(want),
+                               rtol=1e-12, atol=1e-13)
+    np.testing.assert_allclose(md.tensor(x).softmax(dim).data, want, rtol=1e-13)
+    _, (g,), _ = vjp(lambda t: F.softmax(t, dim), x)
+    np.testing.assert_allclose(g.sum(dim), 0.0, atol=1e-12)
+
+
+@pytest.mark.parametrize("big", [1e4, 1e6, 1e300])
+def test_stable_for_huge_logits(big):
+    x = md.tensor(np.array([[big, -big, 0.0], [big, big, -big]]), requires_grad=True)
+    p = F.softmax(x, 1)
+    np.testing.assert_array_equal(p.data, [[1, 0, 0], [0.5, 0.5, 0]])
+    lp = F.log_softmax(x, dim=-1)
+    assert np.all(np.isfinite(lp.data[:, :2]))
+    np.testing.assert_allclose(lp.data[0, :1], [0.0])
+    np.testing.assert_allclose(lp.data[1, :2], [-np.log(2)] * 2)
+    (lp * md.tensor(np.array([[1.0, 2.0, 3.0], [1.0, 1.0, 0.0]]))).sum().backward()
+    np.testing.assert_allclose(x.grad, [[1 - 6, 2, 3], [0, 0, 0]], atol=1e-12)
+
+
+def test_float32_stays_float32():
+    x = md.tensor([[1e4, 0.0, -1e4]])
+    assert F.softmax(x, 1).dtype == np.float32
+    assert F.log_softmax(x, 1).dtype == np.float32
+    np.testing.assert_array_equal(F.softmax(x, 1).data, [[1, 0, 0]])
+
+
+def test_bad_dim():
+    with pytest.raises(ValueError, match="softmax: axis 2 is out of range"):
+        F.softmax(md.ones(2, 3), 2)
+    with pytest.raises(ValueError, match="log_softmax: axis -3 is out of range"):
+        F.log_softmax(md.ones(2, 3), -3)
+    with pytest.raises(TypeError, match="softmax: input must be a Tensor"):
+        F.softmax(np.ones(3), 0)
+
+
+@pytest.mark.parametrize("name", ["softmax", "log_softmax"])
+def test_against_torch(name):
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(0)
+    for shape, dim in [((4, 5), 1), ((2, 3, 4), 0), ((2, 3, 4), -1), ((6,), 0)]:
+        x = rng.standard_normal(shape) * 5
+        out, (g,), u = vjp(lambda t: getattr(F, name)(t, dim), x)
+        t_out, (tg,) = torch_vjp(torch, lambda t: getattr(torch, name)(t, dim), x, upstream=u)
+        np.testing.assert_allclose(out, t_out, rtol=1e-12, atol=1e-14)
+        np.testing.assert_allclose(g, tg, rtol=1e-9, atol=1e-10)
