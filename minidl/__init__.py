@@ -20,6 +20,7 @@ from .tensor import (Tensor, arange, broadcast_to, cat, full, maximum, ones, one
 from .function import Function
 from .gradcheck import GradcheckError, gradcheck
 from .serialization import load, save
+from . import viz
 
 __version__ = "0.1.0"
 
@@ -28,5 +29,5 @@ __all__ = [
     "arange", "cat", "stack", "where", "maximum", "broadcast_to", "Function", "gradcheck",
     "GradcheckError", "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled",
     "save", "load", "manual_seed", "set_default_dtype", "get_default_dtype", "float16",
-    "float32", "float64", "int32", "int64", "bool_", "dtypes",
+    "float32", "float64", "int32", "int64", "bool_", "dtypes", "viz",
 ]
