@@ -1,1 +1,356 @@
-__all__ = []  # being written
+r"""F2, max pooling and average pooling: primitives, each forward beside its backward.
+
+Pooling summarises each window of each channel by one number, its maximum or its mean.
+Output size per spatial dimension (k kernel, s stride, p padding, d dilation; d = 1 for
+average pooling), exactly as PyTorch::
+
+    H_out = floor((H + 2p − d(k − 1) − 1) / s) + 1        (ceil_mode=False)
+    H_out = ceil ((H + 2p − d(k − 1) − 1) / s) + 1        (ceil_mode=True)
+
+and with ``ceil_mode`` a last window that would start in the bottom/right padding or past
+it is dropped: if (H_out − 1)·s ≥ H + p then H_out −= 1. So every window starts inside
+the input or its top/left padding, but a ``ceil_mode`` window may run past the padded
+border.
+
+How it is computed (no Python loop over batch elements or output positions): for each
+kernel offset (p, q), the entries ``x_pad[:, :, i·s_h + p·d_h, j·s_w + q·d_w]`` of all
+windows form one strided slice of the padded input, a view. Pooling is then a loop over
+the kH·kW offsets combining those slices elementwise (a running maximum with its
+argmax, or a running sum), and the backward is the same loop in reverse, adding each
+offset's share of the gradient into the slice it came from.
+"""
+import numpy as np
+from numpy.lib.stride_tricks import as_strided
+
+from ..function import Function
+from ..tensor import Tensor
+from .conv import _check_tensor, _offset_slices, _pad, _pair
+
+__all__ = ["max_pool2d", "avg_pool2d"]
+
+
+# ---------------------------------------------------------------------- geometry
+def _out_size(op, size, k, s, p, d, ceil_mode, shape):
+    """PyTorch's pooling output size along one dimension (module docstring)."""
+    span = size + 2 * p - d * (k - 1) - 1
+    out = (span + (s - 1 if ceil_mode else 0)) // s + 1    # floor, or ceil, of span / s, plus 1
+    if ceil_mode and (out - 1) * s >= size + p:             # last window would start in the padding
+        out -= 1
+    if out < 1:
+        raise ValueError(f"{op}: output would be empty: input shape {shape}, kernel_size {k}, "
+                         f"stride {s}, padding {p}, dilation {d} give an output size of {out}")
+    return out
+
+
+def _setup(op, input, kernel_size, stride, padding, dilation, ceil_mode):
+    """Check the arguments as PyTorch does; return the geometry of the pooling:
+    kernel, stride, dilation, output size and the ((top, bottom), (left, right)) padding
+    of x_pad, whose bottom/right part also covers ceil_mode windows that run past the
+    padded border."""
+    _check_tensor(input, op, "input")
+    if input.ndim not in (3, 4):
+        raise ValueError(f"{op}: input must be (N, C, H, W) or (C, H, W), got shape {input.shape}")
+    kH, kW = _pair(kernel_size, op, "kernel_size")
+    if stride is None or (isinstance(stride, (tuple, list)) and len(stride) == 0):
+        s_h, s_w = kH, kW
+    else:
+        s_h, s_w = _pair(stride, op, "stride")
+    p_h, p_w = _pair(padding, op, "padding")
+    d_h, d_w = _pair(dilation, op, "dilation")
+    if not isinstance(ceil_mode, (bool, np.bool_)):
+        raise TypeError(f"{op}: ceil_mode must be a bool, got {ceil_mode!r}")
+    for name, value, pair in (("kernel_size", kernel_size, (kH, kW)), ("stride", stride, (s_h, s_w)),
+                              ("dilation", dilation, (d_h, d_w))):
+        if min(pair) < 1:
+            raise ValueError(f"{op}: {name} must be >= 1, got {name}={value!r}")
+    if min(p_h, p_w) < 0:
+        raise ValueError(f"{op}: padding must be >= 0, got padding={padding!r}")
+    if p_h > kH // 2 or p_w > kW // 2:                    # PyTorch: pad <= kernel_size / 2
+        raise ValueError(f"{op}: padding must be at most half of kernel_size, got "
+                         f"padding={padding!r}, kernel_size={kernel_size!r}")
+    if min(input.shape) == 0:
+        raise ValueError(f"{op}: input has an empty axis, so the output would be empty; "
+                         f"input shape {input.shape}")
+    H, W = input.shape[-2:]
+    H_out = _out_size(op, H, kH, s_h, p_h, d_h, ceil_mode, input.shape)
+    W_out = _out_size(op, W, kW, s_w, p_w, d_w, ceil_mode, input.shape)
+    # x_pad must reach the end of the last window: (out − 1)·s + d(k − 1) + 1
+    bottom = max(p_h, (H_out - 1) * s_h + d_h * (kH - 1) + 1 - H - p_h)
+    right = max(p_w, (W_out - 1) * s_w + d_w * (kW - 1) + 1 - W - p_w)
+    return ((kH, kW), (s_h, s_w), (d_h, d_w), (H_out, W_out), ((p_h, bottom), (p_w, right)))
+
+
+def _batched(x):
+    return x[np.newaxis] if x.ndim == 3 else x
+
+
+def _disjoint(kernel, stride, dilation):
+    """True when no input element lies in two windows (so gradients need no adding)."""
+    return all(k == 1 or s >= d * (k - 1) + 1 for k, s, d in zip(kernel, stride, dilation))
+
+
+# ---------------------------------------------------------------------- max pooling
+class MaxPool2d(Function):
+    """max_pool2d on arrays; the arguments are validated by :func:`max_pool2d`."""
+
+    @staticmethod
+    def forward(ctx, x, kernel, stride, dilation, out_size, pads, indices_out=None):
+        ctx.unbatched = x.ndim == 3
+        x = _batched(x)
+        low = -np.inf if x.dtype.kind == "f" else np.iinfo(x.dtype).min
+        x_pad = _pad(x, pads, low)                        # (N, C, Hp, Wp), padding never wins
+        offsets = _offset_slices(*kernel, stride, dilation, *out_size)
+
+        # Running maximum over the kernel offsets, in row-major (p, q) order. A later
+        # offset replaces the current best only if strictly larger, so ties keep the
+        # first maximum in scan order; a NaN always replaces it (NaN propagates), as
+        # PyTorch's ``val > max || isnan(val)``.
+        has_nan = x.dtype.kind == "f" and np.isnan(np.min(x))
+        _, _, rows, cols = offsets[0]
+        y = x_pad[:, :, rows, cols].copy()                # (N, C, H_out, W_out)
+        argmax = np.zeros(y.shape, np.uint8 if len(offsets) <= 256 else np.int32)
+        for k, (_, _, rows, cols) in enumerate(offsets[1:], start=1):
+            candidate = x_pad[:, :, rows, cols]
+            wins = candidate > y
+            if has_nan:
+                wins |= np.isnan(candidate)
+            np.maximum(y, candidate, out=y)               # (NaN propagates)
+            np.putmask(argmax, wins, k)                   # which offset (p·kW + q) won
+        ctx.save_for_backward(argmax)
+        ctx.geometry = (x.shape, x_pad.shape, pads, kernel, stride, dilation, out_size)
+        if indices_out is not None:                       # flat index r·W + t in the input plane
+            kW = kernel[1]
+            W = x.shape[3]
+            r = (np.arange(out_size[0]) * stride[0] - pads[0][0])[:, None] + (argmax // kW) * dilation[0]
+            t = (np.arange(out_size[1]) * stride[1] - pads[1][0]) + (argmax % kW) * dilation[1]
+            flat = r.astype(np.int64) * W + t
+            indices_out.append(flat[0] if ctx.unbatched else flat)
+        return y[0] if ctx.unbatched else y
+
+    @staticmethod
+    def backward(ctx, dy):
+        (argmax,) = ctx.saved_tensors
+        x_shape, xp_shape, ((top, _), (left, _)), kernel, stride, dilation, out_size = ctx.geometry
+        dy = _batched(dy)
+        # Each window's gradient goes to the one element its argmax chose.
+        dx_pad = np.zeros(xp_shape, dtype=dy.dtype)
+        if _disjoint(kernel, stride, dilation):
+            # no element is in two windows: write ȳ straight to the chosen positions
+            # (flat indices into dx_pad: the window's first cell + the chosen offset).
+            N, C, Hp, Wp = xp_shape
+            (s_h, s_w), (d_h, d_w), kW = stride, dilation, kernel[1]
+            offset = np.array([p * d_h * Wp + q * d_w
+                               for p in range(kernel[0]) for q in range(kW)], dtype=np.intp)
+            first = ((np.arange(N * C) * (Hp * Wp)).reshape(N, C, 1, 1)
+                     + (np.arange(out_size[0]) * (s_h * Wp))[:, None]
+                     + np.arange(out_size[1]) * s_w)      # (N, C, H_out, W_out)
+            first += offset[argmax]
+            dx_pad.reshape(-1)[first] = dy
+        else:                                             # overlapping windows add up
+            for k, (_, _, rows, cols) in enumerate(
+                    _offset_slices(*kernel, stride, dilation, *out_size)):
+                dx_pad[:, :, rows, cols] += np.where(argmax == k, dy, 0)
+        H, W = x_shape[2:]
+        dx = dx_pad[:, :, top:top + H, left:left + W]
+        return (dx[0] if ctx.unbatched else dx), None, None, None, None, None
+
+
+def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
+               return_indices=False):
+    r"""2-D max pooling: the largest value of each window of each channel.
+
+    The formula, with ``x_pad`` the input padded with −∞ (so padding never wins)::
+
+        y[n, c, i, j] = max_{p, q} x_pad[n, c, i·s_h + p·d_h, j·s_w + q·d_w]
+
+        p = 0 .. kH − 1,   q = 0 .. kW − 1
+
+    Gradient: each window sends its whole upstream gradient ȳ[n, c, i, j] to the one
+    element it chose, and an element chosen by several overlapping windows gets the sum.
+    **Ties:** the chosen element is the first maximum in the window's row-major scan
+    order (p, then q), the element PyTorch picks (and reports with ``return_indices``);
+    the gradient is not shared among tied elements. A NaN in a window is chosen (NaN
+    propagates, as in PyTorch). Padding is never chosen and gets no gradient.
+
+    Args:
+        input: (N, C, H, W), or unbatched (C, H, W).
+        kernel_size: an int or a pair (kH, kW), >= 1.
+        stride: an int or a pair, >= 1; None (the default) means ``kernel_size``.
+        padding: an int or a pair, at most half of ``kernel_size`` (as PyTorch).
+        dilation: an int or a pair, >= 1: the spacing of the window's taps.
+        ceil_mode: round the output size up instead of down (see Returns).
+        return_indices: also return where each maximum came from.
+
+    Returns:
+        y: (N, C, H_out, W_out), or (C, H_out, W_out) for an unbatched input, with ::
+
+            H_out = floor((H + 2·p_h − d_h·(kH − 1) − 1) / s_h) + 1
+
+        (``ceil`` instead of ``floor`` with ``ceil_mode``, minus one if that last window
+        would start at or after H + p_h; the same for W_out).
+        indices (only with ``return_indices``): an int64 Tensor shaped like y, the flat
+        index r·W + t of each maximum in its unpadded H×W plane, as PyTorch's.
+
+    Raises:
+        TypeError: ``input`` is not a Tensor, or a hyper-parameter is not an int or pair.
+        ValueError: wrong rank, kernel_size/stride/dilation < 1, negative padding or
+            padding over half the kernel, or an empty output.
+
+    Example:
+        >>> import numpy as np, minidl as md, minidl.functional as F
+        >>> x = md.tensor(np.array([[[1.0, 5.0, 2.0, 0.0],
+        ...                          [3.0, 4.0, 2.0, 2.0],
+        ...                          [0.0, 1.0, 7.0, 8.0],
+        ...                          [6.0, 0.0, 8.0, 1.0]]]), requires_grad=True)
+        >>> y, idx = F.max_pool2d(x, 2, return_indices=True)
+        >>> y.data
+        array([[[5., 2.],
+                [6., 8.]]])
+        >>> idx.data                                      # ties 2, 2 and 8, 8: the first wins
+        array([[[ 1,  2],
+                [12, 11]]])
+    """
+    op = "max_pool2d"
+    kernel, stride, dilation, out_size, pads = _setup(op, input, kernel_size, stride, padding,
+                                                      dilation, ceil_mode)
+    if not return_indices:
+        return MaxPool2d.apply(input, kernel, stride, dilation, out_size, pads)
+    box = []
+    y = MaxPool2d.apply(input, kernel, stride, dilation, out_size, pads, indices_out=box)
+    return y, Tensor._make(box[0], None)
+
+
+# ---------------------------------------------------------------------- average pooling
+def _avg_divisor(H, W, kernel, stride, padding, out_size, count_include_pad,
+                 divisor_override, dtype):
+    """The divisor of each window: a number, or an (H_out, W_out) array.
+
+    With ``count_include_pad`` a window counts its cells inside input + padding (all kH·kW
+    of them unless a ceil_mode window runs past the padded border); without it only its
+    cells inside the input. Windows are rectangles, so the count is a product of a count
+    along rows and one along columns."""
+    if divisor_override is not None:
+        return divisor_override
+    counts = []
+    for size, k, s, p, n in zip((H, W), kernel, stride, padding, out_size):
+        start = np.arange(n) * s - p                      # first row of each window
+        end = np.minimum(start + k, size + p)             # clipped to input + padding
+        if not count_include_pad:
+            start, end = np.maximum(start, 0), np.minimum(end, size)
+        counts.append(end - start)
+    if count_include_pad and counts[0].min() == kernel[0] and counts[1].min() == kernel[1]:
+        return kernel[0] * kernel[1]                      # every window is whole
+    return (counts[0][:, None] * counts[1][None, :]).astype(dtype)
+
+
+class AvgPool2d(Function):
+    """avg_pool2d on arrays; the arguments are validated by :func:`avg_pool2d`."""
+
+    @staticmethod
+    def forward(ctx, x, kernel, stride, out_size, pads, divisor):
+        ctx.unbatched = x.ndim == 3
+        x = _batched(x)
+        if x.dtype.kind != "f":
+            x = x.astype(np.float64)
+        x_pad = _pad(x, pads, 0)                          # (N, C, Hp, Wp), zeros
+        offsets = _offset_slices(*kernel, stride, (1, 1), *out_size)
+        _, _, rows, cols = offsets[0]
+        total = x_pad[:, :, rows, cols].copy()            # (N, C, H_out, W_out)
+        for _, _, rows, cols in offsets[1:]:              # the sum over the window
+            total += x_pad[:, :, rows, cols]
+        total /= divisor
+        ctx.geometry = (x.shape, x_pad.shape, pads, kernel, stride, out_size, divisor)
+        return total[0] if ctx.unbatched else total
+
+    @staticmethod
+    def backward(ctx, dy):
+        x_shape, xp_shape, ((top, _), (left, _)), kernel, stride, out_size, divisor = ctx.geometry
+        share = _batched(dy) / divisor                   # each cell's share: ȳ / divisor
+        N, C, H_out, W_out = share.shape
+        (kH, kW), (s_h, s_w) = kernel, stride
+        H, W = x_shape[2:]
+        if stride == kernel and (H_out * kH, W_out * kW) == (H, W) and xp_shape == x_shape:
+            # the windows tile the input: one broadcast copy, (N, C, H_out, kH, W_out, kW)
+            dx = np.broadcast_to(share[:, :, :, None, :, None],
+                                 (N, C, H_out, kH, W_out, kW)).reshape(x_shape)
+        else:
+            dx_pad = np.zeros(xp_shape, dtype=share.dtype)
+            if _disjoint(kernel, stride, (1, 1)):         # no overlap: one strided write
+                sN, sC, sH, sW = dx_pad.strides
+                windows = as_strided(dx_pad, (N, C, H_out, kH, W_out, kW),
+                                     (sN, sC, sH * s_h, sH, sW * s_w, sW))
+                windows[...] = share[:, :, :, None, :, None]
+            else:                                         # overlapping windows add up
+                for _, _, rows, cols in _offset_slices(kH, kW, stride, (1, 1), H_out, W_out):
+                    dx_pad[:, :, rows, cols] += share
+            dx = dx_pad[:, :, top:top + H, left:left + W]
+        return (dx[0] if ctx.unbatched else dx), None, None, None, None, None
+
+
+def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
+               count_include_pad=True, divisor_override=None):
+    r"""2-D average pooling: the mean of each window of each channel.
+
+    The formula, for output (i, j), with window rows h0 .. h1 − 1 and columns w0 .. w1 − 1
+    (the window clipped to input + padding)::
+
+        h0 = i·s_h − p_h,   h1 = min(h0 + kH, H + p_h)
+        w0 = j·s_w − p_w,   w1 = min(w0 + kW, W + p_w)
+
+        y[n, c, i, j] = ( Σ_{r = max(h0,0)}^{min(h1,H)−1} Σ_{t = max(w0,0)}^{min(w1,W)−1} x[n, c, r, t] ) / divisor
+
+        divisor = (h1 − h0)·(w1 − w0)                                   (count_include_pad=True)
+                = (min(h1, H) − max(h0, 0))·(min(w1, W) − max(w0, 0))   (count_include_pad=False)
+                = divisor_override                                      (when given)
+
+    Padding counts as zeros. The divisor is kH·kW for every whole window, but (PyTorch's
+    rule) a ``ceil_mode`` window that runs past the padded border counts only its part
+    inside input + padding.
+
+    Gradient: linear, so each window spreads ȳ[n, c, i, j] / divisor evenly over its
+    input cells, and overlapping windows add up. When the windows tile the input the
+    total gradient is conserved: Σ ∂L/∂x = Σ ȳ.
+
+    Args:
+        input: (N, C, H, W), or unbatched (C, H, W).
+        kernel_size: an int or a pair (kH, kW), >= 1.
+        stride: an int or a pair, >= 1; None (the default) means ``kernel_size``.
+        padding: an int or a pair, at most half of ``kernel_size`` (as PyTorch).
+        ceil_mode: round the output size up instead of down (see Returns).
+        count_include_pad: whether zero padding counts in the divisor.
+        divisor_override: if given (a non-zero int), the divisor of every window.
+
+    Returns:
+        (N, C, H_out, W_out), or (C, H_out, W_out) for an unbatched input, with ::
+
+            H_out = floor((H + 2·p_h − kH) / s_h) + 1
+
+        (``ceil`` instead of ``floor`` with ``ceil_mode``, minus one if that last window
+        would start at or after H + p_h; the same for W_out).
+
+    Raises:
+        TypeError: ``input`` is not a Tensor, or a hyper-parameter is not an int or pair.
+        ValueError: wrong rank, kernel_size/stride < 1, negative padding or padding over
+            half the kernel, ``divisor_override`` of 0, or an empty output.
+
+    Example:
+        >>> import numpy as np, minidl as md, minidl.functional as F
+        >>> x = md.tensor(np.arange(1.0, 10.0).reshape(1, 3, 3))   # [[1 2 3] [4 5 6] [7 8 9]]
+        >>> F.avg_pool2d(x, 2, ceil_mode=True).data[0]           # edge windows: 2, 2 and 1 cells
+        array([[3. , 4.5],
+               [7.5, 9. ]])
+    """
+    op = "avg_pool2d"
+    kernel, stride, _, out_size, pads = _setup(op, input, kernel_size, stride, padding, 1,
+                                               ceil_mode)
+    if divisor_override is not None:
+        if not isinstance(divisor_override, (int, np.integer)) or isinstance(divisor_override, bool):
+            raise TypeError(f"avg_pool2d: divisor_override must be an int or None, got "
+                            f"{divisor_override!r}")
+        if divisor_override == 0:
+            raise ValueError("avg_pool2d: divisor_override must be non-zero, got 0")
+    H, W = input.shape[-2:]
+    dtype = input.dtype if input.dtype.kind == "f" else np.float64
+    divisor = _avg_divisor(H, W, kernel, stride, (pads[0][0], pads[1][0]), out_size,
+                           count_include_pad, divisor_override, dtype)
+    return AvgPool2d.apply(input, kernel, stride, out_size, pads, divisor)
