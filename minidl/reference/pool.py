@@ -9,10 +9,11 @@ Both follow PyTorch exactly, including its corner cases:
       H_out = ceil ((H + 2p − d(k − 1) − 1) / s) + 1          (ceil_mode=True)
 
   and with ``ceil_mode`` the last window is dropped when it would start inside the
-  right/bottom padding or past it: if (H_out − 1)·s ≥ H + p then H_out −= 1. So every
-  window holds at least one input element; ``ceil_mode`` windows may run past the
-  padded border;
-* padding is at most half the (effective) kernel size.
+  right/bottom padding or past it: if (H_out − 1)·s ≥ H + p then H_out −= 1;
+  ``ceil_mode`` windows may run past the padded border;
+* padding is at most half the kernel size, p ≤ ⌊k/2⌋ (PyTorch's rule). Without dilation
+  every window then holds at least one input element; with dilation a window can fall
+  entirely on padding, and max pooling gives −inf there (index −1 here).
 
 Shape legend: N batch, C channels, H / W height and width, kH / kW kernel size.
 """
@@ -46,10 +47,10 @@ def _pool_setup(op, input, kernel_size, stride, padding, dilation):
     if min(kH, kW, s_h, s_w, d_h, d_w) < 1 or min(p_h, p_w) < 0:
         raise ValueError(f"{op}: kernel_size, stride, dilation must be >= 1 and padding >= 0, got "
                          f"kernel_size={kernel_size}, stride={stride}, padding={padding}, dilation={dilation}")
-    # PyTorch: pad should be at most half of the effective kernel size d(k − 1) + 1.
-    if 2 * p_h > d_h * (kH - 1) + 1 or 2 * p_w > d_w * (kW - 1) + 1:
-        raise ValueError(f"{op}: padding {padding} must be at most half of the effective kernel "
-                         f"size (kernel_size={kernel_size}, dilation={dilation})")
+    # PyTorch: pad should be smaller than or equal to half of the kernel size.
+    if p_h > kH // 2 or p_w > kW // 2:
+        raise ValueError(f"{op}: padding {padding} must be at most half of the kernel size "
+                         f"(kernel_size={kernel_size})")
     return x, (kH, kW), (s_h, s_w), (p_h, p_w), (d_h, d_w)
 
 
@@ -73,7 +74,7 @@ def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
         input: (N, C, H, W), or unbatched (C, H, W).
         kernel_size: an int or a pair (kH, kW).
         stride: an int or a pair; None (the default) means ``kernel_size``.
-        padding: an int or a pair, at most half of the effective kernel size d(k − 1) + 1.
+        padding: an int or a pair, at most half of the kernel size.
         dilation: an int or a pair.
         ceil_mode: round the output size up instead of down (see the module docstring).
         return_indices: also return where each maximum came from.
@@ -120,8 +121,8 @@ def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
                             v = x[n, c, r, t]
                             if best_index is None or v > best or np.isnan(v):   # strict >: first max wins
                                 best, best_index = v, r * W + t
-                    y[n, c, i, j] = best
-                    indices[n, c, i, j] = best_index
+                    y[n, c, i, j] = best                 # -inf if the window is all padding
+                    indices[n, c, i, j] = -1 if best_index is None else best_index
 
     if unbatched:
         y, indices = y[0], indices[0]
