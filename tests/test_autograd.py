@@ -1,7 +1,6 @@
 """The backward walk: accumulation, graph freeing, retain_graph, errors, deep graphs
 (iterative, no recursion limit), memory released as the walk goes, no_grad, detach."""
 import gc
-import os
 import sys
 import weakref
 
@@ -225,11 +224,11 @@ def test_rnn_like_graph_gradient():
     np.testing.assert_allclose(W.grad, dW, rtol=1e-12)
 
 
-@pytest.mark.skipif(not os.environ.get("MINIDL_SLOW"), reason="set MINIDL_SLOW=1: ~10 s")
 def test_rnn_like_graph_of_a_million_nodes():
+    # SPEC: a graph of a million nodes never hits the recursion limit (a few seconds)
     h, W, _ = _rnn_like(250_000, np.random.default_rng(0))   # 1 000 000 nodes
     h.sum().backward()
-    assert np.all(np.isfinite(W.grad))
+    assert W.grad.shape == W.shape and np.all(np.isfinite(W.grad))
 
 
 class _SaveScratch(md.Function):
