@@ -247,7 +247,7 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
 
     Example:
         >>> import numpy as np, minidl as md, minidl.functional as F
-        >>> x = md.tensor(np.arange(1.0, 10.0).reshape(1, 1, 3, 3))    # [[1 2 3] [4 5 6] [7 8 9]]
+        >>> x = md.tensor(np.arange(1.0, 10.0).reshape(1, 1, 3, 3))    # rows 1 2 3 | 4 5 6 | 7 8 9
         >>> w = md.tensor(np.array([[[[1.0, 2.0], [3.0, 4.0]]]]))
         >>> F.conv2d(x, w).data[0, 0]                     # 1·1 + 2·2 + 4·3 + 5·4 = 37, ...
         array([[37., 47.],

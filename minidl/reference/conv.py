@@ -58,7 +58,7 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
         ValueError: wrong ranks, channels that do not match the groups, or an empty output.
 
     Example:
-        >>> x = np.arange(1.0, 10.0).reshape(1, 1, 3, 3)     # [[1 2 3] [4 5 6] [7 8 9]]
+        >>> x = np.arange(1.0, 10.0).reshape(1, 1, 3, 3)     # rows 1 2 3 | 4 5 6 | 7 8 9
         >>> w = np.array([[[[1.0, 2.0], [3.0, 4.0]]]])
         >>> conv2d(x, w)[0, 0]                               # 1·1 + 2·2 + 4·3 + 5·4 = 37, ...
         array([[37., 47.],

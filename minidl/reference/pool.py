@@ -167,7 +167,7 @@ def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False, coun
         ValueError: wrong rank, padding too large, or an empty output.
 
     Example:
-        >>> x = np.arange(1.0, 10.0).reshape(1, 3, 3)          # [[1 2 3] [4 5 6] [7 8 9]]
+        >>> x = np.arange(1.0, 10.0).reshape(1, 3, 3)          # rows 1 2 3 | 4 5 6 | 7 8 9
         >>> avg_pool2d(x, 2, ceil_mode=True)[0]               # edge windows: 2, 2 and 1 cells
         array([[3. , 4.5],
                [7.5, 9. ]])
