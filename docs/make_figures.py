@@ -33,9 +33,50 @@ def graph_figure():
 
 
 def training_figures():
-    from minidl.models.figures import attention_figure, loss_curves_figure
-    loss_curves_figure(IMG / "loss_curves.png")
-    attention_figure(IMG / "attention.png")
+    """Train the tour's three models (as ``python -m minidl`` does) and draw from them."""
+    import math
+
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from minidl.models.data import load_digits
+    from minidl.models.training import train
+
+    data = load_digits()
+    results = {name: train(name, data, progress="off") for name in ("cnn", "lstm", "transformer")}
+
+    fig, ax = plt.subplots(figsize=(6.5, 3.8))
+    for name, r in results.items():
+        loss = r.history["epoch_loss"]
+        ax.plot(range(1, len(loss) + 1), loss, "o-", ms=3,
+                label=f"{name} (test accuracy {r.test_accuracy:.1%})")
+    ax.set(xlabel="epoch", ylabel="mean training cross-entropy", yscale="log",
+           title="The tour's three models on the digits")
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(IMG / "loss_curves.png", dpi=110)
+    plt.close(fig)
+
+    # the first encoder layer's attention on one test digit: rows attending to rows
+    model = results["transformer"].model.eval()
+    _, _, x_test, y_test = data.view("rows")
+    digit = x_test[:1]                                          # (N=1, L=8, D=8)
+    with md.no_grad():
+        x = md.tensor(digit).transpose(1, 0, 2)                 # (L, N, D)
+        x = model.pos_encoder(model.embedding(x) * math.sqrt(model.d_model))
+        layer = model.transformer_encoder.layers[0]
+        _, weights = layer.self_attn(x, x, x, need_weights=True)    # (N, L, S)
+    fig, (a0, a1) = plt.subplots(1, 2, figsize=(7.5, 3.6))
+    a0.imshow(digit[0], cmap="gray_r")
+    a0.set(title=f"test digit (label {int(y_test[0])})", xticks=[], ylabel="row")
+    im = a1.imshow(weights.data[0], cmap="viridis")
+    a1.set(title="attention weights, layer 1\n(averaged over heads)", xlabel="key row s",
+           ylabel="query row l")
+    fig.colorbar(im, ax=a1)
+    fig.tight_layout()
+    fig.savefig(IMG / "attention.png", dpi=110)
+    plt.close(fig)
 
 
 if __name__ == "__main__":
