@@ -197,7 +197,7 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
             full = np.broadcast_shapes(m.shape, batch + (L, S))
         except ValueError:
             full = None
-        if m.ndim < 2 or full is None or full[-2:] != (L, S):
+        if full is None or full[-2:] != (L, S):               # (S,) or (L, S) or (..., L, S)
             raise ValueError(f"{op}: attn_mask of shape {m.shape} does not broadcast to "
                              f"(..., L, S) = {batch + (L, S)}")
         bias = _float_bias(kind, m, dtype, true_means_allowed=True)

@@ -246,8 +246,19 @@ class Module:
         return self
 
     # ------------------------------------------------------------------ dtype
-    def to(self, dtype):
-        """Cast every floating parameter and buffer to ``dtype``, in place; returns self."""
+    def to(self, dtype=None, device=None):
+        """Cast every floating parameter and buffer to ``dtype``, in place; returns self.
+
+        ``to("cpu")`` / ``to(device="cpu")`` are accepted as in PyTorch and change nothing
+        (minidl runs on the CPU only).
+        """
+        if isinstance(dtype, str) and dtype == "cpu":
+            dtype, device = None, "cpu"
+        if device not in (None, "cpu"):
+            raise ValueError(f"{type(self).__name__}.to: minidl runs on the CPU only, got "
+                             f"device={device!r}")
+        if dtype is None:
+            return self
         dtype = np.dtype(dtype)
         for m in self.modules():
             for t in list(m._parameters.values()) + list(m._buffers.values()):

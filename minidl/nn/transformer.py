@@ -68,7 +68,8 @@ class PositionalEncoding(Module):
 
     Attributes:
         pe: the table (max_len, E), a registered buffer (saved in the state dict, cast by
-            ``to(dtype)``), not a parameter.
+            ``to(dtype)``), not a parameter. A float64 input reads the table computed in
+            float64, so its sum is float64-exact even when ``pe`` is float32.
 
     Raises:
         ValueError: bad sizes or dropout; in forward, an input of the wrong rank or width,
@@ -100,6 +101,9 @@ class PositionalEncoding(Module):
         pe[:, 0::2] = np.sin(angle)                                            # even columns
         pe[:, 1::2] = np.cos(angle[:, : self.d_model // 2])                    # ⌊E/2⌋ odd columns
         self.register_buffer("pe", Tensor(pe.astype(get_default_dtype())))
+        # The float64 table is kept too: a float64 input gets float64-exact values even
+        # when the buffer is float32 (the default) or was cast up from float32.
+        self._pe64 = pe
 
     def forward(self, x):
         op = "PositionalEncoding"
@@ -113,7 +117,8 @@ class PositionalEncoding(Module):
         if L > self.max_len:
             raise ValueError(f"{op}: input has length L = {L} but max_len = {self.max_len}; "
                              f"input shape {x.shape}")
-        table = self.pe.data[:L].astype(x.dtype, copy=False)   # (L, E), never up-casts x
+        source = self._pe64 if x.dtype.itemsize > 4 else self.pe.data
+        table = source[:L].astype(x.dtype, copy=False)        # (L, E), never up-casts x
         if x.ndim == 3:
             table = table[None] if self.batch_first else table[:, None]   # (1, L, E) | (L, 1, E)
         return self.dropout(x + Tensor._make(table, None))
@@ -279,7 +284,10 @@ class TransformerEncoder(Module):
         num_layers: how many copies (>= 1).
         norm: a final Module (e.g. ``LayerNorm(E)``) or None.
         enable_nested_tensor, mask_check: accepted for PyTorch compatibility and ignored:
-            minidl always computes the plain formula (no nested-tensor fast path).
+            minidl always computes the plain formula (no nested-tensor fast path). So,
+            unlike PyTorch's fast path (eval mode, no grad, ``batch_first=True`` and a
+            ``src_key_padding_mask``), minidl does not zero the output at padded positions:
+            those rows hold the formula's values; every other row agrees.
 
     Shape:
         src as the layer expects: (L, N, E), (N, L, E) with ``batch_first``, or (L, E);

@@ -1,4 +1,6 @@
 """Adam and AdamW: adaptive moment estimation, with L2 or decoupled weight decay."""
+import math
+
 import numpy as np
 
 from .optimizer import Optimizer
@@ -43,8 +45,8 @@ class Adam(Optimizer):
     >>> opt = optim.Adam([w], lr=0.1)
     >>> (w * w).sum().backward()
     >>> opt.step()                        # the first step moves each weight by ≈ lr
-    >>> w.data
-    array([ 0.9, -1.9], dtype=float32)
+    >>> w.data                            # float32 arithmetic, bit for bit as PyTorch's
+    array([ 0.90000004, -1.9       ], dtype=float32)
     """
 
     _decoupled = False
@@ -100,7 +102,7 @@ class Adam(Optimizer):
         bias_correction1 = 1 - beta1 ** t
         bias_correction2 = 1 - beta2 ** t
         step_size = lr / bias_correction1
-        denom = np.sqrt(v) / np.sqrt(bias_correction2) + eps
+        denom = np.sqrt(v) / math.sqrt(bias_correction2) + eps   # a Python float: no up-cast
         p.data -= step_size * (m / denom)
 
 

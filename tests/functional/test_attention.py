@@ -298,7 +298,7 @@ def _t(*shape, dtype=np.float64):
     ((2, 2, 3), (3, 4, 3), (4, 2), {}, "batch axes of query, key, value do not broadcast"),
     ((2, 3), (4, 3), (4, 2), {"attn_mask": np.ones((3, 4), bool)}, r"attn_mask of shape \(3, 4\)"),
     ((2, 3), (4, 3), (4, 2), {"attn_mask": np.ones((2, 5))}, r"attn_mask of shape \(2, 5\)"),
-    ((2, 3), (4, 3), (4, 2), {"attn_mask": np.ones(4, bool)}, "attn_mask"),
+    ((2, 3), (4, 3), (4, 2), {"attn_mask": np.ones(3, bool)}, r"attn_mask of shape \(3,\)"),
     ((2, 3), (4, 3), (4, 2), {"attn_mask": np.ones((2, 4), bool), "is_causal": True}, "is_causal"),
     ((2, 3), (4, 3), (4, 2), {"dropout_p": 1.5}, "dropout_p"),
     ((2, 3), (0, 3), (0, 2), {}, "S = 0"),
