@@ -152,7 +152,7 @@ def format_markdown(doc, plot_path=None, markdown_dir=".", old=None, old_name=No
              f"timed in one run on {m.get('date', '?')}, contenders interleaved round by round. "
              f"{s['repeats']} rounds after {s['warmup']} warm-up call(s); each sample lasts at least "
              f"{s['min_sample_s'] * 1e3:g} ms (short calls are looped). "
-             f"See [benchmarks/README.md](../benchmarks/README.md) for what the columns mean "
+             f"See `benchmarks/README.md` in the repository for what the columns mean "
              f"and how to run and compare.", "",
              "## Machine", "",
              _md_table(("", ""), [

@@ -105,11 +105,12 @@ def load(path):
             single ``.npy`` array, a plain ``.npz``, random bytes), or it holds arrays that
             only pickle could load. The message names the file.
 
-    >>> import minidl as md, numpy as np, os, tempfile
-    >>> path = os.path.join(tempfile.mkdtemp(), "ckpt.npz")
-    >>> md.save({"epoch": 3, "model": {"w": np.ones(2)}}, path)
-    >>> md.load(path)["model"]["w"]
-    array([1., 1.])
+    Examples:
+        >>> import minidl as md, numpy as np, os, tempfile
+        >>> path = os.path.join(tempfile.mkdtemp(), "ckpt.npz")
+        >>> md.save({"epoch": 3, "model": {"w": np.ones(2)}}, path)
+        >>> md.load(path)["model"]["w"]
+        array([1., 1.])
     """
     with open(path, "rb") as f:  # FileNotFoundError for a missing file, as open() raises
         magic = f.read(6)

@@ -38,13 +38,14 @@ class LayerNorm(Module):
         ValueError: a bad ``normalized_shape``, ``eps < 0``, or (in forward) an input whose
             trailing shape is not ``normalized_shape``.
 
-    >>> import minidl as md, minidl.nn as nn
-    >>> ln = nn.LayerNorm(4)
-    >>> [(k, v.shape) for k, v in ln.state_dict().items()]
-    [('weight', (4,)), ('bias', (4,))]
-    >>> y = ln(md.randn(3, 2, 4))                    # (L, N, E)
-    >>> bool(abs(y.data.mean(axis=-1)).max() < 1e-6)
-    True
+    Examples:
+        >>> import minidl as md, minidl.nn as nn
+        >>> ln = nn.LayerNorm(4)
+        >>> [(k, v.shape) for k, v in ln.state_dict().items()]
+        [('weight', (4,)), ('bias', (4,))]
+        >>> y = ln(md.randn(3, 2, 4))                    # (L, N, E)
+        >>> bool(abs(y.data.mean(axis=-1)).max() < 1e-6)
+        True
     """
 
     def __init__(self, normalized_shape, eps=1e-5, elementwise_affine=True, bias=True,

@@ -184,12 +184,13 @@ class TransformerEncoderLayer(Module):
             forward a src of the wrong rank or width.
         TypeError: an activation that is neither a name nor a callable.
 
-    >>> import minidl as md, minidl.nn as nn
-    >>> layer = nn.TransformerEncoderLayer(d_model=8, nhead=2, dim_feedforward=16, dropout=0.0)
-    >>> layer(md.randn(5, 3, 8)).shape                  # (L, N, E)
-    (5, 3, 8)
-    >>> list(layer.state_dict())[:4]
-    ['self_attn.in_proj_weight', 'self_attn.in_proj_bias', 'self_attn.out_proj.weight', 'self_attn.out_proj.bias']
+    Examples:
+        >>> import minidl as md, minidl.nn as nn
+        >>> layer = nn.TransformerEncoderLayer(d_model=8, nhead=2, dim_feedforward=16, dropout=0.0)
+        >>> layer(md.randn(5, 3, 8)).shape                  # (L, N, E)
+        (5, 3, 8)
+        >>> list(layer.state_dict())[:4]
+        ['self_attn.in_proj_weight', 'self_attn.in_proj_bias', 'self_attn.out_proj.weight', 'self_attn.out_proj.bias']
     """
 
     def __init__(self, d_model, nhead, dim_feedforward=2048, dropout=0.1, activation="relu",
