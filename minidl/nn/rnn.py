@@ -41,6 +41,17 @@ def _reset_uniform(module, hidden_size):
 
 
 # ---------------------------------------------------------------------- cells
+
+def _check_state(name, state_name, s, expected, legend, input_shape):
+    """A state (h_0, c_0, hx, ...) is None or a Tensor of the expected shape."""
+    if s is None:
+        return
+    if not isinstance(s, Tensor):
+        raise TypeError(f"{name}: {state_name} must be a Tensor, got {type(s).__name__}")
+    if s.shape != expected:
+        raise ValueError(f"{name}: {state_name} must be {legend} = {expected} for input "
+                         f"shape {input_shape}, got shape {s.shape}")
+
 class _CellBase(Module):
     _gates = 1
 
@@ -79,13 +90,7 @@ class _CellBase(Module):
         expected = input.shape[:-1] + (self.hidden_size,)
         legend = "(N, H)" if input.ndim == 2 else "(H,)"
         for state_name, s in states:
-            if s is None:
-                continue
-            if not isinstance(s, Tensor):
-                raise TypeError(f"{name}: {state_name} must be a Tensor, got {type(s).__name__}")
-            if s.shape != expected:
-                raise ValueError(f"{name}: {state_name} must be {legend} = {expected} for input "
-                                 f"shape {input.shape}, got shape {s.shape}")
+            _check_state(name, state_name, s, expected, legend, input.shape)
 
     def extra_repr(self):
         s = f"{self.input_size}, {self.hidden_size}"
@@ -281,15 +286,8 @@ class _RNNBase(Module):
         legend = "(num_layers * num_directions, " + ("H)" if unbatched else "N, H)")
         out = []
         for state_name, s in states:
-            if s is None:
-                out.append(None)
-                continue
-            if not isinstance(s, Tensor):
-                raise TypeError(f"{name}: {state_name} must be a Tensor, got {type(s).__name__}")
-            if s.shape != expected:
-                raise ValueError(f"{name}: {state_name} must be {legend} = {expected} for input "
-                                 f"shape {input.shape}, got shape {s.shape}")
-            out.append(s.reshape(K, 1, self.hidden_size) if unbatched else s)
+            _check_state(name, state_name, s, expected, legend, input.shape)
+            out.append(s.reshape(K, 1, self.hidden_size) if s is not None and unbatched else s)
         return x, out, unbatched
 
     def _finish(self, output, states, unbatched):
