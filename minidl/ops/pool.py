@@ -20,7 +20,6 @@ argmax, or a running sum), and the backward is the same loop in reverse, adding 
 offset's share of the gradient into the slice it came from.
 """
 import numpy as np
-from numpy.lib.stride_tricks import as_strided
 
 from ..function import Function
 from ..tensor import Tensor
@@ -110,12 +109,16 @@ class MaxPool2d(Function):
         y = x_pad[:, :, rows, cols].copy()                # (N, C, H_out, W_out)
         argmax = np.zeros(y.shape, np.uint8 if len(offsets) <= 256 else np.int32)
         for k, (_, _, rows, cols) in enumerate(offsets[1:], start=1):
-            candidate = x_pad[:, :, rows, cols]
+            # one contiguous copy of the slice: NumPy's elementwise ops on a strided view
+            # of a small-stride slice are many times slower than the copy itself
+            candidate = np.ascontiguousarray(x_pad[:, :, rows, cols])
             wins = candidate > y
             if has_nan:
                 wins |= np.isnan(candidate)
             np.maximum(y, candidate, out=y)               # (NaN propagates)
-            np.putmask(argmax, wins, k)                   # which offset (p·kW + q) won
+            # which offset (p·kW + q) won: where it wins, argmax += (k − argmax) becomes k
+            # (argmax < k always; this is much faster than np.putmask)
+            argmax += wins.astype(argmax.dtype) * (argmax.dtype.type(k) - argmax)
         ctx.save_for_backward(argmax)
         ctx.geometry = (x.shape, x_pad.shape, pads, kernel, stride, dilation, out_size)
         if indices_out is not None:                       # flat index r·W + t in the input plane
@@ -135,17 +138,11 @@ class MaxPool2d(Function):
         # Each window's gradient goes to the one element its argmax chose.
         dx_pad = np.zeros(xp_shape, dtype=dy.dtype)
         if _disjoint(kernel, stride, dilation):
-            # no element is in two windows: write ȳ straight to the chosen positions
-            # (flat indices into dx_pad: the window's first cell + the chosen offset).
-            N, C, Hp, Wp = xp_shape
-            (s_h, s_w), (d_h, d_w), kW = stride, dilation, kernel[1]
-            offset = np.array([p * d_h * Wp + q * d_w
-                               for p in range(kernel[0]) for q in range(kW)], dtype=np.intp)
-            first = ((np.arange(N * C) * (Hp * Wp)).reshape(N, C, 1, 1)
-                     + (np.arange(out_size[0]) * (s_h * Wp))[:, None]
-                     + np.arange(out_size[1]) * s_w)      # (N, C, H_out, W_out)
-            first += offset[argmax]
-            dx_pad.reshape(-1)[first] = dy
+            # no element is in two windows: each offset writes ȳ where it won, 0 elsewhere,
+            # into its own slice
+            for k, (_, _, rows, cols) in enumerate(
+                    _offset_slices(*kernel, stride, dilation, *out_size)):
+                np.multiply(dy, argmax == k, out=dx_pad[:, :, rows, cols])
         else:                                             # overlapping windows add up
             for k, (_, _, rows, cols) in enumerate(
                     _offset_slices(*kernel, stride, dilation, *out_size)):
@@ -257,7 +254,7 @@ class AvgPool2d(Function):
         _, _, rows, cols = offsets[0]
         total = x_pad[:, :, rows, cols].copy()            # (N, C, H_out, W_out)
         for _, _, rows, cols in offsets[1:]:              # the sum over the window
-            total += x_pad[:, :, rows, cols]
+            total += np.ascontiguousarray(x_pad[:, :, rows, cols])   # (see max_pool2d)
         total /= divisor
         ctx.geometry = (x.shape, x_pad.shape, pads, kernel, stride, out_size, divisor)
         return total[0] if ctx.unbatched else total
@@ -269,21 +266,17 @@ class AvgPool2d(Function):
         N, C, H_out, W_out = share.shape
         (kH, kW), (s_h, s_w) = kernel, stride
         H, W = x_shape[2:]
-        if stride == kernel and (H_out * kH, W_out * kW) == (H, W) and xp_shape == x_shape:
-            # the windows tile the input: one broadcast copy, (N, C, H_out, kH, W_out, kW)
-            dx = np.broadcast_to(share[:, :, :, None, :, None],
-                                 (N, C, H_out, kH, W_out, kW)).reshape(x_shape)
-        else:
-            dx_pad = np.zeros(xp_shape, dtype=share.dtype)
-            if _disjoint(kernel, stride, (1, 1)):         # no overlap: one strided write
-                sN, sC, sH, sW = dx_pad.strides
-                windows = as_strided(dx_pad, (N, C, H_out, kH, W_out, kW),
-                                     (sN, sC, sH * s_h, sH, sW * s_w, sW))
-                windows[...] = share[:, :, :, None, :, None]
-            else:                                         # overlapping windows add up
-                for _, _, rows, cols in _offset_slices(kH, kW, stride, (1, 1), H_out, W_out):
-                    dx_pad[:, :, rows, cols] += share
-            dx = dx_pad[:, :, top:top + H, left:left + W]
+        # when the windows tile the input, every element is written below: no zeros needed
+        tiles = stride == kernel and (H_out * kH, W_out * kW) == (H, W) and xp_shape == x_shape
+        dx_pad = (np.empty if tiles else np.zeros)(xp_shape, dtype=share.dtype)
+        offsets = _offset_slices(kH, kW, stride, (1, 1), H_out, W_out)
+        if _disjoint(kernel, stride, (1, 1)):             # each element in at most one window
+            for _, _, rows, cols in offsets:
+                dx_pad[:, :, rows, cols] = share
+        else:                                             # overlapping windows add up
+            for _, _, rows, cols in offsets:
+                dx_pad[:, :, rows, cols] += share
+        dx = dx_pad[:, :, top:top + H, left:left + W]
         return (dx[0] if ctx.unbatched else dx), None, None, None, None, None
 
 
