@@ -1,33 +1,78 @@
 """minidl: a from-scratch NumPy deep-learning library for reading.
 
-    import minidl as md
-    import minidl.functional as F
+    import minidl as md            # or, to run a PyTorch program: import minidl as torch
+    import minidl.functional as F  # also minidl.nn.functional
     import minidl.nn as nn
     import minidl.optim as optim
 
-The engine is ``tensor.py`` (Tensor and the backward walk), ``function.py`` (how an op
-is made) and ``gradcheck.py``; primitives with their backward live in ``ops/``,
-composites written as formulas in ``functional/``, layers in ``nn/``, optimisers in
-``optim/``, and the literal loop references in ``reference/``.
+The engine is the package ``autograd/`` (how an op is made, the backward walk, gradient
+checks); ``tensor.py`` is the Tensor API on top of it; primitives with their backward live
+in ``ops/``, composites written as formulas in ``functional/``, layers in ``nn/``,
+optimisers in ``optim/``, data loading in ``utils/``, and the literal loop references in
+``reference/``.
 """
-from . import dtypes
-from .dtypes import (bool_, float16, float32, float64, get_default_dtype, int32, int64,
-                     set_default_dtype)
-from .grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
-from .random import manual_seed
-from .tensor import (Tensor, arange, broadcast_to, cat, full, maximum, ones, ones_like, rand,
-                     randn, stack, tensor, where, zeros, zeros_like)
-from .function import Function
-from .gradcheck import GradcheckError, gradcheck
+from . import autograd, dtypes
+from .autograd import (Function, GradcheckError, enable_grad, gradcheck, gradgradcheck,
+                       is_grad_enabled, no_grad, set_grad_enabled)
+from .dtypes import (bool, bool_, cdouble, complex64, complex128, double, float, float16,
+                     float32, float64, get_default_dtype, half, int, int8, int16, int32,
+                     int64, long, set_default_dtype, short, uint8)
+from .factories import *  # noqa: F401,F403
+from .functions import *  # noqa: F401,F403
+from .random import get_rng_state, manual_seed, set_rng_state
 from .serialization import load, save
-from . import viz
+from .tensor import Tensor, broadcast_to, cat, device, maximum, minimum, return_types, stack, where
+from . import functional, nn, optim, viz  # noqa: E402  (they import the names above)
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
-__all__ = [
-    "Tensor", "tensor", "zeros", "ones", "full", "zeros_like", "ones_like", "randn", "rand",
-    "arange", "cat", "stack", "where", "maximum", "broadcast_to", "Function", "gradcheck",
-    "GradcheckError", "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled",
-    "save", "load", "manual_seed", "set_default_dtype", "get_default_dtype", "float16",
-    "float32", "float64", "int32", "int64", "bool_", "dtypes", "viz",
-]
+
+def is_floating_point(t):
+    return t.is_floating_point()
+
+
+def numel(t):
+    return t.numel()
+
+
+def get_num_threads():
+    """Threads minidl's own work may use (NumPy's BLAS decides for matrix products)."""
+    import os
+    return os.cpu_count() or 1
+
+
+def set_num_threads(n):
+    """Accepted for PyTorch compatibility; BLAS threads are set by the environment."""
+
+
+def use_deterministic_algorithms(mode, warn_only=False):
+    """minidl's algorithms are deterministic already."""
+
+
+class cuda:
+    """minidl runs on the CPU only."""
+
+    @staticmethod
+    def is_available():
+        return False
+
+    @staticmethod
+    def device_count():
+        return 0
+
+    @staticmethod
+    def manual_seed(seed):
+        pass
+
+    manual_seed_all = manual_seed
+
+
+class backends:
+    class mps:
+        @staticmethod
+        def is_available():
+            return False
+
+    class cudnn:
+        deterministic = True
+        benchmark = False

@@ -8,12 +8,20 @@ they are.
 """
 import numpy as np
 
-float16 = np.float16
-float32 = np.float32
-float64 = np.float64
-int32 = np.int32
-int64 = np.int64
-bool_ = np.bool_
+# PyTorch's names for its dtypes; they are NumPy's dtypes
+float16 = half = np.dtype(np.float16)
+float32 = float = np.dtype(np.float32)
+float64 = double = np.dtype(np.float64)
+int8 = np.dtype(np.int8)
+int16 = short = np.dtype(np.int16)
+int32 = int = np.dtype(np.int32)
+int64 = long = np.dtype(np.int64)
+uint8 = np.dtype(np.uint8)
+bool = bool_ = np.dtype(np.bool_)
+complex64 = np.dtype(np.complex64)
+complex128 = cdouble = np.dtype(np.complex128)
+
+_builtin_bool = type(True)
 
 _default_dtype = np.dtype(np.float32)
 
@@ -21,7 +29,7 @@ _default_dtype = np.dtype(np.float32)
 def set_default_dtype(dtype):
     """Set the dtype of new floating tensors and parameters (float32 or float64)."""
     global _default_dtype
-    dtype = np.dtype(dtype)
+    dtype = as_dtype(dtype, "set_default_dtype")
     if dtype.kind != "f":
         raise TypeError(f"set_default_dtype: only floating dtypes are allowed, got {dtype}")
     _default_dtype = dtype
@@ -38,16 +46,40 @@ def as_array(data, dtype=None):
     NumPy arrays keep their dtype; Python floats become the default dtype, Python ints
     int64 and bools bool, unless ``dtype`` is given.
     """
-    if dtype is not None:
-        return np.array(data, dtype=dtype)
     if isinstance(data, (np.ndarray, np.generic)):
-        return np.array(data)
-    arr = np.array(data)
-    if arr.dtype.kind == "f":
-        arr = arr.astype(_default_dtype, copy=False)
-    elif arr.dtype.kind in "iu":
-        arr = arr.astype(np.int64, copy=False)
-    elif arr.dtype.kind not in "b":
+        arr = np.array(data)
+    else:
+        try:
+            arr = np.array(data)
+        except ValueError:
+            raise ValueError(f"tensor: the data are not rectangular (a nested list whose "
+                             f"rows differ in length): {_short(data)}") from None
+        if arr.dtype.kind == "f" and dtype is None:
+            arr = arr.astype(_default_dtype, copy=False)
+        elif arr.dtype.kind in "iu" and dtype is None:
+            arr = arr.astype(np.int64, copy=False)
+    if arr.dtype.kind not in "biufc":
         raise TypeError(f"tensor: cannot make a tensor from data of type {type(data).__name__} "
-                        f"(NumPy dtype {arr.dtype})")
+                        f"(NumPy dtype {arr.dtype}); expected numbers, nested lists of "
+                        f"numbers or a numeric array")
+    if dtype is not None:
+        arr = arr.astype(as_dtype(dtype, "tensor"), copy=False)
     return arr
+
+
+def as_dtype(dtype, op):
+    """``dtype`` as a NumPy dtype (PyTorch's names are NumPy dtypes already)."""
+    if dtype is _builtin_bool:
+        return bool_
+    try:
+        dt = np.dtype(dtype)
+    except TypeError:
+        raise TypeError(f"{op}: dtype must be a dtype such as md.float32, got {dtype!r}") from None
+    if dt.kind not in "biufc":
+        raise TypeError(f"{op}: unsupported dtype {dt}")
+    return dt
+
+
+def _short(data):
+    text = repr(data)
+    return text if len(text) < 80 else text[:77] + "..."

@@ -1,27 +1,86 @@
-"""``Tensor``: a NumPy array that remembers how it was made, and the backward walk.
+"""``Tensor``: a NumPy array that remembers how it was made.
 
-A Tensor is ``data`` (an ``np.ndarray``) plus, when it was computed by an op from
-inputs that require grad, ``_ctx``: the node of that op (an instance of a
-:class:`minidl.Function` subclass, holding its ``parents`` and whatever the op saved).
-Those nodes form the computation graph. ``backward`` walks it from the output to the
-leaves:
+A Tensor holds its values in a private ``np.ndarray`` (``t.numpy()`` gives it, shared,
+not copied) and, when it was computed by a recorded op, the node of that op
+(``t.grad_fn``, an instance of a :class:`minidl.Function` subclass) and which of the
+node's outputs it is. ``t.backward()`` hands the graph to the engine
+(``minidl/autograd/engine.py``), which walks it back to the leaves.
 
-1. collect the nodes reachable from the output and order them so that every node
-   comes after all the nodes that consume its result (a topological order, found with
-   an explicit stack: no recursion, so a graph of a million nodes is fine);
-2. visit them in that order, each once: call the op's ``backward`` with ∂L/∂output,
-   get ∂L/∂input for every input, **sum each back over the axes broadcasting added**
-   (the engine does this, not each op), cast it to the input's dtype, check its shape,
-   and add it to what that input has received so far;
-3. a leaf (a tensor nobody computed, e.g. a parameter) accumulates into ``.grad``;
-4. once a node has been visited, its saved arrays and its links to its inputs are
-   dropped (unless ``retain_graph=True``), so memory is released as the walk goes and
-   a second backward through the same graph is a clear error.
+Every method here is thin: it checks its arguments (``minidl/arguments.py``), applies
+PyTorch's type promotion (``minidl/promotion.py``) and calls one primitive of
+``minidl/ops`` — or, for a composite such as ``var``, writes the formula. Names,
+arguments and meanings are PyTorch's; NumPy's ``axis=``/``keepdims=`` are accepted as
+aliases of ``dim=``/``keepdim=``.
+
+In-place ops (``add_``, ``t[i] = v``, ...) follow PyTorch's rules: every tensor has a
+version counter (shared with its views) that an in-place op bumps; on a tensor in the
+graph the op is recorded (the tensor's history is rebased onto the new node, and the
+base of a view gets a ``CopySlices`` node); on a leaf that requires grad it is an error
+unless grad mode is off (``with md.no_grad(): p -= lr * p.grad``).
 """
+from collections import namedtuple
+
 import numpy as np
 
-from . import grad_mode
-from .dtypes import as_array, get_default_dtype
+from . import random as _random
+from .arguments import (ArgumentError, ArgumentTypeError, check_number, is_int, normalize_axis, reduce_dims,
+                        shape_arg)
+from .autograd import engine, grad_mode
+from .autograd.function import register_tensor_type
+from .dtypes import as_array, as_dtype, get_default_dtype
+from .ops import elementwise as _ew
+from .ops import linalg as _la
+from .ops import reduce as _red
+from .ops import shape as _shp
+from .ops import softmax as _sm
+from .promotion import promote, result_type
+
+__all__ = ["Tensor", "device", "return_types"]
+
+
+class device:
+    """``md.device("cpu")``: minidl runs on the CPU only; any other device is an error."""
+
+    def __init__(self, type="cpu", index=None):
+        if isinstance(type, device):
+            type = type.type
+        name = str(type).split(":")[0]
+        if name != "cpu":
+            raise RuntimeError(f"device: minidl runs on the CPU only, got device {type!r}")
+        self.type, self.index = "cpu", None
+
+    def __eq__(self, other):
+        return isinstance(other, (device, str)) and str(other).split(":")[0] == "cpu"
+
+    def __hash__(self):
+        return hash("cpu")
+
+    def __repr__(self):
+        return "device(type='cpu')"
+
+    def __str__(self):
+        return "cpu"
+
+
+_CPU = device("cpu")
+
+
+def check_device(dev, op):
+    """Accept ``None``, ``"cpu"`` or ``md.device("cpu")``; refuse anything else."""
+    if dev is None or dev == "cpu" or isinstance(dev, device):
+        return
+    if isinstance(dev, int) or str(dev).split(":")[0] != "cpu":
+        raise RuntimeError(f"{op}: minidl runs on the CPU only, got device={dev!r}")
+
+
+class return_types:
+    """Named results, as ``torch.return_types``: ``values, indices = x.max(dim=1)``."""
+
+    max = namedtuple("max", ["values", "indices"])
+    min = namedtuple("min", ["values", "indices"])
+    topk = namedtuple("topk", ["values", "indices"])
+    sort = namedtuple("sort", ["values", "indices"])
+    median = namedtuple("median", ["values", "indices"])
 
 
 class Tensor:
@@ -29,70 +88,107 @@ class Tensor:
 
     Args:
         data: an ``np.ndarray`` (its dtype is kept), a Python number or a nested list
-            (floats get the default dtype, float32 unless changed; ints int64).
-            The data are copied.
+            (floats get the default dtype, float32 unless changed; ints int64; bools
+            bool). The data are copied.
         requires_grad: record operations on this tensor so that ``backward`` can
             compute ``∂L/∂tensor`` into ``.grad``. Only floating tensors can.
-        dtype: convert the data to this NumPy dtype.
+        dtype: convert the data to this dtype.
 
     Attributes:
-        data (np.ndarray): the values.
-        grad (np.ndarray or None): ∂L/∂tensor, accumulated by ``backward``.
-        requires_grad (bool), shape, ndim, dtype, is_leaf.
+        data (Tensor): the same values, cut off from the graph (shares memory).
+        grad (Tensor or None): ∂L/∂tensor, accumulated by ``backward``.
+        requires_grad (bool), shape, ndim, dtype, device, is_leaf, grad_fn.
 
     >>> import minidl as md
     >>> x = md.tensor([1.0, 2.0, 3.0], requires_grad=True)
     >>> y = (x * x).sum()
     >>> y.backward()
     >>> x.grad
-    array([2., 4., 6.], dtype=float32)
+    tensor([2., 4., 6.])
     """
 
-    __slots__ = ("data", "grad", "requires_grad", "_ctx", "__weakref__")
-    __array_ufunc__ = None  # ndarray (op) Tensor defers to Tensor's reflected operators
+    __slots__ = ("_array", "_grad", "requires_grad", "_ctx", "_nr", "_vc", "_base", "_view",
+                 "_meta", "__weakref__")
+    __array_priority__ = 1000
 
-    def __init__(self, data, requires_grad=False, dtype=None):
+    def __init__(self, data=None, requires_grad=False, dtype=None, device=None):
+        check_device(device, "tensor")
+        if data is None:
+            data = np.zeros(0, dtype=dtype or get_default_dtype())
         if isinstance(data, Tensor):
-            data = data.data
-        self.data = as_array(data, dtype)
-        self.grad = None
+            data = data._array
+        self._array = as_array(data, dtype)
+        self._grad = None
         self._ctx = None
+        self._nr = 0
+        self._vc = [0]
+        self._base = None
+        self._view = ()
+        self._meta = None
         self.requires_grad = False
         if requires_grad:
             self.requires_grad_(True)
 
     @classmethod
-    def _make(cls, data, ctx):
-        """Wrap an op's result without copying (internal fast path)."""
+    def _make(cls, array, ctx, nr=0):
+        """Wrap an op's result without copying (the engine's fast path)."""
         t = object.__new__(Tensor)
-        t.data = data
-        t.grad = None
+        t._array = array
+        t._grad = None
         t._ctx = ctx
+        t._nr = nr
+        t._vc = [0]
+        t._base = None
+        t._view = ()
+        t._meta = None
         t.requires_grad = ctx is not None
         return t
 
     # ------------------------------------------------------------------ attributes
     @property
+    def data(self):
+        """The values as a Tensor cut off from the graph (shares memory, PyTorch's
+        ``.data``); assigning to it replaces the values."""
+        return Tensor._make(self._array, None)
+
+    @data.setter
+    def data(self, value):
+        self._array = value._array if isinstance(value, Tensor) else as_array(value)
+
+    @property
+    def grad(self):
+        """∂L/∂self accumulated by ``backward`` (a Tensor), or None."""
+        return self._grad
+
+    @grad.setter
+    def grad(self, value):
+        if value is not None:
+            if not isinstance(value, Tensor):
+                value = Tensor._make(np.array(value, dtype=self._array.dtype), None)
+            if value._array.shape != self._array.shape:
+                raise ArgumentError(f"grad: assigned grad has shape {value.shape} but the "
+                                   f"tensor has shape {self.shape}")
+        self._grad = value
+
+    @property
     def shape(self):
-        return self.data.shape
+        return self._array.shape
 
     @property
     def ndim(self):
-        return self.data.ndim
+        return self._array.ndim
 
     @property
     def dtype(self):
-        return self.data.dtype
+        return self._array.dtype
 
-    def size(self, dim=None):
-        """The shape (as PyTorch's ``size()``), or its length along ``dim``."""
-        return self.data.shape if dim is None else self.data.shape[dim]
+    @property
+    def device(self):
+        return _CPU
 
-    def numel(self):
-        return self.data.size
-
-    def dim(self):
-        return self.data.ndim
+    @property
+    def is_cuda(self):
+        return False
 
     @property
     def is_leaf(self):
@@ -104,48 +200,114 @@ class Tensor:
         """The node that computed this tensor, or None for a leaf."""
         return self._ctx
 
+    @property
+    def _version(self):
+        """How many in-place changes this tensor's memory has seen."""
+        return self._vc[0]
+
+    def size(self, dim=None):
+        """The shape (as PyTorch's ``size()``), or its length along ``dim``."""
+        if dim is None:
+            return self._array.shape
+        return self._array.shape[normalize_axis(dim, self.ndim, "size")]
+
+    def numel(self):
+        return self._array.size
+
+    nelement = numel
+
+    def dim(self):
+        return self._array.ndim
+
+    ndimension = dim
+
+    def element_size(self):
+        return self._array.itemsize
+
+    def stride(self, dim=None):
+        strides = tuple(s // self._array.itemsize for s in self._array.strides)
+        return strides if dim is None else strides[dim]
+
+    def is_contiguous(self, memory_format=None):
+        return self._array.flags.c_contiguous
+
+    def is_floating_point(self):
+        return self._array.dtype.kind == "f"
+
+    def is_complex(self):
+        return self._array.dtype.kind == "c"
+
     def requires_grad_(self, requires_grad=True):
-        if requires_grad and self.data.dtype.kind not in "fc":
-            raise TypeError(f"requires_grad: only floating tensors can require gradients, "
-                            f"got dtype {self.data.dtype}")
+        if requires_grad and self._array.dtype.kind not in "fc":
+            raise ArgumentTypeError(f"requires_grad_: only Tensors of floating point dtype can "
+                               f"require gradients, got dtype {self._array.dtype}")
         if not requires_grad and self._ctx is not None:
             raise RuntimeError("requires_grad_: cannot turn off requires_grad of a non-leaf "
-                               "tensor; use .detach()")
+                               "tensor (only leaves' flags can change); use .detach()")
         self.requires_grad = bool(requires_grad)
         return self
 
     # ------------------------------------------------------------------ conversions
-    def numpy(self):
-        """The data as an ``np.ndarray`` (shared, not copied)."""
-        return self.data
+    def numpy(self, force=False):
+        """The values as an ``np.ndarray`` (shared, not copied)."""
+        return self._array
 
     def item(self):
         """The value of a one-element tensor as a Python number."""
-        if self.data.size != 1:
-            raise ValueError(f"item: only one-element tensors can be converted to a Python "
-                             f"number, got shape {self.data.shape}")
-        return self.data.item()
+        if self._array.size != 1:
+            raise ArgumentError(f"item: only one-element tensors can be converted to a "
+                                f"Python number, got shape {self.shape}")
+        return self._array.item()
 
     def tolist(self):
-        return self.data.tolist()
+        return self._array.tolist()
 
     def detach(self):
-        """A new leaf sharing this tensor's data, cut off from the graph."""
-        return Tensor._make(self.data, None)
+        """A new leaf sharing this tensor's memory (and version counter), cut off from
+        the graph."""
+        t = Tensor._make(self._array, None)
+        t._vc = self._vc
+        return t
 
-    def clone(self):
-        from .ops.elementwise import Clone
-        return Clone.apply(self)
+    def detach_(self):
+        if self._base is not None and self._base.requires_grad:
+            raise RuntimeError("detach_: cannot detach a view of a tensor that requires grad")
+        self._ctx, self._nr, self.requires_grad = None, 0, False
+        return self
 
-    def to(self, dtype):
-        """This tensor cast to ``dtype`` (differentiable); itself if already that dtype."""
-        dtype = np.dtype(dtype)
-        if dtype == self.data.dtype:
-            return self
-        from .ops.elementwise import Cast
-        return Cast.apply(self, dtype)
+    def clone(self, memory_format=None):
+        return _ew.Clone.apply(self)
 
-    astype = to
+    def contiguous(self, memory_format=None):
+        return self if self._array.flags.c_contiguous else self.clone()
+
+    def to(self, *args, dtype=None, device=None, non_blocking=False, copy=False,
+           memory_format=None):
+        """``to(dtype)``, ``to(device)``, ``to(other_tensor)``, ``to("cpu", dtype)``: a cast
+        (differentiable); itself when nothing changes (unless ``copy``)."""
+        for a in args:
+            if isinstance(a, Tensor):
+                dtype = a.dtype
+            elif isinstance(a, (str, globals()["device"])):
+                device = a
+            elif a is not None:
+                dtype = a
+        check_device(device, "to")
+        if dtype is None:
+            return self.clone() if copy else self
+        dtype = as_dtype(dtype, "to")
+        if dtype == self._array.dtype:
+            return self.clone() if copy else self
+        return _ew.Cast.apply(self, dtype)
+
+    def astype(self, dtype):
+        return self.to(dtype)
+
+    def cpu(self):
+        return self
+
+    def cuda(self, *args, **kwargs):
+        raise RuntimeError("cuda: minidl runs on the CPU only")
 
     def double(self):
         return self.to(np.float64)
@@ -153,13 +315,74 @@ class Tensor:
     def float(self):
         return self.to(np.float32)
 
+    def half(self):
+        return self.to(np.float16)
+
+    def int(self):
+        return self.to(np.int32)
+
+    def long(self):
+        return self.to(np.int64)
+
+    def short(self):
+        return self.to(np.int16)
+
+    def byte(self):
+        return self.to(np.uint8)
+
+    def bool(self):
+        return self.to(np.bool_)
+
+    def type(self, dtype=None, non_blocking=False):
+        """``type()`` names the dtype as PyTorch does (``'torch.FloatTensor'``);
+        ``type(dtype)`` casts."""
+        if dtype is None:
+            return _TYPE_NAMES.get(self._array.dtype.name, self._array.dtype.name)
+        if isinstance(dtype, str):
+            names = {v: k for k, v in _TYPE_NAMES.items()}
+            if dtype not in names:
+                raise TypeError(f"type: unknown type {dtype!r}")
+            dtype = names[dtype]
+        return self.to(dtype)
+
+    def type_as(self, other):
+        return self.to(other.dtype)
+
+    def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
+        """NumPy's ufuncs on Tensors (``np.exp(t)``, ``ndarray * t``) are Tensor ops, with
+        their gradients; a ufunc minidl has no op for works on values that need none."""
+        if method != "__call__":
+            return NotImplemented
+        if kwargs.get("out") is not None:            # ``array += tensor``: plain values
+            if any(isinstance(x, Tensor) and x.requires_grad and grad_mode._enabled
+                   for x in inputs + tuple(kwargs["out"])):
+                raise TypeError(f"np.{ufunc.__name__}(..., out=...) with a Tensor that "
+                                f"requires grad: use Tensor ops (or md.no_grad())")
+            kwargs["out"] = tuple(_raw(o) for o in kwargs["out"])
+            return ufunc(*(_raw(x) for x in inputs), **kwargs)
+        fn = _UFUNCS.get(ufunc)
+        if fn is not None and not kwargs:
+            return fn(*inputs)
+        if any(isinstance(x, Tensor) and x.requires_grad for x in inputs):
+            raise TypeError(f"np.{ufunc.__name__} of a Tensor that requires grad has no "
+                            f"gradient in minidl; use the Tensor method instead")
+        out = ufunc(*(_raw(x) for x in inputs), **kwargs)
+        if isinstance(out, tuple):
+            return tuple(Tensor._make(np.asarray(o), None) for o in out)
+        return Tensor._make(np.asarray(out), None)
+
     def __array__(self, dtype=None, copy=None):
-        return self.data if dtype is None else self.data.astype(dtype, copy=False)
+        return self._array if dtype is None else self._array.astype(dtype, copy=False)
 
     def __len__(self):
-        if self.data.ndim == 0:
+        if self._array.ndim == 0:
             raise TypeError("len() of a 0-d tensor")
-        return len(self.data)
+        return len(self._array)
+
+    def __iter__(self):
+        if self._array.ndim == 0:
+            raise TypeError("iteration over a 0-d tensor")
+        return iter(self.unbind(0))
 
     def __float__(self):
         return float(self.item())
@@ -167,33 +390,87 @@ class Tensor:
     def __int__(self):
         return int(self.item())
 
+    def __index__(self):
+        if self._array.dtype.kind not in "iub" or self._array.size != 1:
+            raise TypeError("only integer tensors of a single element can be converted to "
+                            "an index")
+        return int(self._array.item())
+
     def __bool__(self):
-        if self.data.size != 1:
-            raise ValueError(f"bool: the truth value of a tensor of shape {self.data.shape} "
-                             f"is ambiguous; use .any() or .all()")
-        return bool(self.data.item())
+        if self._array.size != 1:
+            raise ArgumentError(f"bool: the truth value of a Tensor with more than one value "
+                               f"is ambiguous (shape {self.shape}); use .any() or .all()")
+        return bool(self._array.item())
 
     __hash__ = object.__hash__
 
     def __repr__(self):
-        body = np.array2string(self.data, separator=", ", prefix="tensor(")
+        body = np.array2string(self._array, separator=", ", prefix="tensor(")
         extra = ""
-        if self.data.dtype != get_default_dtype() and self.data.dtype.kind == "f":
-            extra += f", dtype={self.data.dtype}"
-        elif self.data.dtype.kind != "f":
-            extra += f", dtype={self.data.dtype}"
+        kind = self._array.dtype.kind
+        default = kind == "f" and self._array.dtype == get_default_dtype() or \
+            self._array.dtype in (np.int64, np.bool_)
+        if not default or self._array.size == 0:
+            extra += f", dtype={_dtype_name(self._array.dtype)}"
         if self._ctx is not None:
-            extra += f", grad_fn=<{type(self._ctx).__name__}>"
+            extra += f", grad_fn=<{self._ctx.name()}Backward>"
         elif self.requires_grad:
             extra += ", requires_grad=True"
         return f"tensor({body}{extra})"
 
+    def __format__(self, spec):
+        if self._array.ndim == 0:
+            return format(self._array.item(), spec)
+        return format(repr(self), spec)
+
+    def __deepcopy__(self, memo):
+        t = Tensor._make(self._array.copy(), None)
+        t.requires_grad = self.requires_grad
+        if self._grad is not None:
+            t._grad = Tensor._make(self._grad._array.copy(), None)
+        if type(self) is not Tensor:
+            new = object.__new__(type(self))
+            for slot in Tensor.__slots__[:-1]:
+                setattr(new, slot, getattr(t, slot))
+            if hasattr(self, "__dict__"):
+                new.__dict__.update(self.__dict__)
+            t = new
+        memo[id(self)] = t
+        return t
+
+    def __reduce_ex__(self, protocol):
+        return (_rebuild, (self._array, self.requires_grad, type(self)))
+
+    # ------------------------------------------------------------------ new tensors
+    def new_tensor(self, data, dtype=None, device=None, requires_grad=False):
+        return Tensor(data, dtype=dtype or self.dtype, requires_grad=requires_grad,
+                      device=device)
+
+    def new_zeros(self, *size, dtype=None, device=None, requires_grad=False):
+        return self._new(np.zeros, size, dtype, device, requires_grad)
+
+    def new_ones(self, *size, dtype=None, device=None, requires_grad=False):
+        return self._new(np.ones, size, dtype, device, requires_grad)
+
+    def new_empty(self, *size, dtype=None, device=None, requires_grad=False):
+        return self._new(np.zeros, size, dtype, device, requires_grad)
+
+    def new_full(self, size, fill_value, dtype=None, device=None, requires_grad=False):
+        check_device(device, "new_full")
+        dt = as_dtype(dtype, "new_full") if dtype is not None else self.dtype
+        t = Tensor._make(np.full(shape_arg((size,), "new_full"), fill_value, dt), None)
+        return t.requires_grad_(True) if requires_grad else t
+
+    def _new(self, fill, size, dtype, device, requires_grad):
+        check_device(device, "new")
+        dt = as_dtype(dtype, "new") if dtype is not None else self.dtype
+        t = Tensor._make(fill(shape_arg(size, "new"), dt), None)
+        return t.requires_grad_(True) if requires_grad else t
 
     # ------------------------------------------------------------------ arithmetic
-    # Each operator is one primitive op (minidl/ops/); a Python or NumPy scalar stays a
-    # (weak) Python number, so it never changes a floating tensor's dtype (float32 * 2.0
-    # is float32). Mixed kinds follow PyTorch, not NumPy: int tensor * 2.5 and int / int
-    # give the default dtype, int tensor + float32 tensor gives float32 (see _promote).
+    # Each operator is one primitive op (minidl/ops/) after PyTorch's type promotion
+    # (minidl/promotion.py). The fast path (a floating tensor with a Python number or a
+    # tensor of its own dtype) skips the promotion rules, which give the same answer.
     def __add__(self, other):
         return _binary(_ew.Add, self, other, "add")
 
@@ -218,6 +495,18 @@ class Tensor:
     def __rtruediv__(self, other):
         return _binary(_ew.Div, other, self, "div")
 
+    def __floordiv__(self, other):
+        return _no_grad_binary(np.floor_divide, self, other, "floor_divide")
+
+    def __rfloordiv__(self, other):
+        return _no_grad_binary(np.floor_divide, other, self, "floor_divide")
+
+    def __mod__(self, other):
+        return _no_grad_binary(np.remainder, self, other, "remainder")
+
+    def __rmod__(self, other):
+        return _no_grad_binary(np.remainder, other, self, "remainder")
+
     def __pow__(self, other):
         return _binary(_ew.Pow, self, other, "pow")
 
@@ -231,10 +520,35 @@ class Tensor:
         return _matmul(other, self)
 
     def __neg__(self):
+        if self._array.dtype == np.bool_:
+            raise TypeError("neg: negation of a bool tensor is not supported; use ~")
         return _ew.Neg.apply(self)
 
     def __pos__(self):
         return self
+
+    def __abs__(self):
+        return self.abs()
+
+    def __invert__(self):
+        if self._array.dtype.kind not in "biu":
+            raise TypeError(f"bitwise_not: only integer and bool tensors, got {self.dtype}")
+        return Tensor._make(~self._array, None)
+
+    def __and__(self, other):
+        return _bitwise(np.bitwise_and, self, other, "bitwise_and")
+
+    __rand__ = __and__
+
+    def __or__(self, other):
+        return _bitwise(np.bitwise_or, self, other, "bitwise_or")
+
+    __ror__ = __or__
+
+    def __xor__(self, other):
+        return _bitwise(np.bitwise_xor, self, other, "bitwise_xor")
+
+    __rxor__ = __xor__
 
     # comparisons give boolean tensors that carry no gradient
     def __lt__(self, other):
@@ -259,23 +573,131 @@ class Tensor:
             return True
         return _compare(np.not_equal, self, other, "ne")
 
+    lt, le, gt, ge = __lt__, __le__, __gt__, __ge__
+    less, less_equal, greater, greater_equal = __lt__, __le__, __gt__, __ge__
+
+    def eq(self, other):
+        return _compare(np.equal, self, other, "eq")
+
+    def ne(self, other):
+        return _compare(np.not_equal, self, other, "ne")
+
+    def equal(self, other):
+        """True if both have the same shape and elements (a Python bool)."""
+        return self.shape == other.shape and bool(np.array_equal(self._array, other._array))
+
+    def allclose(self, other, rtol=1e-05, atol=1e-08, equal_nan=False):
+        return bool(np.allclose(self._array, _raw(other), rtol=rtol, atol=atol,
+                                equal_nan=equal_nan))
+
+    def isclose(self, other, rtol=1e-05, atol=1e-08, equal_nan=False):
+        return Tensor._make(np.isclose(self._array, _raw(other), rtol=rtol, atol=atol,
+                                       equal_nan=equal_nan), None)
+
+    def logical_not(self):
+        return Tensor._make(np.logical_not(self._array), None)
+
+    def logical_and(self, other):
+        return Tensor._make(np.logical_and(self._array, _raw(other)), None)
+
+    def logical_or(self, other):
+        return Tensor._make(np.logical_or(self._array, _raw(other)), None)
+
+    def logical_xor(self, other):
+        return Tensor._make(np.logical_xor(self._array, _raw(other)), None)
+
+    def isnan(self):
+        return Tensor._make(np.isnan(self._array), None)
+
+    def isinf(self):
+        return Tensor._make(np.isinf(self._array), None)
+
+    def isfinite(self):
+        return Tensor._make(np.isfinite(self._array), None)
+
     def matmul(self, other):
+        return _matmul(self, other)
+
+    def mm(self, other):
+        if self.ndim != 2 or _ndim(other) != 2:
+            raise ArgumentError(f"mm: both arguments must be 2-D, got shapes {self.shape} and "
+                               f"{np.shape(_raw(other))}")
+        return _matmul(self, other)
+
+    def bmm(self, other):
+        if self.ndim != 3 or _ndim(other) != 3:
+            raise ArgumentError(f"bmm: both arguments must be 3-D, got shapes {self.shape} and "
+                               f"{np.shape(_raw(other))}")
+        return _matmul(self, other)
+
+    def dot(self, other):
+        if self.ndim != 1 or _ndim(other) != 1:
+            raise ArgumentError("dot: 1D tensors expected")
+        return _matmul(self, other)
+
+    def mv(self, other):
         return _matmul(self, other)
 
     def pow(self, exponent):
         return self ** exponent
 
-    def add(self, other):
-        return self + other
+    def add(self, other, alpha=1):
+        return self + (other if alpha == 1 else other * alpha)
 
-    def sub(self, other):
-        return self - other
+    def sub(self, other, alpha=1):
+        return self - (other if alpha == 1 else other * alpha)
+
+    subtract = sub
 
     def mul(self, other):
         return self * other
 
-    def div(self, other):
-        return self / other
+    multiply = mul
+
+    def div(self, other, rounding_mode=None):
+        if rounding_mode is None:
+            return self / other
+        if rounding_mode == "floor":
+            return _no_grad_binary(np.floor_divide, self, other, "div")
+        if rounding_mode == "trunc":
+            q = _no_grad_binary(np.true_divide, self, other, "div")
+            return Tensor._make(np.trunc(q._array).astype(result_type(self, other)), None)
+        raise ValueError(f"div: rounding_mode must be None, 'trunc' or 'floor', got "
+                         f"{rounding_mode!r}")
+
+    divide = true_divide = div
+
+    def floor_divide(self, other):
+        return self // other
+
+    def remainder(self, other):
+        return self % other
+
+    def fmod(self, other):
+        return _no_grad_binary(np.fmod, self, other, "fmod")
+
+    def neg(self):
+        return -self
+
+    negative = neg
+
+    def reciprocal(self):
+        return 1 / _floating(self)
+
+    def square(self):
+        return self * self
+
+    def rsqrt(self):
+        return 1 / self.sqrt()
+
+    def lerp(self, end, weight):
+        return self + weight * (end - self)
+
+    def addcmul(self, tensor1, tensor2, value=1):
+        return self + value * tensor1 * tensor2
+
+    def addcdiv(self, tensor1, tensor2, value=1):
+        return self + value * tensor1 / tensor2
 
     # ------------------------------------------------------------------ elementwise
     def exp(self):
@@ -284,8 +706,29 @@ class Tensor:
     def log(self):
         return _ew.Log.apply(_floating(self))
 
+    def log1p(self):
+        return _ew.Log1p.apply(_floating(self))
+
+    def log2(self):
+        return self.log() / np.log(2.0)
+
+    def log10(self):
+        return self.log() / np.log(10.0)
+
+    def expm1(self):
+        return self.exp() - 1
+
     def sqrt(self):
         return _ew.Sqrt.apply(_floating(self))
+
+    def sin(self):
+        return _ew.Sin.apply(_floating(self))
+
+    def cos(self):
+        return _ew.Cos.apply(_floating(self))
+
+    def tan(self):
+        return self.sin() / self.cos()
 
     def tanh(self):
         return _ew.Tanh.apply(_floating(self))
@@ -294,371 +737,999 @@ class Tensor:
         return _ew.Sigmoid.apply(_floating(self))
 
     def relu(self):
+        if self._array.dtype == np.bool_:
+            raise TypeError("relu: not implemented for bool tensors")
         return _ew.Relu.apply(self)
 
     def abs(self):
         return _ew.Abs.apply(self)
 
-    def clip(self, min=None, max=None):
+    absolute = abs
+
+    def sign(self):
+        return _ew.Sign.apply(self)
+
+    sgn = sign
+
+    def floor(self):
+        return _ew.Floor.apply(self) if self.dtype.kind in "fc" else self.clone()
+
+    def ceil(self):
+        return _ew.Ceil.apply(self) if self.dtype.kind in "fc" else self.clone()
+
+    def round(self, decimals=0):
+        if decimals:
+            scale = 10.0 ** decimals
+            return (self * scale).round() / scale
+        return _ew.Round.apply(self) if self.dtype.kind in "fc" else self.clone()
+
+    def trunc(self):
+        return _ew.Trunc.apply(self) if self.dtype.kind in "fc" else self.clone()
+
+    def clamp(self, min=None, max=None):
         """Limit values to ``[min, max]``; the gradient passes where ``min <= x <= max``."""
         if min is None and max is None:
-            raise ValueError("clip: at least one of min and max must be given")
-        return _ew.Clip.apply(self, min, max)
+            raise ArgumentError("clip: at least one of min and max must be given (clamp)")
+        for name, bound in (("min", min), ("max", max)):
+            if bound is not None and not isinstance(bound, (Tensor, np.ndarray, int, float,
+                                                            np.number)) \
+                    or isinstance(bound, bool):
+                raise TypeError(f"clamp: {name} must be a number or a Tensor, got {bound!r}")
+        lo, hi = _raw(min), _raw(max)
+        x = self
+        if isinstance(min, Tensor) or isinstance(max, Tensor):
+            # tensor bounds: the bounds are differentiable too (as torch.clamp)
+            out = self
+            if min is not None:
+                out = maximum(out, min)
+            if max is not None:
+                out = minimum(out, max)
+            return out
+        if self.dtype.kind in "iub" and any(isinstance(b, float) for b in (lo, hi)):
+            x = self.to(get_default_dtype())
+        return _ew.Clip.apply(x, lo, hi)
 
-    clamp = clip
+    clip = clamp
 
-    def softmax(self, dim):
-        return _sm.Softmax.apply(self, dim)
+    def clamp_min(self, min):
+        return self.clamp(min=min)
 
-    def log_softmax(self, dim):
-        return _sm.LogSoftmax.apply(self, dim)
+    def clamp_max(self, max):
+        return self.clamp(max=max)
+
+    def maximum(self, other):
+        return maximum(self, other)
+
+    def minimum(self, other):
+        return minimum(self, other)
+
+    def where(self, condition, other):
+        return where(condition, self, other)
+
+    def masked_fill(self, mask, value):
+        """``value`` where ``mask`` is True, else this tensor (mask broadcasts)."""
+        m = _raw(mask)
+        if np.asarray(m).dtype != np.bool_:
+            raise ArgumentError(f"masked_fill: mask must be a bool tensor, got dtype "
+                               f"{np.asarray(m).dtype}")
+        if isinstance(value, Tensor):
+            if value.ndim != 0:
+                raise ArgumentError(f"masked_fill: only 0-dimensional value tensors are "
+                                   f"supported, got shape {value.shape}")
+            value = value.to(self.dtype)
+        else:
+            value = np.asarray(value).astype(self.dtype) if self.dtype.kind in "iub" \
+                else value
+        np.broadcast_shapes(np.shape(m), self.shape)
+        out = _ew.Where.apply(m, value, self)
+        if out.shape != self.shape:
+            raise ArgumentError(f"masked_fill: mask of shape {np.shape(m)} must broadcast to "
+                               f"the tensor's shape {self.shape}")
+        return out
+
+    def softmax(self, dim, dtype=None):
+        x = self.to(dtype) if dtype is not None else _floating(self)
+        return _sm.Softmax.apply(x, normalize_axis(dim, self.ndim, "softmax"))
+
+    def log_softmax(self, dim, dtype=None):
+        x = self.to(dtype) if dtype is not None else _floating(self)
+        return _sm.LogSoftmax.apply(x, normalize_axis(dim, self.ndim, "log_softmax"))
 
     # ------------------------------------------------------------------ reductions
-    def sum(self, axis=None, keepdims=False, *, dim=None, keepdim=None):
-        """Sum over ``axis`` (or ``dim``; all axes by default)."""
-        axis, keepdims = _reduce_args(self, "sum", axis, keepdims, dim, keepdim)
-        return _red.Sum.apply(self, axis, keepdims)
+    def sum(self, dim=None, keepdim=False, *, dtype=None, axis=None, keepdims=None, out=None):
+        """Sum over ``dim`` (all axes by default, or with ``dim=()``)."""
+        dim, keepdim = reduce_dims(self.ndim, "sum", dim, keepdim, axis, keepdims)
+        x = self
+        if dtype is not None:
+            x = self.to(dtype)
+        elif self._array.dtype.kind in "biu":
+            x = self.to(np.int64)         # PyTorch sums integers and bools in int64
+        return _red.Sum.apply(x, dim, keepdim)
 
-    def mean(self, axis=None, keepdims=False, *, dim=None, keepdim=None):
-        """Mean over ``axis`` (or ``dim``; all axes by default)."""
-        axis, keepdims = _reduce_args(self, "mean", axis, keepdims, dim, keepdim)
-        return _red.Mean.apply(self, axis, keepdims)
+    def nansum(self, dim=None, keepdim=False):
+        return where(self.isnan(), 0.0, self).sum(dim, keepdim)
 
-    def max(self, axis=None, keepdims=False, *, dim=None, keepdim=None):
-        """Largest value over ``axis`` (values only, as NumPy); ties share the gradient."""
-        axis, keepdims = _reduce_args(self, "max", axis, keepdims, dim, keepdim)
-        try:
-            return _red.Max.apply(self, axis, keepdims)
-        except ValueError:
-            raise ValueError(f"max: cannot reduce over an empty axis (axis={axis}) of a "
-                             f"tensor of shape {self.data.shape}") from None
+    def mean(self, dim=None, keepdim=False, *, dtype=None, axis=None, keepdims=None, out=None):
+        """Mean over ``dim`` (all axes by default)."""
+        dim, keepdim = reduce_dims(self.ndim, "mean", dim, keepdim, axis, keepdims)
+        x = self.to(dtype) if dtype is not None else self
+        if x._array.dtype.kind not in "fc":
+            raise ArgumentError(f"mean: could not infer output dtype: input dtype is "
+                               f"{_dtype_name(self.dtype)}; pass a floating dtype=")
+        return _red.Mean.apply(x, dim, keepdim)
 
-    def min(self, axis=None, keepdims=False, *, dim=None, keepdim=None):
-        """Smallest value over ``axis`` (values only, as NumPy); ties share the gradient."""
-        axis, keepdims = _reduce_args(self, "min", axis, keepdims, dim, keepdim)
-        try:
-            return _red.Min.apply(self, axis, keepdims)
-        except ValueError:
-            raise ValueError(f"min: cannot reduce over an empty axis (axis={axis}) of a "
-                             f"tensor of shape {self.data.shape}") from None
+    def var(self, dim=None, unbiased=None, keepdim=False, *, correction=None, axis=None,
+            keepdims=None):
+        """Variance: Σ(x − mean)² / (n − correction); ``correction=1`` (unbiased) by default."""
+        if isinstance(unbiased, (int, tuple, list)) and not isinstance(unbiased, bool) \
+                and dim is None:
+            dim, unbiased = unbiased, None           # var(1) in PyTorch is var(dim=1)
+        dim, keepdim = reduce_dims(self.ndim, "var", dim, keepdim, axis, keepdims)
+        if correction is None:
+            correction = 1 if unbiased is None or unbiased else 0
+        centred = self - self.mean(dim, keepdim=True)
+        sq = (centred * centred).sum(dim, keepdim=keepdim)
+        n = self._array.size // max(sq._array.size, 1) if self._array.size else 0
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return sq / max(n - correction, 0) if n - correction > 0 else sq * np.nan
 
-    def var(self, axis=None, keepdims=False, *, dim=None, keepdim=None, unbiased=False):
-        """Variance over ``axis``: mean((x - mean(x))²), divided by n - 1 if ``unbiased``."""
-        axis, keepdims = _reduce_args(self, "var", axis, keepdims, dim, keepdim)
-        centred = self - self.mean(axis, keepdims=True)
-        sq = (centred * centred).sum(axis, keepdims=keepdims)
-        n = self.data.size // max(sq.data.size, 1)
-        return sq / (n - 1 if unbiased else n)
+    def std(self, dim=None, unbiased=None, keepdim=False, *, correction=None, axis=None,
+            keepdims=None):
+        """Standard deviation: √var (unbiased by default)."""
+        return self.var(dim, unbiased, keepdim, correction=correction, axis=axis,
+                        keepdims=keepdims).sqrt()
 
-    def argmax(self, axis=None, dim=None):
-        return Tensor._make(np.argmax(self.data, axis=dim if dim is not None else axis), None)
+    def prod(self, dim=None, keepdim=False, *, dtype=None):
+        x = self.to(dtype) if dtype is not None else (
+            self.to(np.int64) if self.dtype.kind in "biu" else self)
+        dim = normalize_axis(dim, self.ndim, "prod")
+        if self.ndim == 0:
+            dim = None
+        return _red.Prod.apply(x, dim, keepdim)
 
-    def argmin(self, axis=None, dim=None):
-        return Tensor._make(np.argmin(self.data, axis=dim if dim is not None else axis), None)
+    def cumsum(self, dim, *, dtype=None):
+        x = self.to(dtype) if dtype is not None else (
+            self.to(np.int64) if self.dtype.kind in "biu" else self)
+        if x.ndim == 0:
+            return x.clone()
+        return _red.Cumsum.apply(x, normalize_axis(dim, self.ndim, "cumsum"))
+
+    def cumprod(self, dim, *, dtype=None):
+        x = self.to(dtype) if dtype is not None else self
+        return _red.Cumprod.apply(x, normalize_axis(dim, self.ndim, "cumprod"), False)
+
+    def amax(self, dim=(), keepdim=False, *, axis=None, keepdims=None):
+        """Largest value over ``dim`` (all by default); tied elements share the gradient."""
+        return self._extreme(_red.Amax, "amax", dim, keepdim, axis, keepdims)
+
+    def amin(self, dim=(), keepdim=False, *, axis=None, keepdims=None):
+        """Smallest value over ``dim`` (all by default); tied elements share the gradient."""
+        return self._extreme(_red.Amin, "amin", dim, keepdim, axis, keepdims)
+
+    def _extreme(self, op, name, dim, keepdim, axis, keepdims):
+        dim, keepdim = reduce_dims(self.ndim, name, dim, keepdim, axis, keepdims)
+        _check_nonempty(self, name, dim)
+        return op.apply(self, dim, keepdim)
+
+    def max(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
+        """``max()``: the largest value (ties share the gradient). ``max(dim)``: the named
+        tuple ``(values, indices)``, the first maximum's index, which gets the whole
+        gradient. ``max(other)``: the elementwise maximum."""
+        if isinstance(dim, (Tensor, np.ndarray)):
+            return maximum(self, dim)
+        return self._extreme_dim(np.argmax, _red.Amax, return_types.max, "max", dim,
+                                 keepdim, axis, keepdims)
+
+    def min(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
+        """As :meth:`max`, for the smallest value."""
+        if isinstance(dim, (Tensor, np.ndarray)):
+            return minimum(self, dim)
+        return self._extreme_dim(np.argmin, _red.Amin, return_types.min, "min", dim,
+                                 keepdim, axis, keepdims)
+
+    def _extreme_dim(self, arg, op, result, name, dim, keepdim, axis, keepdims):
+        if axis is not None:
+            dim = axis
+        if keepdims is not None:
+            keepdim = keepdims
+        if dim is None or isinstance(dim, (tuple, list)):     # values only (as amax)
+            dim, keepdim = reduce_dims(self.ndim, name, dim, keepdim)
+            _check_nonempty(self, name, dim)
+            return op.apply(self, dim, keepdim)
+        dim = normalize_axis(dim, self.ndim, name)
+        _check_nonempty(self, name, dim)
+        if self.ndim == 0:
+            return result(self.clone(), Tensor._make(np.zeros((), np.int64), None))
+        idx = arg(self._array, axis=dim, keepdims=True)
+        if self._array.dtype.kind == "f":        # NaN is the extreme, as in PyTorch
+            nan = np.isnan(self._array)
+            if nan.any():
+                first_nan = np.argmax(nan, axis=dim, keepdims=True)
+                idx = np.where(np.take_along_axis(nan, first_nan, axis=dim), first_nan, idx)
+        values = _shp.Gather.apply(self, idx, dim)
+        indices = Tensor._make(idx.astype(np.int64), None)
+        if not keepdim:
+            values, indices = values.squeeze(dim), indices.squeeze(dim)
+        return result(values, indices)
+
+    def argmax(self, dim=None, keepdim=False, *, axis=None, out=None):
+        return self._arg(np.argmax, "argmax", dim if axis is None else axis, keepdim)
+
+    def argmin(self, dim=None, keepdim=False, *, axis=None, out=None):
+        return self._arg(np.argmin, "argmin", dim if axis is None else axis, keepdim)
+
+    def _arg(self, fn, name, dim, keepdim):
+        x = self._array
+        if dim is None:
+            _check_nonempty(self, name, None)
+            flat = x.reshape(-1)
+            i = _nan_first(fn, flat, 0)
+            out = np.asarray(i, dtype=np.int64)
+            return Tensor._make(out.reshape((1,) * x.ndim) if keepdim else out, None)
+        dim = normalize_axis(dim, self.ndim, name)
+        _check_nonempty(self, name, dim)
+        if x.ndim == 0:
+            return Tensor._make(np.zeros((), np.int64), None)
+        out = _nan_first(fn, x, dim).astype(np.int64)
+        return Tensor._make(np.expand_dims(out, dim) if keepdim else out, None)
+
+    def topk(self, k, dim=-1, largest=True, sorted=True):
+        """The ``k`` largest (or smallest) values along ``dim`` and their indices; the
+        gradient goes to the elements picked."""
+        if not is_int(k):
+            raise TypeError(f"topk: k must be an int, got {k!r}")
+        dim = normalize_axis(dim, self.ndim, "topk")
+        n = self.shape[dim] if self.ndim else 1
+        if not 0 <= k <= n:
+            raise ArgumentError(f"topk: k ({k}) is out of range for dimension {dim} of "
+                               f"size {n}")
+        values, indices = self.sort(dim, descending=largest, stable=True)
+        lead = (slice(None),) * dim
+        return return_types.topk(values[lead + (slice(0, k),)],
+                                 indices[lead + (slice(0, k),)])
+
+    def sort(self, dim=-1, descending=False, stable=False):
+        """Sorted values along ``dim`` and their indices (ties keep their order; NaN counts
+        as the largest value, as PyTorch)."""
+        if self.ndim == 0:
+            return return_types.sort(self.clone(), Tensor._make(np.zeros((), np.int64), None))
+        dim = normalize_axis(dim, self.ndim, "sort")
+        idx = _argsort(self._array, dim, descending)
+        values = _shp.Gather.apply(self, idx, dim)
+        return return_types.sort(values, Tensor._make(idx.astype(np.int64), None))
+
+    def argsort(self, dim=-1, descending=False, stable=False):
+        return self.sort(dim, descending, stable).indices
+
+    def norm(self, p="fro", dim=None, keepdim=False, dtype=None):
+        """The p-norm over ``dim`` (all elements by default); p = 2 ("fro") by default."""
+        x = self.to(dtype) if dtype is not None else _floating(self)
+        if p in ("fro", 2, 2.0):
+            sq = (x * x).sum(dim, keepdim)
+            return _ew.Sqrt.apply(sq) if not (sq._array == 0).any() else _safe_sqrt(sq)
+        if p in (float("inf"), "inf"):
+            return x.abs().amax(() if dim is None else dim, keepdim)
+        if p in (-float("inf"),):
+            return x.abs().amin(() if dim is None else dim, keepdim)
+        if p == 1:
+            return x.abs().sum(dim, keepdim)
+        if p == 0:
+            return (x != 0).to(x.dtype).sum(dim, keepdim)
+        check_number(p, "norm", "p")
+        return (x.abs() ** p).sum(dim, keepdim) ** (1.0 / p)
+
+    def logsumexp(self, dim, keepdim=False):
+        """log Σ exp(x) over ``dim``, computed stably (the maximum is subtracted first)."""
+        dim, keepdim = reduce_dims(self.ndim, "logsumexp", dim, keepdim)
+        x = _floating(self)
+        m = x.detach().amax(() if dim is None else dim, keepdim=True)
+        m = where(m.isinf(), 0.0, m)
+        out = (x - m).exp().sum(dim, keepdim=True).log() + m
+        if not keepdim:
+            out = out.squeeze(dim) if dim is not None else out.reshape(())
+        return out
+
+    def all(self, dim=None, keepdim=False, *, axis=None, keepdims=None, out=None):
+        dim, keepdim = reduce_dims(self.ndim, "all", dim, keepdim, axis, keepdims)
+        return Tensor._make(np.asarray(np.all(self._array, axis=dim, keepdims=keepdim)), None)
+
+    def any(self, dim=None, keepdim=False, *, axis=None, keepdims=None, out=None):
+        dim, keepdim = reduce_dims(self.ndim, "any", dim, keepdim, axis, keepdims)
+        return Tensor._make(np.asarray(np.any(self._array, axis=dim, keepdims=keepdim)), None)
+
+    def count_nonzero(self, dim=None):
+        return Tensor._make(np.asarray(np.count_nonzero(self._array, axis=dim),
+                                       dtype=np.int64), None)
+
+    def nonzero(self, as_tuple=False):
+        nz = np.nonzero(self._array)
+        if as_tuple:
+            return tuple(Tensor._make(i.astype(np.int64), None) for i in nz)
+        return Tensor._make(np.stack(nz, axis=-1).astype(np.int64), None)
 
     # ------------------------------------------------------------------ shape
     def reshape(self, *shape):
         """This tensor with a new shape: ``reshape(2, 3)`` or ``reshape((2, 3))``."""
-        shape = _shape_arg(shape)
-        return _reshape(self, shape, "reshape")
+        return _reshape(self, shape_arg(shape), "reshape")
 
     def view(self, *shape):
-        return _reshape(self, _shape_arg(shape), "view")
+        if len(shape) == 1 and not isinstance(shape[0], (tuple, list)) and not is_int(shape[0]):
+            return self.to(shape[0])           # view(dtype)
+        out = _reshape(self, shape_arg(shape, "view"), "view")
+        if out._base is None and out._array.size and not np.shares_memory(out._array,
+                                                                           self._array):
+            raise ArgumentError(f"view: the tensor's memory (shape {self.shape}, strides "
+                               f"{self.stride()}) does not allow a view of shape "
+                               f"{out.shape}; use .reshape(...) instead")
+        return out
+
+    def view_as(self, other):
+        return self.view(other.shape)
+
+    def reshape_as(self, other):
+        return self.reshape(other.shape)
 
     def flatten(self, start_dim=0, end_dim=-1):
         """Merge axes ``start_dim..end_dim`` into one (all of them by default)."""
-        shape = self.data.shape
+        shape = self.shape
         if not shape:
             return self.reshape(1)
-        start = _normalize_axis(start_dim, len(shape), "flatten")
-        end = _normalize_axis(end_dim, len(shape), "flatten")
+        start = normalize_axis(start_dim, len(shape), "flatten")
+        end = normalize_axis(end_dim, len(shape), "flatten")
         if start > end:
-            raise ValueError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim} "
-                             f"for a tensor of shape {shape}")
+            raise ArgumentError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim} "
+                               f"for a tensor of shape {shape}")
         merged = int(np.prod(shape[start:end + 1]))
         return self.reshape(shape[:start] + (merged,) + shape[end + 1:])
 
+    def unflatten(self, dim, sizes):
+        dim = normalize_axis(dim, self.ndim, "unflatten")
+        sizes = tuple(sizes)
+        if -1 in sizes:
+            known = int(np.prod([s for s in sizes if s != -1]))
+            sizes = tuple(self.shape[dim] // known if s == -1 else s for s in sizes)
+        return self.reshape(self.shape[:dim] + sizes + self.shape[dim + 1:])
+
     def squeeze(self, dim=None):
         """Remove length-1 axes (only ``dim`` if given, and only if it has length 1)."""
-        shape = self.data.shape
+        shape = self.shape
         if dim is None:
             new = tuple(n for n in shape if n != 1)
         else:
-            dims = _normalize_axis(tuple(dim) if isinstance(dim, (tuple, list)) else (dim,),
-                                   len(shape), "squeeze")
+            dims = normalize_axis(tuple(dim) if isinstance(dim, (tuple, list)) else (dim,),
+                                  len(shape), "squeeze")
             new = tuple(n for i, n in enumerate(shape) if not (i in dims and n == 1))
-        return self if new == shape else self.reshape(new)
+        return self.reshape(new) if new != shape else self._alias()
 
     def unsqueeze(self, dim):
         """Insert a length-1 axis at ``dim`` (``-1`` appends one at the end)."""
-        shape = self.data.shape
-        dim = _normalize_axis(dim, len(shape) + 1, "unsqueeze")
+        shape = self.shape
+        dim = normalize_axis(dim, len(shape) + 1, "unsqueeze")
         return self.reshape(shape[:dim] + (1,) + shape[dim:])
 
-    def transpose(self, *axes):
-        """Permute axes with NumPy's meaning: no argument reverses them all.
+    def transpose(self, dim0, dim1=None, *more):
+        """Swap two axes (PyTorch's meaning): ``t.transpose(0, 1)``.
 
-        ``t.transpose(1, 0, 2)`` and ``t.transpose((1, 0, 2))`` give a full permutation.
-        For PyTorch's two-axis swap use :meth:`swapaxes`.
+        A full permutation is :meth:`permute`; ``transpose`` with more than two axes (or
+        one tuple) is accepted as NumPy's permutation only because PyTorch has no
+        meaning for it.
         """
-        if len(axes) == 1 and isinstance(axes[0], (tuple, list)):
-            axes = tuple(axes[0])
-        if not axes:
-            axes = tuple(range(self.ndim - 1, -1, -1))
-        return _permute(self, axes, "transpose")
+        if isinstance(dim0, (tuple, list)) and dim1 is None:
+            return self.permute(*dim0)
+        if more:
+            return self.permute(dim0, dim1, *more)
+        if dim1 is None:
+            raise TypeError("transpose: expected two dims (dim0, dim1); use permute for a "
+                            "permutation")
+        return self.swapaxes(dim0, dim1, _op="transpose")
+
+    def swapaxes(self, axis0, axis1, _op="swapaxes"):
+        """Exchange two axes."""
+        a = normalize_axis(axis0, self.ndim, _op)
+        b = normalize_axis(axis1, self.ndim, _op)
+        if self.ndim == 0:
+            return self._alias()
+        axes = list(range(self.ndim))
+        axes[a], axes[b] = axes[b], axes[a]
+        return self._view_op(_shp.Permute, tuple(axes))
+
+    swapdims = swapaxes
+
+    def t(self):
+        if self.ndim > 2:
+            raise ArgumentError(f"t: expects a tensor with <= 2 dimensions, got {self.ndim}")
+        return self.swapaxes(0, 1) if self.ndim == 2 else self._alias()
 
     def permute(self, *dims):
         """Reorder the axes: output axis i is input axis ``dims[i]``."""
         if len(dims) == 1 and isinstance(dims[0], (tuple, list)):
             dims = tuple(dims[0])
-        return _permute(self, dims, "permute")
-
-    def swapaxes(self, axis1, axis2):
-        """Exchange two axes (PyTorch's ``transpose(dim0, dim1)``)."""
-        axis1 = _normalize_axis(axis1, self.ndim, "swapaxes")
-        axis2 = _normalize_axis(axis2, self.ndim, "swapaxes")
-        axes = list(range(self.ndim))
-        axes[axis1], axes[axis2] = axes[axis2], axes[axis1]
-        return _permute(self, tuple(axes), "swapaxes")
+        ndim = self.ndim
+        try:
+            axes = tuple(int(a) % ndim if -ndim <= a < ndim else None for a in dims) \
+                if ndim else tuple(None if a not in (0, -1) else 0 for a in dims)
+        except TypeError:
+            raise TypeError(f"permute: dims must be ints, got {dims!r}") from None
+        if len(axes) != ndim or None in axes or sorted(axes) != list(range(ndim)):
+            raise ArgumentError(f"permute: {dims} is not a permutation of the {ndim} dims of a "
+                               f"tensor of shape {self.shape}")
+        return self._view_op(_shp.Permute, axes)
 
     @property
     def T(self):
-        return self.transpose()
+        return self.permute(tuple(range(self.ndim - 1, -1, -1)))
 
     @property
     def mT(self):
         return self.swapaxes(-2, -1)
 
+    def moveaxis(self, source, destination):
+        src = normalize_axis(source, self.ndim, "movedim")
+        dst = normalize_axis(destination, self.ndim, "movedim")
+        order = [i for i in range(self.ndim) if i != src]
+        order.insert(dst, src)
+        return self.permute(order)
+
+    movedim = moveaxis
+
     def expand(self, *shape):
         """Broadcast to ``shape`` (a view; -1 keeps an axis)."""
-        shape = _shape_arg(shape)
+        shape = shape_arg(shape, "expand")
         lead = len(shape) - self.ndim
-        shape = tuple(self.data.shape[i - lead] if n == -1 else n for i, n in enumerate(shape))
+        if lead < 0:
+            raise ArgumentError(f"expand: the number of sizes ({len(shape)}) must be at least "
+                               f"the number of dims ({self.ndim})")
+        shape = tuple(self.shape[i - lead] if n == -1 and i >= lead else n
+                      for i, n in enumerate(shape))
         return broadcast_to(self, shape)
 
-    def __getitem__(self, index):
-        index = _index_arg(index)
-        try:
-            return _shp.GetItem.apply(self, index)
-        except IndexError as e:
-            raise IndexError(f"getitem: {e} (tensor shape {self.data.shape})") from None
+    def expand_as(self, other):
+        return self.expand(other.shape)
 
-    # ------------------------------------------------------------------ backward
-    def backward(self, gradient=None, retain_graph=False):
+    def repeat(self, *sizes):
+        reps = shape_arg(sizes, "repeat")
+        if len(reps) < self.ndim:
+            raise ArgumentError(f"repeat: the number of repeats ({len(reps)}) can not be "
+                               f"smaller than the number of dims ({self.ndim})")
+        return _shp.Repeat.apply(self, reps)
+
+    def tile(self, *dims):
+        reps = shape_arg(dims, "tile")
+        reps = (1,) * (self.ndim - len(reps)) + reps
+        return self.repeat(reps)
+
+    def flip(self, *dims):
+        if len(dims) == 1 and isinstance(dims[0], (tuple, list)):
+            dims = tuple(dims[0])
+        axes = normalize_axis(tuple(dims), self.ndim, "flip")
+        return _shp.Flip.apply(self, axes)
+
+    def roll(self, shifts, dims=None):
+        if dims is None:
+            return self.flatten().roll(shifts, 0).reshape(self.shape)
+        shifts = shifts if isinstance(shifts, (tuple, list)) else (shifts,)
+        dims = dims if isinstance(dims, (tuple, list)) else (dims,)
+        out = self
+        for s, d in zip(shifts, dims):
+            d = normalize_axis(d, self.ndim, "roll")
+            n = self.shape[d]
+            if n == 0:
+                continue
+            s = s % n
+            if s:
+                out = cat([out.narrow(d, n - s, s), out.narrow(d, 0, n - s)], d)
+        return out
+
+    def narrow(self, dim, start, length):
+        dim = normalize_axis(dim, self.ndim, "narrow")
+        if start < 0:
+            start += self.shape[dim]
+        return self[(slice(None),) * dim + (slice(start, start + length),)]
+
+    def select(self, dim, index):
+        dim = normalize_axis(dim, self.ndim, "select")
+        return self[(slice(None),) * dim + (index,)]
+
+    def split(self, split_size_or_sections, dim=0):
+        """Pieces along ``dim``: of ``split_size`` each (the last may be smaller), or of
+        the listed sizes. One op with several outputs (views)."""
+        dim = normalize_axis(dim, self.ndim, "split")
+        n = self.shape[dim]
+        if is_int(split_size_or_sections):
+            size = int(split_size_or_sections)
+            if size <= 0 and n:
+                raise ArgumentError(f"split: split_size must be positive, got {size}")
+            sizes = [size] * (n // size) + ([n % size] if n % size else []) if n else [0]
+        else:
+            sizes = [int(s) for s in split_size_or_sections]
+            if sum(sizes) != n:
+                raise ArgumentError(f"split: split_sizes {sizes} must sum to the size of "
+                                   f"dimension {dim} ({n})")
+        return self._split(tuple(sizes), dim)
+
+    def _split(self, sizes, dim):
+        parts = _shp.Split.apply(self, sizes, dim)
+        start = 0
+        for part, size in zip(parts, sizes):
+            index = (slice(None),) * dim + (slice(start, start + size),)
+            _mark_view(part, self, _shp.GetItem, (index,))
+            start += size
+        return parts
+
+    def tensor_split(self, sections, dim=0):
+        dim = normalize_axis(dim, self.ndim, "tensor_split")
+        n = self.shape[dim]
+        if is_int(sections):
+            q, r = divmod(n, sections)
+            sizes = [q + 1] * r + [q] * (sections - r)
+        else:
+            bounds = [0] + list(sections) + [n]
+            sizes = [b - a for a, b in zip(bounds[:-1], bounds[1:])]
+        return self._split(tuple(sizes), dim)
+
+    def chunk(self, chunks, dim=0):
+        """``chunks`` pieces along ``dim`` (each ⌈n / chunks⌉ long; fewer if n is short)."""
+        if not is_int(chunks) or chunks <= 0:
+            raise ArgumentError(f"chunk: chunks must be a positive int, got {chunks!r}")
+        dim_ = normalize_axis(dim, self.ndim, "chunk")
+        n = self.shape[dim_]
+        size = -(-n // chunks) if n else 1
+        return self.split(size, dim_)
+
+    def unbind(self, dim=0):
+        """The slices along ``dim``, as a tuple: one op with several outputs (views), whose
+        backward stacks their gradients once."""
+        dim = normalize_axis(dim, self.ndim, "unbind")
+        parts = _shp.Unbind.apply(self, dim)
+        if not isinstance(parts, tuple):
+            parts = (parts,) if self.shape[dim] else ()
+        for i, part in enumerate(parts):
+            _mark_view(part, self, _shp.GetItem, ((slice(None),) * dim + (i,),))
+        return parts
+
+    def gather(self, dim, index):
+        """``out[i][j] = self[i][index[i][j]]`` for dim = 1 (``torch.gather``)."""
+        dim = normalize_axis(dim, self.ndim, "gather")
+        idx = np.asarray(_raw(index))
+        if idx.dtype.kind not in "iu":
+            raise ArgumentError(f"gather: index must be an int64 tensor, got dtype {idx.dtype}")
+        if idx.ndim != self.ndim:
+            raise ArgumentError(f"gather: index must have as many dims ({idx.ndim}) as the "
+                               f"input ({self.ndim})")
+        return _shp.Gather.apply(self, idx, dim)
+
+    def take_along_dim(self, indices, dim):
+        return self.gather(dim, indices)
+
+    def index_select(self, dim, index):
+        dim = normalize_axis(dim, self.ndim, "index_select")
+        idx = np.asarray(_raw(index)).reshape(-1)
+        return self[(slice(None),) * dim + (idx,)]
+
+    def masked_select(self, mask):
+        m = np.broadcast_to(_raw(mask), np.broadcast_shapes(np.shape(_raw(mask)), self.shape))
+        return self.expand(m.shape)[m] if m.shape != self.shape else self[m]
+
+    def tril(self, diagonal=0):
+        return where(_tri_mask(self, diagonal, np.tril), self, 0)
+
+    def triu(self, diagonal=0):
+        return where(_tri_mask(self, diagonal, np.triu), self, 0)
+
+    def diagonal(self, offset=0, dim1=0, dim2=1):
+        x = self.moveaxis(dim1, -2).moveaxis(dim2 if dim2 > dim1 else dim2 + 1, -1) \
+            if (dim1, dim2) != (self.ndim - 2, self.ndim - 1) else self
+        n, m = x.shape[-2:]
+        i = np.arange(max(0, -offset), min(n, m - offset))
+        return x[..., i, i + offset]
+
+    def __getitem__(self, index):
+        return _getitem(self, index)
+
+    # ------------------------------------------------------------------ views
+    def _alias(self):
+        """A new Tensor object for the same values and history (PyTorch's alias view)."""
+        return self._view_op(_shp.Reshape, self.shape)
+
+    def _view_op(self, op, *args):
+        out = op.apply(self, *args)
+        _mark_view(out, self, op, args)
+        return out
+
+    # ------------------------------------------------------------------ in place
+    def __setitem__(self, index, value):
+        index = _index_arg(index)
+        torch_index = _torch_index(self.shape, index)
+        if type(torch_index) is tuple and len(torch_index) == 3 and \
+                isinstance(torch_index[0], str):
+            _, first, second = torch_index           # integers first (a view), then arrays
+            _getitem_one(self, first)[second] = value
+            return
+        index = torch_index
+        v = value._array if isinstance(value, Tensor) else value
+        try:
+            target = np.empty(np.shape(self._array), bool)[index]
+            np.broadcast_to(np.empty(np.shape(v), bool), target.shape)
+        except (IndexError, ValueError) as e:
+            raise _index_error("setitem", e, self, index) from None
+        value = _as_value(value, self.dtype)
+        self._inplace("setitem", lambda old: _shp.IndexPut.apply(old, value, index),
+                      lambda a: a.__setitem__(index, _raw(value)), (value,), copy_old=False)
+
+    def _inplace(self, name, compute, fast, others=(), copy_old=True):
+        """Change this tensor in place: ``self ← compute(self)``.
+
+        ``fast(array)`` does it on the array when nothing is recorded. When the graph is
+        recorded, ``compute`` runs out of place on the old value (a copy, when the op's
+        backward needs it) and the result is written back; this tensor's history then
+        starts at the new node, and a view's base gets a ``CopySlices`` node.
+        """
+        needs = self.requires_grad or any(isinstance(o, Tensor) and o.requires_grad
+                                          for o in others)
+        if grad_mode._enabled and self.requires_grad and self._ctx is None and \
+                self._base is None:
+            raise RuntimeError(f"{name}: a leaf Variable that requires grad is being used in "
+                               f"an in-place operation.")
+        if not grad_mode._enabled or not needs:
+            if not self._array.flags.writeable:
+                raise RuntimeError(f"{name}: this tensor's memory cannot be written (it is an "
+                                   f"expanded or read-only view); clone it first")
+            fast(self._array)
+            self._vc[0] += 1
+            return self
+        base = self._base
+        if base is not None and base.requires_grad and base._ctx is None:
+            raise RuntimeError(f"{name}: a view of a leaf Variable that requires grad is being "
+                               f"used in an in-place operation.")
+        old = Tensor._make(self._array.copy() if copy_old else self._array, self._ctx,
+                           self._nr)
+        old.requires_grad = self.requires_grad
+        new = compute(old)
+        if new._array.dtype != self._array.dtype:
+            if np.can_cast(new._array.dtype, self._array.dtype, "same_kind") or \
+                    self._array.dtype.kind == "f":
+                new = new.to(self._array.dtype)
+            else:
+                raise ArgumentError(f"{name}: result type {_dtype_name(new.dtype)} can't be "
+                                   f"cast to the desired output type "
+                                   f"{_dtype_name(self.dtype)}")
+        if new._array.shape != self._array.shape:
+            raise ArgumentError(f"{name}: output with shape {self.shape} doesn't match the "
+                               f"broadcast shape {new.shape}")
+        if base is None:
+            self._array[...] = new._array
+            self._vc[0] += 1
+            self._ctx, self._nr, self.requires_grad = new._ctx, new._nr, True
+            return self
+        # a view: the base's history gets the write, the view is read off the new base
+        base_old = Tensor._make(base._array, base._ctx, base._nr)
+        base_old.requires_grad = base.requires_grad
+        base_new = _shp.CopySlices.apply(base_old, new, self._view)
+        self._vc[0] += 1
+        base._ctx, base._nr, base.requires_grad = base_new._ctx, base_new._nr, True
+        again = _shp.replay(base, self._view)
+        self._ctx, self._nr, self.requires_grad = again._ctx, again._nr, True
+        return self
+
+    def _binary_(self, name, op, other, copy_old=True):
+        other_v = _as_value(other, self.dtype) if not isinstance(other, Tensor) else other
+        return self._inplace(name, lambda old: op(old, other_v),
+                             lambda a: a.__setitem__(..., op(Tensor._make(a, None),
+                                                             other_v)._array),
+                             (other,), copy_old)
+
+    def add_(self, other, alpha=1):
+        return self._binary_("add_", lambda a, b: a.add(b, alpha=alpha), other, False)
+
+    def sub_(self, other, alpha=1):
+        return self._binary_("sub_", lambda a, b: a.sub(b, alpha=alpha), other, False)
+
+    def mul_(self, other):
+        return self._binary_("mul_", lambda a, b: a * b, other)
+
+    def div_(self, other, rounding_mode=None):
+        return self._binary_("div_", lambda a, b: a.div(b, rounding_mode=rounding_mode),
+                             other)
+
+    def pow_(self, exponent):
+        return self._binary_("pow_", lambda a, b: a ** b, exponent)
+
+    def addcmul_(self, tensor1, tensor2, value=1):
+        return self._inplace("addcmul_", lambda old: old.addcmul(tensor1, tensor2, value),
+                             lambda a: a.__setitem__(..., a + value * _raw(tensor1)
+                                                     * _raw(tensor2)),
+                             (tensor1, tensor2), copy_old=False)
+
+    def addcdiv_(self, tensor1, tensor2, value=1):
+        return self._inplace("addcdiv_", lambda old: old.addcdiv(tensor1, tensor2, value),
+                             lambda a: a.__setitem__(..., a + value * _raw(tensor1)
+                                                     / _raw(tensor2)),
+                             (tensor1, tensor2), copy_old=False)
+
+    def lerp_(self, end, weight):
+        return self._binary_("lerp_", lambda a, b: a.lerp(b, weight), end)
+
+    def clamp_(self, min=None, max=None):
+        return self._unary_("clamp_", lambda a: a.clamp(min, max), (min, max))
+
+    clip_ = clamp_
+
+    def _unary_(self, name, fn, others=()):
+        return self._inplace(name, fn, lambda a: a.__setitem__(
+            ..., fn(Tensor._make(a, None))._array), others)
+
+    def neg_(self):
+        return self._unary_("neg_", lambda a: -a)
+
+    def exp_(self):
+        return self._unary_("exp_", lambda a: a.exp())
+
+    def log_(self):
+        return self._unary_("log_", lambda a: a.log())
+
+    def sqrt_(self):
+        return self._unary_("sqrt_", lambda a: a.sqrt())
+
+    def abs_(self):
+        return self._unary_("abs_", lambda a: a.abs())
+
+    def relu_(self):
+        return self._unary_("relu_", lambda a: a.relu())
+
+    def sigmoid_(self):
+        return self._unary_("sigmoid_", lambda a: a.sigmoid())
+
+    def tanh_(self):
+        return self._unary_("tanh_", lambda a: a.tanh())
+
+    def zero_(self):
+        return self.fill_(0)
+
+    def fill_(self, value):
+        v = _as_value(value, self.dtype)
+        return self._inplace("fill_", lambda old: old * 0 + v if isinstance(v, Tensor)
+                             else _shp.IndexPut.apply(old, v, ...),
+                             lambda a: a.fill(_raw(v)), (v,), copy_old=False)
+
+    def copy_(self, src, non_blocking=False):
+        """Copy ``src``'s values into this tensor (broadcasting; differentiable)."""
+        if isinstance(src, Tensor) and src.dtype != self.dtype:
+            src = src.to(self.dtype)
+        v = _as_value(src, self.dtype)
+        try:
+            np.broadcast_to(np.empty(np.shape(_raw(v)), bool), self.shape)
+        except ValueError:
+            raise ArgumentError(f"copy_: the source of shape {np.shape(_raw(v))} does not "
+                               f"broadcast to the tensor's shape {self.shape}") from None
+        return self._inplace("copy_", lambda old: _shp.IndexPut.apply(old, v, ...),
+                             lambda a: a.__setitem__(..., _raw(v)), (v,), copy_old=False)
+
+    def masked_fill_(self, mask, value):
+        m = _raw(mask)
+        return self._inplace("masked_fill_", lambda old: old.masked_fill(mask, value),
+                             lambda a: np.copyto(a, _raw(value), where=np.broadcast_to(
+                                 m, a.shape)), (value,), copy_old=False)
+
+    def index_fill_(self, dim, index, value):
+        dim = normalize_axis(dim, self.ndim, "index_fill_")
+        idx = (slice(None),) * dim + (np.asarray(_raw(index)).reshape(-1),)
+        self[idx] = value
+        return self
+
+    def uniform_(self, a=0.0, b=1.0, generator=None):
+        """Fill with samples of U[a, b) from minidl's generator (no gradient)."""
+        gen = _rng(generator)
+        return self._fill_random(lambda: gen.uniform(a, b, self.shape), "uniform_")
+
+    def normal_(self, mean=0.0, std=1.0, generator=None):
+        """Fill with samples of N(mean, std²) from minidl's generator (no gradient)."""
+        gen = _rng(generator)
+        return self._fill_random(lambda: gen.normal(mean, std, self.shape), "normal_")
+
+    def bernoulli_(self, p=0.5, generator=None):
+        gen = _rng(generator)
+        return self._fill_random(lambda: gen.random(self.shape) < _raw(p), "bernoulli_")
+
+    def random_(self, low=0, high=None, generator=None):
+        gen = _rng(generator)
+        if high is None:
+            low, high = 0, low if low else 2 ** 24
+        return self._fill_random(lambda: gen.integers(low, high, self.shape), "random_")
+
+    def exponential_(self, lambd=1.0, generator=None):
+        gen = _rng(generator)
+        return self._fill_random(lambda: gen.exponential(1.0 / lambd, self.shape),
+                                 "exponential_")
+
+    def _fill_random(self, draw, name):
+        if grad_mode._enabled and self.requires_grad and self._ctx is None:
+            raise RuntimeError(f"{name}: a leaf Variable that requires grad is being used in "
+                               f"an in-place operation.")
+        with grad_mode.no_grad():
+            values = Tensor._make(np.asarray(draw()).astype(self.dtype), None)
+            return self.copy_(values)
+
+    def requires_grad_and_zero_grad(self):
+        self._grad = None
+        return self
+
+    # ------------------------------------------------------------------ autograd
+    def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
         """Compute ∂self/∂leaf for every leaf that requires grad, into ``leaf.grad``.
 
         Args:
             gradient: ∂L/∂self, of ``self``'s shape; may be omitted only when ``self``
                 has a single element (then it is 1).
-            retain_graph: keep the graph (and the arrays it saved) so that ``backward``
-                can run through it again. By default it is freed as the walk goes.
+            retain_graph: keep the graph (and what it saved) so that ``backward`` can
+                run through it again. By default it is freed as the walk goes.
+            create_graph: record the backward pass, so that the gradients (which then
+                require grad) can be differentiated again.
+            inputs: accumulate only into these tensors.
 
         Gradients accumulate: call ``zero_grad`` (or set ``.grad = None``) between steps.
         """
+        engine.backward(self, gradient, retain_graph, create_graph, inputs)
+
+    def register_hook(self, hook):
+        """Call ``hook(grad)`` when this tensor's gradient is computed; a returned
+        Tensor replaces the gradient. Returns a handle with ``remove()``."""
         if not self.requires_grad:
-            raise RuntimeError("backward: this tensor does not require grad and has no "
-                               "grad_fn; nothing to differentiate")
-        if gradient is None:
-            if self.data.size != 1:
-                raise RuntimeError(f"backward: gradient can be implicitly created only for "
-                                   f"a single-element output, got shape {self.data.shape}; "
-                                   f"pass gradient=∂L/∂output")
-            grad = np.ones_like(self.data)
-        else:
-            grad = gradient.data if isinstance(gradient, Tensor) else np.asarray(gradient)
-            if grad.shape != self.data.shape:
-                raise ValueError(f"backward: gradient has shape {grad.shape} but the tensor "
-                                 f"has shape {self.data.shape}")
-            grad = grad.astype(self.data.dtype, copy=False)
+            raise RuntimeError("register_hook: cannot register a hook on a tensor that "
+                               "doesn't require gradient")
         if self._ctx is None:
-            _accumulate_leaf(self, grad)
+            if self._meta is None:
+                self._meta = {}
+            hooks = self._meta.setdefault("hooks", [])
+        else:
+            node_hooks = getattr(self._ctx, "_hooks", None)
+            if node_hooks is None:
+                node_hooks = self._ctx._hooks = {}
+            hooks = node_hooks.setdefault(self._nr, [])
+        hooks.append(hook)
+        return _HookHandle(hooks, hook)
+
+    def retain_grad(self):
+        """Keep the gradient of this computed tensor in ``.grad`` after backward."""
+        if self._ctx is None:
             return
-        _run_backward(self._ctx, grad, retain_graph)
+        if self._meta is not None and self._meta.get("retains_grad"):
+            return
+        if self._meta is None:
+            self._meta = {}
+        self._meta["retains_grad"] = True
+        import weakref
+        ref = weakref.ref(self)
+
+        def keep(grad):
+            t = ref()
+            if t is not None:
+                g = grad if grad.requires_grad else Tensor._make(grad._array.copy(), None)
+                t._grad = g if t._grad is None else t._grad + g
+        self.register_hook(keep)
+
+    @property
+    def retains_grad(self):
+        return bool(self._meta and self._meta.get("retains_grad"))
 
     def zero_grad_(self):
-        self.grad = None
+        self._grad = None
         return self
 
 
-def _topological_order(root):
-    """Nodes reachable from ``root``, each before every node that produces one of its inputs.
+class _HookHandle:
+    def __init__(self, hooks, hook):
+        self._hooks, self._hook = hooks, hook
 
-    Iterative depth-first search (no recursion, so any depth is fine): a node is expanded
-    once, the first time it is popped, and appended after everything pushed above it, i.e.
-    after all the nodes it depends on; reading that post-order backwards puts every node
-    after all its consumers. (Marking a node as seen only when it is *expanded*, not when
-    it is pushed, matters: in ``z * tanh(z)`` the node of ``z`` must come after ``tanh``.)
-    """
-    order = []
-    expanded = set()
-    stack = [(root, False)]
-    while stack:
-        node, inputs_done = stack.pop()
-        if inputs_done:
-            order.append(node)
-            continue
-        if node in expanded:
-            continue
-        expanded.add(node)
-        stack.append((node, True))
-        parents = node.parents
-        if parents is None:  # freed by an earlier backward; reported when visited
-            continue
-        for p in parents:
-            if p is not None:
-                ctx = p._ctx
-                if ctx is not None and ctx not in expanded:
-                    stack.append((ctx, False))
-    order.reverse()
-    return order
+    def remove(self):
+        if self._hook in self._hooks:
+            self._hooks.remove(self._hook)
 
 
-def _run_backward(root, grad, retain_graph):
-    grads = {root: grad}  # node → ∂L/∂(node's output), summed over every consumer so far
-    for node in _topological_order(root):
-        dout = grads.pop(node, None)
-        if dout is None:  # no gradient reached this node (an input's backward returned None)
-            continue
-        parents = node.parents
-        if parents is None:
-            raise RuntimeError(
-                f"backward: trying to backward through the graph a second time (node "
-                f"{type(node).__name__}); its saved values were freed by the first backward. "
-                f"Pass retain_graph=True to the first backward if you need to do this")
-        dinputs = node.backward(node, dout)
-        if type(dinputs) is not tuple:
-            dinputs = tuple(dinputs) if isinstance(dinputs, list) else (dinputs,)
-        if len(dinputs) != len(parents):
-            raise RuntimeError(f"{type(node).__name__}.backward returned {len(dinputs)} "
-                               f"gradients but forward took {len(parents)} arguments")
-        if not retain_graph:  # free as we go: the node's inputs and saved arrays
-            node.parents = None
-            node.saved_tensors = ()
-        for i, (parent, dinput) in enumerate(zip(parents, dinputs)):
-            if parent is None or dinput is None:
-                continue
-            dinput = _fit_gradient(dinput, parent, node, i)
-            ctx = parent._ctx
-            if ctx is None:
-                _accumulate_leaf(parent, dinput)
-            elif ctx in grads:
-                grads[ctx] = grads[ctx] + dinput
-            else:
-                grads[ctx] = dinput
+register_tensor_type(Tensor)
+
+_TYPE_NAMES = {"float32": "torch.FloatTensor", "float64": "torch.DoubleTensor",
+               "float16": "torch.HalfTensor", "int64": "torch.LongTensor",
+               "int32": "torch.IntTensor", "int16": "torch.ShortTensor",
+               "int8": "torch.CharTensor", "uint8": "torch.ByteTensor",
+               "bool": "torch.BoolTensor"}
 
 
-def _fit_gradient(g, parent, node, i=0):
-    """Sum ``g`` over the axes broadcasting added, match dtype, check the shape."""
-    if type(g) is not np.ndarray:
-        g = g.data if isinstance(g, Tensor) else np.asarray(g)
-    shape = parent.data.shape
-    if g.shape != shape:
-        extra = g.ndim - len(shape)
-        if extra > 0:
-            g = g.sum(axis=tuple(range(extra)))
-        if extra >= 0:
-            axes = tuple(k for k, (n, m) in enumerate(zip(shape, g.shape)) if n == 1 and m != 1)
-            if axes:
-                g = g.sum(axis=axes, keepdims=True)
-        if g.shape != shape:
-            raise RuntimeError(
-                f"{type(node).__name__}.backward returned a gradient of shape "
-                f"{np.shape(g) if extra < 0 else g.shape} for input {i}, of shape {shape}; "
-                f"a gradient must have its input's shape (or one that broadcasts to it "
-                f"only by adding or stretching axes)")
-    if g.dtype != parent.data.dtype:
-        g = g.astype(parent.data.dtype)
-    return g
+def _dtype_name(dtype):
+    return np.dtype(dtype).name
 
 
-def _accumulate_leaf(leaf, g):
-    if leaf.grad is None:
-        leaf.grad = np.array(g, copy=True)  # own it: g may be shared with other nodes
-    else:
-        leaf.grad = leaf.grad + g
+def _rebuild(array, requires_grad, cls):
+    t = Tensor._make(np.array(array), None)
+    if cls is not Tensor:
+        new = object.__new__(cls)
+        for slot in Tensor.__slots__[:-1]:
+            setattr(new, slot, getattr(t, slot))
+        t = new
+    t.requires_grad = requires_grad
+    return t
+
+
+_UFUNCS = {
+    np.add: lambda a, b: _binary(_ew.Add, a, b, "add"),
+    np.subtract: lambda a, b: _binary(_ew.Sub, a, b, "sub"),
+    np.multiply: lambda a, b: _binary(_ew.Mul, a, b, "mul"),
+    np.true_divide: lambda a, b: _binary(_ew.Div, a, b, "div"),
+    np.power: lambda a, b: _binary(_ew.Pow, a, b, "pow"),
+    np.matmul: lambda a, b: _matmul(a, b),
+    np.maximum: lambda a, b: maximum(a, b),
+    np.minimum: lambda a, b: minimum(a, b),
+    np.negative: lambda a: -a,
+    np.exp: lambda a: a.exp(),
+    np.log: lambda a: a.log(),
+    np.log1p: lambda a: a.log1p(),
+    np.sqrt: lambda a: a.sqrt(),
+    np.sin: lambda a: a.sin(),
+    np.cos: lambda a: a.cos(),
+    np.tanh: lambda a: a.tanh(),
+    np.abs: lambda a: a.abs(),
+    np.sign: lambda a: a.sign(),
+    np.floor_divide: lambda a, b: _no_grad_binary(np.floor_divide, a, b, "floor_divide"),
+    np.remainder: lambda a, b: _no_grad_binary(np.remainder, a, b, "remainder"),
+    np.equal: lambda a, b: _compare(np.equal, _as_left(a), b, "eq"),
+    np.not_equal: lambda a, b: _compare(np.not_equal, _as_left(a), b, "ne"),
+    np.less: lambda a, b: _compare(np.less, _as_left(a), b, "lt"),
+    np.less_equal: lambda a, b: _compare(np.less_equal, _as_left(a), b, "le"),
+    np.greater: lambda a, b: _compare(np.greater, _as_left(a), b, "gt"),
+    np.greater_equal: lambda a, b: _compare(np.greater_equal, _as_left(a), b, "ge"),
+}
+
+
+def _as_left(a):
+    return a if isinstance(a, Tensor) else Tensor._make(np.asarray(a), None)
 
 
 # ---------------------------------------------------------------------- helpers
+def _rng(generator):
+    """The ``np.random.Generator`` to draw from: minidl's own, or a ``md.Generator``'s."""
+    if generator is None:
+        return _random.generator()
+    return getattr(generator, "_rng", generator)
+
+
 def _raw(x):
-    return x.data if isinstance(x, Tensor) else x
+    return x._array if isinstance(x, Tensor) else x
 
 
-def _operand(x):
-    """A Tensor stays; a NumPy scalar becomes a Python number (so it cannot up-cast);
-    a list becomes an array."""
-    t = type(x)
-    if t is float or t is int or t is bool or isinstance(x, Tensor):
-        return x
-    if isinstance(x, np.generic):
-        return x.item()
-    if isinstance(x, (list, tuple)):
-        return as_array(x)
-    return x
+def _ndim(x):
+    return np.ndim(_raw(x))
 
 
-def _kind(x):
-    """'i' integer/bool array, 'f' floating array, 'pi'/'pf' Python int/float, '' else."""
-    if isinstance(x, Tensor):
-        x = x.data
-    if isinstance(x, np.ndarray):
-        k = x.dtype.kind
-        return "i" if k in "biu" else "f" if k in "fc" else ""
-    if isinstance(x, (int, bool)):
-        return "pi"
-    if isinstance(x, (float, complex)):
-        return "pf"
-    return ""
-
-
-def _as_float(x, dtype):
-    """An integer Tensor or array cast to ``dtype`` (it carries no gradient)."""
-    if isinstance(x, Tensor):
-        return Tensor._make(x.data.astype(dtype), None)
-    return x.astype(dtype)
-
-
-def _promote(a, b, true_division=False, name="op"):
-    """Apply PyTorch's type promotion where NumPy's differs.
-
-    An integer tensor meeting a floating tensor takes its dtype (NumPy would give
-    int64 + float32 → float64), meeting a Python float takes the default dtype, and two
-    integer operands of a true division give the default dtype. Python numbers never
-    up-cast a floating tensor (NumPy's own rule for them).
-    """
-    a, b = _operand(a), _operand(b)
-    ka, kb = _kind(a), _kind(b)
-    if not ka or not kb:
-        bad = b if ka else a
-        raise TypeError(f"{name}: operands must be tensors, arrays or numbers, got "
-                        f"{type(bad).__name__}"
-                        + (f" of dtype {bad.dtype}" if isinstance(bad, np.ndarray) else ""))
-    if ka == "i" and kb in ("f", "pf"):
-        a = _as_float(a, _raw(b).dtype if kb == "f" else get_default_dtype())
-    elif kb == "i" and ka in ("f", "pf"):
-        b = _as_float(b, _raw(a).dtype if ka == "f" else get_default_dtype())
-    elif true_division and ka in ("i", "pi") and kb in ("i", "pi"):
-        if ka == "i":
-            a = _as_float(a, get_default_dtype())
-        if kb == "i":
-            b = _as_float(b, get_default_dtype())
-    return a, b
+def _as_value(value, dtype):
+    """A value to write into a tensor of ``dtype``: a Tensor stays (cast); numbers and
+    arrays become arrays of ``dtype``."""
+    if isinstance(value, Tensor):
+        return value if value.dtype == dtype else value.to(dtype)
+    arr = np.asarray(value)
+    if arr.dtype.kind not in "biufc":
+        raise TypeError(f"expected a number, an array or a Tensor as the value, got "
+                        f"{type(value).__name__}")
+    return arr.astype(dtype)
 
 
 def _floating(t):
     """``t`` itself if floating, else cast to the default dtype (for exp, log, ...)."""
-    if t.data.dtype.kind in "fc":
+    if t._array.dtype.kind in "fc":
         return t
-    return Tensor._make(t.data.astype(get_default_dtype()), None)
+    return Tensor._make(t._array.astype(get_default_dtype()), None)
 
 
 def _binary(op, a, b, name):
-    # fast path: a floating tensor with a Python number or a tensor of its own dtype
-    x, y = (a, b) if isinstance(a, Tensor) else (b, a)      # x is a Tensor
-    dtype = x.data.dtype
+    # fast path: a floating tensor with a Python number or a tensor of its own dtype and
+    # at least as many dimensions
+    x, y = (a, b) if type(a) is Tensor or isinstance(a, Tensor) else (b, a)
+    dtype = x._array.dtype
     ty = type(y)
     if not (dtype.kind == "f" and (ty is float or ty is int
-                                   or isinstance(y, Tensor) and y.data.dtype == dtype)):
-        a, b = _promote(a, b, op is _ew.Div, name)
+                                   or isinstance(y, Tensor) and y._array.dtype == dtype)):
+        if op is _ew.Div and _kind_int(a) and _kind_int(b):
+            a, b = promote(name, a, b, 0.5)[:2]     # true division of integers: floats
+        else:
+            a, b = promote(name, a, b)
     try:
         return op.apply(a, b)
     except ValueError as e:
@@ -666,81 +1737,133 @@ def _binary(op, a, b, name):
         try:
             np.broadcast_shapes(sa, sb)
         except ValueError:
-            raise ValueError(f"{name}: shapes {sa} and {sb} cannot be broadcast together "
-                             f"(each axis, aligned from the right, must be equal or 1)") from None
+            raise ArgumentError(f"{name}: shapes {sa} and {sb} cannot be broadcast together "
+                                f"(each axis, aligned from the right, must be equal or "
+                                f"1)") from None
         raise ValueError(f"{name}: {e} (shapes {sa} and {sb})") from None
 
 
+def _kind_int(x):
+    x = _raw(x)
+    if isinstance(x, np.ndarray):
+        return x.dtype.kind in "biu"
+    return isinstance(x, (int, np.integer, bool, np.bool_))
+
+
+def _no_grad_binary(ufunc, a, b, name):
+    """An elementwise op whose gradient is zero almost everywhere (floor_divide, %)."""
+    a, b = promote(name, a, b)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        try:
+            out = ufunc(_raw(a), _raw(b))
+        except ValueError:
+            raise ArgumentError(f"{name}: shapes {np.shape(_raw(a))} and {np.shape(_raw(b))} "
+                               f"cannot be broadcast together") from None
+    out = np.asarray(out)
+    rg = any(isinstance(t, Tensor) and t.requires_grad for t in (a, b))
+    if rg and out.dtype.kind == "f" and grad_mode._enabled:
+        ref = a if isinstance(a, Tensor) and a.requires_grad else b
+        return (ref * 0).expand(out.shape) + Tensor._make(out, None)   # zero gradient
+    return Tensor._make(out, None)
+
+
+def _bitwise(ufunc, a, b, name):
+    a, b = promote(name, a, b)
+    if np.asarray(_raw(a)).dtype.kind not in "biu":
+        raise TypeError(f"{name}: only integer and bool tensors are supported, got "
+                        f"{np.asarray(_raw(a)).dtype}")
+    return Tensor._make(np.asarray(ufunc(_raw(a), _raw(b))), None)
+
+
 def _compare(ufunc, a, b, name):
-    b = _operand(b)
+    if not isinstance(b, (Tensor, np.ndarray, int, float, bool, np.generic, complex)):
+        if isinstance(b, (list, tuple)):
+            b = as_array(b)
+        else:
+            return NotImplemented
+    a_, b_ = promote(name, a, b)
     try:
-        return Tensor._make(ufunc(a.data, _raw(b)), None)
+        return Tensor._make(np.asarray(ufunc(_raw(a_), _raw(b_))), None)
     except ValueError:
-        sa, sb = a.data.shape, np.shape(_raw(b))
-        raise ValueError(f"{name}: shapes {sa} and {sb} cannot be broadcast together "
-                         f"(each axis, aligned from the right, must be equal or 1)") from None
+        sa, sb = a.shape, np.shape(_raw(b))
+        raise ArgumentError(f"{name}: shapes {sa} and {sb} cannot be broadcast together "
+                           f"(each axis, aligned from the right, must be equal or 1)") from None
 
 
 def _matmul(a, b):
-    if not (isinstance(a, Tensor) and isinstance(b, Tensor) and a.data.dtype == b.data.dtype):
-        a, b = _promote(a, b, name="matmul")
+    if not (isinstance(a, Tensor) and isinstance(b, Tensor) and a._array.dtype == b._array.dtype):
+        if not isinstance(a, (Tensor, np.ndarray)) or not isinstance(b, (Tensor, np.ndarray)):
+            bad = b if isinstance(a, (Tensor, np.ndarray)) else a
+            raise TypeError(f"matmul: operands must be tensors, got {type(bad).__name__}")
+        a, b = promote("matmul", a, b)
     sa, sb = np.shape(_raw(a)), np.shape(_raw(b))
     if len(sa) == 0 or len(sb) == 0:
-        raise ValueError(f"matmul: both operands must have at least 1 dimension, got shapes "
-                         f"{sa} and {sb}")
+        raise ArgumentError(f"matmul: both operands must have at least 1 dimension, got shapes "
+                           f"{sa} and {sb}")
     try:
         return _la.MatMul.apply(a, b)
     except ValueError:
         k1 = sa[-1]
         k2 = sb[-2] if len(sb) > 1 else sb[0]
         if k1 != k2:
-            raise ValueError(f"matmul: shapes {sa} and {sb} do not match: the last axis of the "
-                             f"first ({k1}) must equal the "
-                             f"{'second-to-last' if len(sb) > 1 else 'only'} axis of the second "
-                             f"({k2})") from None
-        raise ValueError(f"matmul: the batch axes of shapes {sa} and {sb} cannot be broadcast "
-                         f"together") from None
+            raise ArgumentError(f"matmul: shapes {sa} and {sb} do not match: the last axis of "
+                                f"the first ({k1}) must equal the "
+                                f"{'second-to-last' if len(sb) > 1 else 'only'} axis of the "
+                                f"second ({k2})") from None
+        raise ArgumentError(f"matmul: the batch axes of shapes {sa} and {sb} cannot be "
+                           f"broadcast together") from None
 
 
-def _normalize_axis(axis, ndim, name):
-    if axis is None:
-        return None
-    axes = tuple(axis) if isinstance(axis, (tuple, list)) else (axis,)
-    out = []
-    for a in axes:
-        if not isinstance(a, (int, np.integer)) or isinstance(a, bool):
-            raise TypeError(f"{name}: axis must be an int or a tuple of ints, got {axis!r}")
-        if not -max(ndim, 1) <= a < max(ndim, 1):
-            raise ValueError(f"{name}: axis {a} is out of range for a tensor with {ndim} "
-                             f"dimensions")
-        out.append(int(a) % max(ndim, 1))
-    if len(set(out)) != len(out):
-        raise ValueError(f"{name}: axis {axis!r} repeats an axis")
-    return tuple(out) if isinstance(axis, (tuple, list)) else out[0]
+def _check_nonempty(t, name, dim):
+    if t._array.size == 0 and (dim is None or t.shape[dim] == 0 if t.ndim else True):
+        raise ArgumentError(f"{name}: cannot reduce over an empty axis (dim={dim}) of a "
+                           f"tensor of shape {t.shape}")
 
 
-def _reduce_args(t, name, axis, keepdims, dim, keepdim):
-    if dim is not None:
-        axis = dim
-    if keepdim is not None:
-        keepdims = keepdim
-    axis = _normalize_axis(axis, t.data.ndim, name)
-    if t.data.ndim == 0:
-        axis = None  # a 0-d tensor: axis 0 / -1 means the whole (one-element) tensor
-    return axis, bool(keepdims)
+def _nan_first(fn, x, axis):
+    """argmax/argmin where a NaN counts as the extreme (its first index), as PyTorch."""
+    idx = fn(x, axis=axis)
+    if x.dtype.kind == "f":
+        nan = np.isnan(x)
+        if nan.any():
+            idx = np.where(nan.any(axis=axis), np.argmax(nan, axis=axis), idx)
+    return idx
 
 
-def _shape_arg(shape, name="reshape"):
-    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
-        shape = shape[0]
-    for n in shape:
-        if not isinstance(n, (int, np.integer)) or isinstance(n, bool):
-            raise TypeError(f"{name}: sizes must be ints, got {tuple(shape)!r}")
-    return tuple(int(n) for n in shape)
+def _argsort(x, dim, descending):
+    """Stable argsort along ``dim``; NaN is the largest value (as PyTorch)."""
+    if x.dtype.kind == "f":
+        nan = np.isnan(x)
+        key = np.where(nan, np.inf, x)
+        if descending:
+            key = np.where(nan, -np.inf, -x)
+            return np.argsort(key, axis=dim, kind="stable")
+        order = np.argsort(key, axis=dim, kind="stable")
+        # NaN after +inf: a stable sort on (isnan, value)
+        return np.take_along_axis(order, np.argsort(np.take_along_axis(nan, order, dim),
+                                                    axis=dim, kind="stable"), dim)
+    key = -x.astype(np.int64) if descending and x.dtype.kind in "bu" else (
+        -x if descending else x)
+    return np.argsort(key, axis=dim, kind="stable")
+
+
+def _safe_sqrt(sq):
+    """√sq with gradient 0 (not ∞ · 0 = NaN) where sq = 0: the norm of a zero vector."""
+    zero = sq._array == 0
+    safe = where(zero, 1.0, sq)
+    return where(zero, 0.0, _ew.Sqrt.apply(safe))
+
+
+def _tri_mask(t, diagonal, fn):
+    if t.ndim < 2:
+        raise ArgumentError(f"tril/triu: input tensor must have at least 2 dimensions, got "
+                           f"shape {t.shape}")
+    n, m = t.shape[-2:]
+    return fn(np.ones((n, m), dtype=bool), k=diagonal)
 
 
 def _reshape(t, shape, name):
-    size = t.data.size
+    size = t._array.size
     unknown = shape.count(-1)
     known = 1
     for n in shape:
@@ -749,137 +1872,34 @@ def _reshape(t, shape, name):
     fits = unknown <= 1 and all(n >= -1 for n in shape) and (
         known == size if unknown == 0 else known > 0 and size % known == 0)
     if not fits:
-        raise ValueError(f"{name}: cannot reshape a tensor of shape {t.data.shape} "
-                         f"({size} elements) into shape {shape}")
-    return _shp.Reshape.apply(t, shape)
+        raise ArgumentError(f"{name}: cannot reshape a tensor of shape {t.shape} "
+                            f"({size} elements) into shape {shape}")
+    out = _shp.Reshape.apply(t, shape)
+    if out._array.size == 0 or np.shares_memory(out._array, t._array):
+        _mark_view(out, t, _shp.Reshape, (out.shape,))
+    return out
 
 
-def _permute(t, axes, name):
-    ndim = t.data.ndim
+def _mark_view(out, base, op, args):
+    """Record that ``out`` is a view of ``base`` made by ``op(base, *args)``: it shares the
+    version counter, and an in-place op on it can update the base's history."""
+    out._vc = base._vc
+    out._base = base._base if base._base is not None else base
+    out._view = base._view + ((op, args),)
+
+
+def broadcast_to(t, shape):
+    """``t`` broadcast to ``shape`` (a view; the gradient is summed back)."""
+    shape = tuple(int(n) for n in shape)
     try:
-        axes = tuple(int(a) % ndim if -ndim <= a < ndim else None for a in axes)
-    except TypeError:
-        raise TypeError(f"{name}: axes must be ints, got {axes!r}") from None
-    if len(axes) != ndim or None in axes or sorted(axes) != list(range(ndim)):
-        raise ValueError(f"{name}: {axes} is not a permutation of the {ndim} axes of a tensor "
-                         f"of shape {t.data.shape}")
-    return _shp.Transpose.apply(t, axes)
-
-
-def _index_arg(index):
-    if isinstance(index, Tensor):
-        return index.data
-    if isinstance(index, tuple):
-        return tuple(i.data if isinstance(i, Tensor) else i for i in index)
-    return index
-
-
-# ---------------------------------------------------------------------- functions
-def tensor(data, requires_grad=False, dtype=None):
-    """Make a Tensor (a copy of ``data``); same as ``Tensor(...)``."""
-    return Tensor(data, requires_grad=requires_grad, dtype=dtype)
-
-
-def _new(values, requires_grad):
-    t = Tensor._make(values, None)
-    return t.requires_grad_(True) if requires_grad else t
-
-
-def _size_arg(size, name):
-    shape = _shape_arg(size)
-    if any(n < 0 for n in shape):
-        raise ValueError(f"{name}: sizes must be non-negative, got {shape}")
-    return shape
-
-
-def zeros(*size, dtype=None, requires_grad=False):
-    """A tensor of zeros: ``zeros(2, 3)`` or ``zeros((2, 3))``."""
-    return _new(np.zeros(_size_arg(size, "zeros"), dtype or get_default_dtype()), requires_grad)
-
-
-def ones(*size, dtype=None, requires_grad=False):
-    """A tensor of ones: ``ones(2, 3)`` or ``ones((2, 3))``."""
-    return _new(np.ones(_size_arg(size, "ones"), dtype or get_default_dtype()), requires_grad)
-
-
-def full(size, fill_value, dtype=None, requires_grad=False):
-    return _new(np.full(_size_arg((size,), "full"), fill_value, dtype or get_default_dtype()),
-                requires_grad)
-
-
-def zeros_like(t, dtype=None, requires_grad=False):
-    return _new(np.zeros(t.shape, dtype or t.dtype), requires_grad)
-
-
-def ones_like(t, dtype=None, requires_grad=False):
-    return _new(np.ones(t.shape, dtype or t.dtype), requires_grad)
-
-
-def randn(*size, dtype=None, requires_grad=False):
-    """Samples of the standard normal N(0, 1), from minidl's seeded generator."""
-    shape = _size_arg(size, "randn")
-    return _new(_random.generator().standard_normal(shape).astype(dtype or get_default_dtype()),
-                requires_grad)
-
-
-def rand(*size, dtype=None, requires_grad=False):
-    """Samples of the uniform U[0, 1), from minidl's seeded generator."""
-    shape = _size_arg(size, "rand")
-    return _new(_random.generator().random(shape).astype(dtype or get_default_dtype()),
-                requires_grad)
-
-
-def arange(start, end=None, step=1, dtype=None, requires_grad=False):
-    """Values from ``start`` to ``end`` (excluded) by ``step``, as ``torch.arange``.
-
-    Integers give int64 unless ``dtype`` is given; any float gives the default dtype.
-    """
-    if end is None:
-        start, end = 0, start
-    if step == 0:
-        raise ValueError("arange: step must be non-zero")
-    values = np.arange(start, end, step)
-    if dtype is not None:
-        values = values.astype(dtype)
-    elif values.dtype.kind == "f":
-        values = values.astype(get_default_dtype())
-    return _new(values, requires_grad)
-
-
-def _as_tensor_list(tensors, name):
-    if isinstance(tensors, Tensor) or not isinstance(tensors, (list, tuple)):
-        raise TypeError(f"{name}: expected a list or tuple of tensors, got "
-                        f"{type(tensors).__name__}")
-    if not tensors:
-        raise ValueError(f"{name}: expected a non-empty list of tensors")
-    return [t if isinstance(t, Tensor) else Tensor(t) for t in tensors]
-
-
-def cat(tensors, dim=0, *, axis=None):
-    """Join tensors along an existing axis ``dim``; all other axes must match."""
-    ts = _as_tensor_list(tensors, "cat")
-    axis = dim if axis is None else axis
-    shapes = [t.shape for t in ts]
-    ndim = ts[0].ndim
-    if ndim == 0 or any(t.ndim != ndim for t in ts):
-        raise ValueError(f"cat: all tensors must have the same number (>= 1) of dimensions, "
-                         f"got shapes {shapes}")
-    axis = _normalize_axis(axis, ndim, "cat")
-    rest = {s[:axis] + s[axis + 1:] for s in shapes}
-    if len(rest) > 1:
-        raise ValueError(f"cat: shapes {shapes} differ outside axis {axis}")
-    return _shp.Concatenate.apply(*ts, axis=axis)
-
-
-def stack(tensors, dim=0, *, axis=None):
-    """Join same-shaped tensors along a new axis ``dim``."""
-    ts = _as_tensor_list(tensors, "stack")
-    axis = dim if axis is None else axis
-    shapes = [t.shape for t in ts]
-    if len(set(shapes)) > 1:
-        raise ValueError(f"stack: all tensors must have the same shape, got {shapes}")
-    axis = _normalize_axis(axis, ts[0].ndim + 1, "stack")
-    return _shp.Stack.apply(*ts, axis=axis)
+        if np.broadcast_shapes(t.shape, shape) != shape:
+            raise ValueError
+    except ValueError:
+        raise ArgumentError(f"broadcast_to: cannot broadcast shape {t.shape} to "
+                            f"{shape}") from None
+    out = _shp.BroadcastTo.apply(t, shape)
+    out._vc = t._vc
+    return out
 
 
 def where(condition, x, y):
@@ -887,12 +1907,16 @@ def where(condition, x, y):
     c = np.asarray(_raw(condition))
     if c.dtype != bool:
         raise TypeError(f"where: condition must be boolean, got dtype {c.dtype}")
-    x, y = _promote(x, y, name="where")
+    if not isinstance(x, Tensor) and not isinstance(y, Tensor):
+        x = Tensor._make(np.asarray(as_array(x) if not isinstance(x, np.ndarray) else x),
+                         None)
+    x, y = promote("where", x, y)
     try:
         np.broadcast_shapes(c.shape, np.shape(_raw(x)), np.shape(_raw(y)))
     except ValueError:
-        raise ValueError(f"where: shapes {c.shape} (condition), {np.shape(_raw(x))} (x) and "
-                         f"{np.shape(_raw(y))} (y) cannot be broadcast together") from None
+        raise ArgumentError(f"where: shapes {c.shape} (condition), {np.shape(_raw(x))} (x) "
+                           f"and {np.shape(_raw(y))} (y) cannot be broadcast "
+                           f"together") from None
     return _ew.Where.apply(c, x, y)
 
 
@@ -901,21 +1925,134 @@ def maximum(x, y):
     return _binary(_ew.Maximum, x, y, "maximum")
 
 
-def broadcast_to(t, shape):
-    """``t`` broadcast to ``shape`` (the gradient is summed back)."""
-    shape = tuple(shape)
+def minimum(x, y):
+    """Elementwise minimum; where ``x == y`` each gets half of the gradient."""
+    return _binary(_ew.Minimum, x, y, "minimum")
+
+
+def cat(tensors, dim=0, *, axis=None, out=None):
+    """Join tensors along an existing axis ``dim``; all other axes must match."""
+    ts = _as_tensor_list(tensors, "cat")
+    dim = dim if axis is None else axis
+    ts = [t for t in ts if not (t.ndim == 1 and t.shape[0] == 0)] or ts[:1]  # legacy empties
+    shapes = [t.shape for t in ts]
+    ndim = ts[0].ndim
+    if ndim == 0 or any(t.ndim != ndim for t in ts):
+        raise ArgumentError(f"cat: all tensors must have the same number (>= 1) of "
+                           f"dimensions, got shapes {shapes}")
+    dim = normalize_axis(dim, ndim, "cat")
+    rest = {s[:dim] + s[dim + 1:] for s in shapes}
+    if len(rest) > 1:
+        raise ArgumentError(f"cat: shapes {shapes} differ outside axis {dim}")
+    if len({t.dtype for t in ts}) > 1:
+        dtype = result_type(*ts)
+        ts = [t.to(dtype) for t in ts]
+    if len(ts) == 1:
+        return ts[0].clone()
+    return _shp.Concatenate.apply(*ts, axis=dim)
+
+
+def stack(tensors, dim=0, *, axis=None, out=None):
+    """Join same-shaped tensors along a new axis ``dim``."""
+    ts = _as_tensor_list(tensors, "stack")
+    dim = dim if axis is None else axis
+    shapes = [t.shape for t in ts]
+    if len(set(shapes)) > 1:
+        raise ArgumentError(f"stack: all tensors must have the same shape, got {shapes}")
+    if len({t.dtype for t in ts}) > 1:
+        dtype = result_type(*ts)
+        ts = [t.to(dtype) for t in ts]
+    dim = normalize_axis(dim, ts[0].ndim + 1, "stack")
+    return _shp.Stack.apply(*ts, axis=dim)
+
+
+def _as_tensor_list(tensors, name):
+    if isinstance(tensors, Tensor) or not isinstance(tensors, (list, tuple)):
+        raise TypeError(f"{name}: expected a list or tuple of tensors, got "
+                        f"{type(tensors).__name__}")
+    if not tensors:
+        raise ArgumentError(f"{name}: expected a non-empty list of Tensors")
+    return [t if isinstance(t, Tensor) else Tensor(t) for t in tensors]
+
+
+# ---------------------------------------------------------------------- indexing
+def _index_arg(index):
+    """Tensors in an index become arrays; lists become integer (or bool) arrays."""
+    def one(i):
+        if isinstance(i, Tensor):
+            return i._array
+        if isinstance(i, list):
+            arr = np.asarray([_raw(v) for v in i])
+            return arr
+        return i
+    if isinstance(index, tuple):
+        return tuple(one(i) for i in index)
+    return one(index)
+
+
+def _index_error(op, e, t, index):
+    return IndexError(f"{op}: {e}; index {_short_index(index)} (tensor shape {t.shape})")
+
+
+def _short_index(index):
+    text = repr(index)
+    return text if len(text) < 100 else text[:97] + "..."
+
+
+def _is_adv(i):
+    return isinstance(i, np.ndarray) or isinstance(i, (bool, np.bool_))
+
+
+def _torch_index(shape, index):
+    """NumPy's index for PyTorch's meaning of ``index``.
+
+    They differ in one place: NumPy counts an integer as an advanced index when the
+    index also holds arrays, so ``x[0, :, idx]`` puts the indexed axis first; PyTorch
+    takes the integer as a plain selection and keeps ``idx``'s axis where it is. An
+    index mixing both is therefore split in two: first the integers (a view), then the
+    arrays. Returns the index, or a tuple ``("two", first, second)``.
+    """
+    items = index if isinstance(index, tuple) else (index,)
+    if not any(_is_adv(i) for i in items) or not any(
+            isinstance(i, (int, np.integer)) and not isinstance(i, (bool, np.bool_))
+            for i in items):
+        return index
+    first, second = [], []
+    for i in items:
+        if isinstance(i, (int, np.integer)) and not isinstance(i, (bool, np.bool_)):
+            first.append(i)
+        elif i is None:
+            first.append(None)
+            second.append(slice(None))
+        elif i is Ellipsis:
+            first.append(Ellipsis)
+            second.append(Ellipsis)
+        elif _is_adv(i):
+            n = np.ndim(i) if isinstance(i, np.ndarray) and i.dtype == np.bool_ else 1
+            first.extend([slice(None)] * n)
+            second.append(i)
+        else:
+            first.append(slice(None))
+            second.append(i)
+    return ("two", tuple(first), tuple(second))
+
+
+def _getitem(t, index):
+    index = _index_arg(index)
     try:
-        np.broadcast_shapes(t.shape, shape)
-        if np.broadcast_shapes(t.shape, shape) != shape:
-            raise ValueError
-    except ValueError:
-        raise ValueError(f"broadcast_to: cannot broadcast shape {t.shape} to {shape}") from None
-    return _shp.BroadcastTo.apply(t, shape)
+        index = _torch_index(t.shape, index)
+        if type(index) is tuple and len(index) == 3 and isinstance(index[0], str):
+            _, first, second = index
+            return _getitem_one(_getitem_one(t, first), second)
+        return _getitem_one(t, index)
+    except IndexError as e:
+        raise _index_error("getitem", e, t, index) from None
 
 
-from . import random as _random  # noqa: E402  (the ops import Tensor from this module)
-from .ops import elementwise as _ew  # noqa: E402
-from .ops import linalg as _la  # noqa: E402
-from .ops import reduce as _red  # noqa: E402
-from .ops import shape as _shp  # noqa: E402
-from .ops import softmax as _sm  # noqa: E402
+def _getitem_one(t, index):
+    if isinstance(index, np.ndarray) and index.dtype.kind not in "biu":
+        raise IndexError(f"tensors used as indices must be long, int, bool or uint8, got "
+                         f"{index.dtype}")
+    if _shp.is_basic(index):
+        return t._view_op(_shp.GetItem, index)
+    return _shp.GetItem.apply(t, index)

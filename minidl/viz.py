@@ -72,14 +72,15 @@ def to_dot(tensor, names=None, rankdir="LR"):
         seen.add(id(ctx))
         lines.append(f'  {node_id(ctx)} [label="{type(ctx).__name__}\\n{_shape(shape)}", '
                      f'shape=box, style="rounded,filled", fillcolor="#fef7e0"];')
-        for parent in ctx.parents or ():
-            if parent is None:
+        for edge in ctx.next_edges or ():
+            if edge is None:
                 continue
-            if parent._ctx is None:
-                src = node_id(parent) if id(parent) in ids else leaf_node(parent)
+            if type(edge) is not tuple:                      # a leaf tensor
+                src = node_id(edge) if id(edge) in ids else leaf_node(edge)
             else:
-                src = node_id(parent._ctx)
-                stack.append((parent._ctx, parent.shape))
+                parent, k = edge
+                src = node_id(parent)
+                stack.append((parent, parent.out_meta[k][0]))
             lines.append(f"  {src} -> {node_id(ctx)};")
     lines.append("}")
     # the same edge may be listed twice when an input is used twice by one op: keep both

@@ -24,7 +24,7 @@ def vjp(func, *arrays, upstream=None, seed=0):
     if upstream is None:
         upstream = np.random.default_rng(seed).standard_normal(out.shape)
     out.backward(upstream)
-    return out.data, [t.grad for t in inputs], upstream
+    return out.numpy(), [t.grad for t in inputs], upstream
 
 
 def torch_vjp(torch, func, *arrays, upstream):
@@ -33,3 +33,39 @@ def torch_vjp(torch, func, *arrays, upstream):
     out = func(*inputs)
     out.backward(torch.tensor(upstream))
     return out.detach().numpy(), [None if t.grad is None else t.grad.numpy() for t in inputs]
+
+
+def check_second(func, *arrays, atol=1e-5, rtol=1e-4, eps=1e-6, fast=False):
+    """``md.gradgradcheck`` of ``func`` at float64 copies of ``arrays``: the second
+    derivative, with a random upstream gradient (itself checked too)."""
+    inputs = tuple(leaf(a) if isinstance(a, np.ndarray) and a.dtype.kind == "f" else a
+                   for a in arrays)
+    return md.gradgradcheck(func, inputs, eps=eps, atol=atol, rtol=rtol, fast_mode=fast)
+
+
+def torch_double_vjp(torch, func, *arrays, upstream, direction, seed=0):
+    """PyTorch's ∂⟨direction, ∂⟨upstream, f⟩/∂x⟩/∂x for each input (float64 arrays)."""
+    inputs = [torch.tensor(np.asarray(a, dtype=np.float64), requires_grad=True) for a in arrays]
+    out = func(*inputs)
+    grads = torch.autograd.grad(out, inputs, torch.tensor(upstream), create_graph=True,
+                                allow_unused=True)
+    total = sum((g * torch.tensor(d)).sum() for g, d in zip(grads, direction) if g is not None)
+    second = torch.autograd.grad(total, inputs, allow_unused=True)
+    return [None if s is None else s.numpy() for s in second]
+
+
+def double_vjp(func, *arrays, upstream, direction):
+    """minidl's ∂⟨direction, ∂⟨upstream, f⟩/∂x⟩/∂x for each input."""
+    inputs = [leaf(a) for a in arrays]
+    out = func(*inputs)
+    grads = md.autograd.grad(out, inputs, md.tensor(upstream), create_graph=True,
+                             allow_unused=True)
+    total = None
+    for g, d in zip(grads, direction):
+        if g is not None and g.requires_grad:
+            term = (g * md.tensor(d)).sum()
+            total = term if total is None else total + term
+    if total is None:
+        return [None] * len(inputs)
+    second = md.autograd.grad(total, inputs, allow_unused=True)
+    return [None if s is None else s.numpy() for s in second]

@@ -24,7 +24,7 @@ def close(actual, expected, rtol=RTOL, atol=ATOL):
     if isinstance(expected, torch.Tensor):
         expected = expected.detach().numpy()
     if isinstance(actual, md.Tensor):
-        actual = actual.data
+        actual = actual.numpy()
     np.testing.assert_allclose(actual, expected, rtol=rtol, atol=atol)
 
 
@@ -123,7 +123,7 @@ def test_sdpa_fully_masked_row_gives_zeros_like_torch(kind):
     m = allowed if kind == "bool" else np.where(allowed, 0.0, -np.inf)
     out = F.scaled_dot_product_attention(q, k, v, attn_mask=md.tensor(m))
     t_out = TF.scaled_dot_product_attention(tq, tk, tv, attn_mask=torch.tensor(m))
-    assert np.all(out.data[:, 1] == 0.0)
+    assert np.all(out.numpy()[:, 1] == 0.0)
     close(out, t_out)
     backward_both(out, t_out)
     for a, b in ((q, tq), (k, tk), (v, tv)):
@@ -283,7 +283,7 @@ def test_functional_mha_matches_torch():
     out_bf, w_bf = F.multi_head_attention(q.transpose(1, 0, 2), k.transpose(1, 0, 2),
                                           v.transpose(1, 0, 2), H, W_in, b_in, W_o, b_o,
                                           batch_first=True)
-    close(out_bf.data.transpose(1, 0, 2), t_out)
+    close(out_bf.numpy().transpose(1, 0, 2), t_out)
     close(w_bf, t_w)
 
 
@@ -296,11 +296,11 @@ def test_mha_defaults_init_and_attributes():
     assert list(m.state_dict()) == list(t.state_dict())
     assert [n for n, _ in m.named_parameters()] == [n for n, _ in t.named_parameters()]
     a = math.sqrt(6 / (64 + 192))
-    w = m.in_proj_weight.data
+    w = m.in_proj_weight.numpy()
     assert np.abs(w).max() <= a and np.abs(w).max() > 0.95 * a
-    assert np.all(m.in_proj_bias.data == 0) and np.all(m.out_proj.bias.data == 0)
+    assert np.all(m.in_proj_bias.numpy() == 0) and np.all(m.out_proj.bias.numpy() == 0)
     b = 1 / 8
-    assert np.abs(m.out_proj.weight.data).max() <= b
+    assert np.abs(m.out_proj.weight.numpy()).max() <= b
 
 
 def test_mha_errors():
@@ -343,13 +343,13 @@ def test_positional_encoding_values_float64(d_model, batch_first):
         for j in range(d_model):
             angle = pos / 10000 ** ((j - j % 2) / d_model)
             table[pos, j] = math.sin(angle) if j % 2 == 0 else math.cos(angle)
-    expected = x.data + (table[None] if batch_first else table[:, None])
+    expected = x.numpy() + (table[None] if batch_first else table[:, None])
     y = pe(x)
     assert y.dtype == np.float64
     close(y, expected, rtol=1e-12, atol=1e-13)
     close(pe.double()(x), expected, rtol=1e-12, atol=1e-13)   # also after .double()
-    y.backward(np.ones_like(x.data) * 2)
-    close(x.grad, 2 * np.ones_like(x.data))
+    y.backward(np.ones_like(x.numpy()) * 2)
+    close(x.grad, 2 * np.ones_like(x.numpy()))
     assert [n for n, _ in pe.named_parameters()] == [] and "pe" in pe.state_dict()
 
 
@@ -386,8 +386,8 @@ def test_layer_norm_matches_torch(normalized_shape, affine):
 
 def test_layer_norm_float32_and_errors():
     ln = nn.LayerNorm(5)
-    assert ln.weight.dtype == np.float32 and np.all(ln.weight.data == 1)
-    assert np.all(ln.bias.data == 0)
+    assert ln.weight.dtype == np.float32 and np.all(ln.weight.numpy() == 1)
+    assert np.all(ln.bias.numpy() == 0)
     assert ln(md.randn(2, 5)).dtype == np.float32
     with pytest.raises(ValueError, match=r"layer_norm.*normalized_shape.*\(2, 4\)"):
         ln(md.randn(2, 4))
@@ -410,7 +410,7 @@ def test_embedding_matches_torch():
 
 def test_embedding_init_and_errors():
     md.manual_seed(3)
-    w = nn.Embedding(400, 50).weight.data
+    w = nn.Embedding(400, 50).weight.numpy()
     assert w.dtype == np.float32
     assert abs(w.mean()) < 0.02 and abs(w.std() - 1) < 0.02        # N(0, 1)
     with pytest.raises(ValueError, match=r"embedding.*\[0, 400\)"):
@@ -666,13 +666,13 @@ def test_default_initialisation_and_seed():
     a = nn.Linear(50, 40)
     md.manual_seed(7)
     b = nn.Linear(50, 40)
-    close(a.weight, b.weight.data, rtol=0, atol=0)
+    close(a.weight, b.weight.numpy(), rtol=0, atol=0)
     c = nn.Linear(50, 40)
-    assert not np.array_equal(b.weight.data, c.weight.data)
+    assert not np.array_equal(b.weight.numpy(), c.weight.numpy())
     bound = 1 / math.sqrt(50)
     for p in (a.weight, a.bias):
-        assert np.abs(p.data).max() <= bound and np.abs(p.data).max() > 0.9 * bound
-    assert abs(a.weight.data.std() - bound / math.sqrt(3)) < 0.01   # uniform's std
+        assert np.abs(p.numpy()).max() <= bound and np.abs(p.numpy()).max() > 0.9 * bound
+    assert abs(a.weight.numpy().std() - bound / math.sqrt(3)) < 0.01   # uniform's std
     assert a.weight.dtype == np.float32
     md.set_default_dtype(np.float64)
     for mod in (nn.Linear(2, 3), nn.LayerNorm(3), nn.Embedding(4, 3), nn.MultiheadAttention(4, 2),
@@ -784,4 +784,4 @@ def test_adam_float32_step_is_done_in_float32_like_torch():
     (tw * tw).sum().backward()
     opt.step()
     t_opt.step()
-    np.testing.assert_array_equal(w.data, tw.detach().numpy())
+    np.testing.assert_array_equal(w.numpy(), tw.detach().numpy())

@@ -67,7 +67,7 @@ def test_non_leaves_and_constants_get_no_grad():
     y = x * c
     (y * y).sum().backward()
     assert y.grad is None and c.grad is None
-    np.testing.assert_allclose(x.grad, 2 * x.data * c.data ** 2)
+    np.testing.assert_allclose(x.grad, 2 * x.numpy() * c.numpy() ** 2)
 
 
 def test_graph_is_freed_and_second_backward_is_a_clear_error():
@@ -90,10 +90,10 @@ def test_retain_graph_allows_a_second_backward():
     x = leaf([1.0, 2.0])
     y = (x.exp() * x).sum()
     y.backward(retain_graph=True)
-    first = x.grad.copy()
+    first = x.grad.numpy().copy()
     y.backward()
     np.testing.assert_allclose(x.grad, 2 * first)
-    np.testing.assert_allclose(first, np.exp(x.data) * (1 + x.data))
+    np.testing.assert_allclose(first, np.exp(x.numpy()) * (1 + x.numpy()))
 
 
 def test_a_node_used_many_times():
@@ -103,7 +103,7 @@ def test_a_node_used_many_times():
     for _ in range(49):
         total = total + h                  # h feeds 50 consumers
     (total * h).sum().backward()           # d/dx 50 h² = 100 h (1 - h²)
-    t = np.tanh(x.data)
+    t = np.tanh(x.numpy())
     np.testing.assert_allclose(x.grad, 100 * t * (1 - t * t), rtol=1e-13)
 
 
@@ -113,7 +113,7 @@ def test_diamond_graph():
     b = a.exp()
     c = a.tanh()
     (b * c).sum().backward()               # d/dx e^{2x} tanh(2x)
-    a_ = 2 * x.data
+    a_ = 2 * x.numpy()
     want = 2 * (np.exp(a_) * np.tanh(a_) + np.exp(a_) * (1 - np.tanh(a_) ** 2))
     np.testing.assert_allclose(x.grad, want, rtol=1e-13)
 
@@ -123,8 +123,8 @@ def test_a_node_consumed_at_different_depths():
     x = leaf([0.5, -0.3])
     z = x * 2.0
     (z * z.tanh()).backward(np.ones(2))
-    t = np.tanh(2 * x.data)
-    np.testing.assert_allclose(x.grad, 2 * (t + 2 * x.data * (1 - t * t)), rtol=1e-13)
+    t = np.tanh(2 * x.numpy())
+    np.testing.assert_allclose(x.grad, 2 * (t + 2 * x.numpy() * (1 - t * t)), rtol=1e-13)
     y = leaf([0.7])
     h = y.exp()
     deep = h
@@ -215,12 +215,12 @@ def test_rnn_like_graph_gradient():
     # the same recurrence, differentiated by hand (backprop through time)
     hs = [np.zeros((1, 3))]
     for t in range(30):
-        hs.append(np.tanh(hs[-1] @ W.data + xs[t]))
+        hs.append(np.tanh(hs[-1] @ W.numpy() + xs[t]))
     dh, dW = np.ones((1, 3)), np.zeros((3, 3))
     for t in range(29, -1, -1):
         da = dh * (1 - hs[t + 1] ** 2)
         dW += hs[t].T @ da
-        dh = da @ W.data.T
+        dh = da @ W.numpy().T
     np.testing.assert_allclose(W.grad, dW, rtol=1e-12)
 
 
@@ -233,6 +233,7 @@ def test_rnn_like_graph_of_a_million_nodes():
 
 class _SaveScratch(md.Function):
     """y = x + 1, saving a fresh scratch array whose lifetime the test watches."""
+    on_arrays = True  # forward and backward on arrays, as the library's ops
     refs = []          # weakrefs to every node's scratch array, in forward order
     seen_alive = []    # when node k's backward runs: how many later scratches are alive
 
@@ -267,9 +268,9 @@ def test_saved_arrays_are_released_as_the_walk_goes():
 def test_intermediate_tensors_are_freed_after_backward():
     x = leaf(np.ones(1000))
     h1 = x.exp()
-    refs = [weakref.ref(h1.data)]
+    refs = [weakref.ref(h1.numpy())]
     h2 = h1.tanh()
-    refs.append(weakref.ref(h2.data))
+    refs.append(weakref.ref(h2.numpy()))
     y = (h2 * 3.0).sum()
     del h1, h2
     assert all(r() is not None for r in refs)      # kept alive by the graph
@@ -280,7 +281,7 @@ def test_intermediate_tensors_are_freed_after_backward():
 def test_retained_graph_keeps_its_saved_arrays():
     x = leaf(np.ones(10))
     h = x.exp()
-    ref = weakref.ref(h.data)
+    ref = weakref.ref(h.numpy())
     y = h.tanh().sum()
     del h
     y.backward(retain_graph=True)
@@ -320,6 +321,6 @@ def test_detach_cuts_the_graph():
     x = leaf([1.0, 2.0])
     d = (x * 3).detach()
     assert d.is_leaf and not d.requires_grad
-    np.testing.assert_array_equal(d.data, [3.0, 6.0])
+    np.testing.assert_array_equal(d.numpy(), [3.0, 6.0])
     (x * d).sum().backward()                       # only the direct path counts
     np.testing.assert_array_equal(x.grad, [3.0, 6.0])

@@ -50,7 +50,7 @@ def test_promotion_as_pytorch():
     assert (i * 2.5).dtype == np.float32          # NumPy would say float64
     assert (2.5 * i).dtype == np.float32
     assert (i / 2).dtype == np.float32 and (i / i).dtype == np.float32
-    np.testing.assert_allclose((i / 2).data, [0.5, 1.0, 1.5])
+    np.testing.assert_allclose((i / 2).numpy(), [0.5, 1.0, 1.5])
     assert (i + f32).dtype == np.float32          # NumPy would say float64
     assert (f32 + i).dtype == np.float32
     assert (i @ f32).dtype == np.float32

@@ -27,7 +27,7 @@ def test_rnn_step_forward():
         [-0.58172089, -0.50182032, -0.41232771, -0.31410098],
         [0.66854692, 0.79562378, 0.87755553, 0.92795967],
         [0.97934501, 0.99144213, 0.99646691, 0.99854353]])
-    np.testing.assert_allclose(h_t.data, expected, atol=1e-8)
+    np.testing.assert_allclose(h_t.numpy(), expected, atol=1e-8)
     assert o_t is None
 
 
@@ -52,8 +52,8 @@ def test_lstm_step_forward():
         [0.32986176, 0.39145139, 0.451556, 0.51014116, 0.56717407],
         [0.66382255, 0.76674007, 0.87195994, 0.97902709, 1.08751345],
         [0.74192008, 0.90592151, 1.07717006, 1.25120233, 1.42395676]])
-    np.testing.assert_allclose(h.data, expected_h, atol=1e-8)
-    np.testing.assert_allclose(c.data, expected_c, atol=1e-8)
+    np.testing.assert_allclose(h.numpy(), expected_h, atol=1e-8)
+    np.testing.assert_allclose(c.numpy(), expected_c, atol=1e-8)
 
 
 def test_conv_forward():
@@ -68,7 +68,7 @@ def test_conv_forward():
         [[[-0.98053589, -1.03143541], [-1.19128892, -1.24695841]],
          [[0.69108355, 0.66880383], [0.59480972, 0.56776003]],
          [[2.36270298, 2.36904306], [2.38090835, 2.38247847]]]])
-    np.testing.assert_allclose(out.data, expected, atol=1e-8)
+    np.testing.assert_allclose(out.numpy(), expected, atol=1e-8)
 
 
 def test_max_pool_forward():
@@ -81,4 +81,4 @@ def test_max_pool_forward():
         [[[0.09052632, 0.10526316], [0.14947368, 0.16421053]],
          [[0.20842105, 0.22315789], [0.26736842, 0.28210526]],
          [[0.32631579, 0.34105263], [0.38526316, 0.4]]]])
-    np.testing.assert_allclose(out.data, expected, atol=1e-8)
+    np.testing.assert_allclose(out.numpy(), expected, atol=1e-8)

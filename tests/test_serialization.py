@@ -16,7 +16,7 @@ def _model():
 
 def test_model_state_dict_round_trip(tmp_path):
     model = _model()
-    model[0].bias.data = model[0].bias.data.astype(np.float64)  # mixed dtypes survive
+    model[0].bias.data = model[0].bias.numpy().astype(np.float64)  # mixed dtypes survive
     sd = model.state_dict()
     path = tmp_path / "model.npz"
     md.save(sd, path)
@@ -27,10 +27,10 @@ def test_model_state_dict_round_trip(tmp_path):
         np.testing.assert_array_equal(loaded[k], sd[k])
     md.manual_seed(99)
     other = _model()
-    other[0].bias.data = other[0].bias.data.astype(np.float64)  # load keeps the model's dtypes
+    other[0].bias.data = other[0].bias.numpy().astype(np.float64)  # load keeps the model's dtypes
     other.load_state_dict(loaded)
     x = md.randn(5, 3)
-    np.testing.assert_array_equal(other(x).data, model(x).data)
+    np.testing.assert_array_equal(other(x).numpy(), model(x).numpy())
 
 
 def test_checkpoint_with_optimizer_state(tmp_path):

@@ -2,7 +2,8 @@
 from ..ops import elementwise as _ew
 from ..ops import softmax as _sm
 from ..ops.special import Gelu
-from ..tensor import Tensor, _floating, _normalize_axis
+from ..arguments import normalize_axis as _normalize_axis
+from ..tensor import Tensor, _floating
 
 __all__ = ["relu", "tanh", "sigmoid", "gelu", "softmax", "log_softmax"]
 

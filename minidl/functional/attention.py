@@ -27,6 +27,7 @@ import math
 
 import numpy as np
 
+from ..arguments import check_number
 from ..ops.softmax import Softmax
 from ..tensor import Tensor, where
 from .dropout import dropout as _dropout
@@ -46,7 +47,7 @@ def _attention(q, k, v, bias, scale, dropout_p):
     dead = None
     if bias is not None:
         scores = scores + bias                                # −inf drops out of the softmax
-        b = bias.data if isinstance(bias, Tensor) else bias
+        b = bias._array if isinstance(bias, Tensor) else bias
         dead = np.isneginf(b).all(axis=-1, keepdims=True)     # (..., L, 1) rows with no key left
         if dead.any():
             scores = where(dead, 0.0, scores)                 # any finite row: no 0/0, no NaN
@@ -71,7 +72,7 @@ def _check_tensor(op, name, x):
 def _mask_array(op, name, mask):
     """(kind, value): ("bool", np.ndarray) or ("float", Tensor) for a mask given as either."""
     if isinstance(mask, Tensor):
-        data = mask.data
+        data = mask._array
     elif isinstance(mask, (np.ndarray, list, tuple)):
         data = np.asarray(mask)
         mask = None
@@ -177,8 +178,11 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
     except ValueError:
         raise ValueError(f"{op}: the batch axes of query, key, value do not broadcast: shapes "
                          f"{query.shape}, {key.shape}, {value.shape}") from None
+    check_number(dropout_p, op, "dropout_p")
     if not 0.0 <= dropout_p <= 1.0:
         raise ValueError(f"{op}: dropout_p must be between 0 and 1, got {dropout_p}")
+    if scale is not None:
+        check_number(scale, op, "scale")
     if is_causal and attn_mask is not None:
         raise ValueError(f"{op}: is_causal=True cannot be combined with an attn_mask")
     if scale is None:

@@ -2,6 +2,7 @@
 import numpy as np
 
 from .. import random as _random
+from ..arguments import check_number
 from ..tensor import Tensor
 
 __all__ = ["dropout"]
@@ -13,6 +14,7 @@ def dropout(input, p=0.5, training=True):
     In evaluation (``training=False``) or with ``p = 0`` it returns the input unchanged.
     The gradient is m / (1 − p), the same mask.
     """
+    check_number(p, "dropout", "p")
     if not 0.0 <= p <= 1.0:
         raise ValueError(f"dropout: p must be between 0 and 1, got {p}")
     if not isinstance(input, Tensor):

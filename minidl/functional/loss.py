@@ -69,13 +69,13 @@ def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean
                         f"{type(input).__name__}")
     if input.ndim == 0:
         raise ValueError("cross_entropy: input must be (N, C) or (C,) logits, got a scalar")
-    t = np.asarray(target.data if isinstance(target, Tensor) else target)
+    t = np.asarray(target._array if isinstance(target, Tensor) else target)
     C = input.shape[1] if input.ndim > 1 else input.shape[0]
     if not 0.0 <= label_smoothing <= 1.0:
         raise ValueError(f"cross_entropy: label_smoothing must be in [0, 1], got {label_smoothing}")
     w = None
     if weight is not None:
-        w = np.asarray(weight.data if isinstance(weight, Tensor) else weight)
+        w = np.asarray(weight._array if isinstance(weight, Tensor) else weight)
         if w.shape != (C,):
             raise ValueError(f"cross_entropy: weight must be ({C},) for {C} classes, got {w.shape}")
 
@@ -85,14 +85,14 @@ def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean
         if t.shape != input.shape:
             raise ValueError(f"cross_entropy: probability targets must have the input's shape "
                              f"{input.shape}, got {t.shape}")
-        p = _class_last(Tensor._make(t.astype(input.dtype), None)).data
+        p = _class_last(Tensor._make(t.astype(input.dtype), None))._array
         if label_smoothing:
             p = p * (1 - label_smoothing) + label_smoothing / C
         if w is not None:
             p = p * w
         loss = -(logp * Tensor._make(p.astype(input.dtype), None)).sum(axis=1)
         loss = loss.reshape(input.shape[:1] + input.shape[2:]) if input.ndim > 1 else loss.reshape(())
-        return _reduce(loss, loss.data.size if reduction == "mean" else 1, reduction)
+        return _reduce(loss, loss._array.size if reduction == "mean" else 1, reduction)
 
     if t.dtype.kind not in "iu":
         raise TypeError(f"cross_entropy: target must hold integer class indices (or float "
@@ -123,7 +123,7 @@ def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean
 def nll_loss(input, target, weight=None, ignore_index=-100, reduction="mean"):
     """Negative log-likelihood of log-probabilities: loss_i = −input[i, t_i]."""
     _check_reduction("nll_loss", reduction)
-    t = np.asarray(target.data if isinstance(target, Tensor) else target)
+    t = np.asarray(target._array if isinstance(target, Tensor) else target)
     if input.ndim != 2 or t.shape != input.shape[:1]:
         raise ValueError(f"nll_loss: input must be (N, C) and target (N,), got {input.shape} "
                          f"and {t.shape}")
@@ -134,7 +134,7 @@ def nll_loss(input, target, weight=None, ignore_index=-100, reduction="mean"):
     t = np.where(counted, t, 0)
     w_t = counted.astype(input.dtype)
     if weight is not None:
-        w_t = w_t * np.asarray(weight.data if isinstance(weight, Tensor) else weight)[t]
+        w_t = w_t * np.asarray(weight._array if isinstance(weight, Tensor) else weight)[t]
     loss = -input[np.arange(t.size), t] * Tensor._make(w_t.astype(input.dtype), None)
     return _reduce(loss, float(w_t.sum()), reduction)
 

@@ -37,20 +37,20 @@ def embedding(input, weight, padding_idx=None):
     >>> W = md.tensor(np.array([[0.0, 0.5], [1.0, 1.5], [2.0, 2.5]]), requires_grad=True)
     >>> y = F.embedding(md.tensor([[2, 0], [2, 2]]), W)       # (2, 2) indices → (2, 2, 2)
     >>> y.data[0]
-    array([[2. , 2.5],
-           [0. , 0.5]])
+    tensor([[2. , 2.5],
+            [0. , 0.5]], dtype=float64)
     >>> y.sum().backward()
     >>> W.grad                                                  # row 2 used three times
-    array([[1., 1.],
-           [0., 0.],
-           [3., 3.]])
+    tensor([[1., 1.],
+            [0., 0.],
+            [3., 3.]], dtype=float64)
     """
     op = "embedding"
     if not isinstance(weight, Tensor):
         raise TypeError(f"{op}: weight must be a Tensor, got {type(weight).__name__}")
     if weight.ndim != 2:
         raise ValueError(f"{op}: weight must be (num_embeddings, E), got shape {weight.shape}")
-    idx = np.asarray(input.data if isinstance(input, Tensor) else input)
+    idx = np.asarray(input._array if isinstance(input, Tensor) else input)
     if idx.dtype.kind not in "iu":
         raise TypeError(f"{op}: input must hold integer indices, got dtype {idx.dtype}")
     num_embeddings = weight.shape[0]

@@ -131,7 +131,7 @@ def build_model(name, seed):
 
 
 def count_parameters(model):
-    return int(sum(p.data.size for p in model.parameters()))
+    return int(sum(p._array.size for p in model.parameters()))
 
 
 def evaluate(model, x, y, batch_size=256):
@@ -142,7 +142,7 @@ def evaluate(model, x, y, batch_size=256):
     with md.no_grad():
         for i in range(0, len(y), batch_size):
             logits = model(md.tensor(x[i:i + batch_size]))
-            correct += int(np.sum(np.argmax(logits.data, axis=1) == y[i:i + batch_size]))
+            correct += int(np.sum(np.argmax(logits._array, axis=1) == y[i:i + batch_size]))
     model.train(was_training)
     return correct / len(y)
 
@@ -389,7 +389,7 @@ def _train_epochs(name, cfg, model, optimizer, data, history, start, epochs, see
             optimizer.zero_grad()
             loss.backward()
             optimizer.step()
-            losses.append(float(loss.data))
+            losses.append(float(loss._array))
             bar.update(b + 1, len(idx), losses[-1])
         seconds = time.perf_counter() - t0
         train_time += seconds

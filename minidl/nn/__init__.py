@@ -14,6 +14,7 @@
     sparse.py         Embedding
     transformer.py    PositionalEncoding TransformerEncoderLayer TransformerEncoder  (F9, F10)
 """
+from .. import functional
 from . import init
 from .module import Module, Parameter, StateDictError
 from .container import ModuleList, Sequential

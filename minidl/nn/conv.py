@@ -6,7 +6,7 @@ import numpy as np
 
 from .. import functional as F
 from ..dtypes import get_default_dtype
-from ..ops.conv import _is_int, _pair
+from ..arguments import is_int as _is_int, pair as _pair
 from . import init
 from .module import Module, Parameter
 

@@ -12,7 +12,7 @@ from .. import random as _random
 
 
 def _fill(tensor, values):
-    tensor.data[...] = values.astype(tensor.data.dtype)
+    tensor._array[...] = values.astype(tensor._array.dtype)
     return tensor
 
 
@@ -35,7 +35,7 @@ def normal_(tensor, mean=0.0, std=1.0):
 
 
 def constant_(tensor, value):
-    tensor.data[...] = value
+    tensor._array[...] = value
     return tensor
 
 

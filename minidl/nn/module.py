@@ -28,10 +28,10 @@ class Parameter(Tensor):
     def __init__(self, data=None, requires_grad=True):
         if data is None:
             data = np.zeros(0, dtype=np.float32)
-        self.data = data.data if isinstance(data, Tensor) else as_array(data)
-        self.grad = None
-        self._ctx = None
-        self.requires_grad = False
+        Tensor.__init__(self)
+        self._array = data._array if isinstance(data, Tensor) else as_array(data)
+        if isinstance(data, Tensor):
+            self._vc = data._vc               # shares the memory, hence the version
         if requires_grad:
             self.requires_grad_(True)
 
@@ -49,7 +49,7 @@ _IncompatibleKeys = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_
 def _to_numpy(value):
     """An array from a NumPy array, a minidl Tensor or anything with ``.numpy()`` (torch)."""
     if isinstance(value, Tensor):
-        return value.data
+        return value._array
     if hasattr(value, "detach"):  # a PyTorch tensor
         value = value.detach()
     if hasattr(value, "cpu"):
@@ -262,8 +262,8 @@ class Module:
         dtype = np.dtype(dtype)
         for m in self.modules():
             for t in list(m._parameters.values()) + list(m._buffers.values()):
-                if t is not None and t.data.dtype.kind == "f" and t.data.dtype != dtype:
-                    t.data = t.data.astype(dtype)
+                if t is not None and t._array.dtype.kind == "f" and t._array.dtype != dtype:
+                    t._array = t._array.astype(dtype)
                     if t.grad is not None:
                         t.grad = t.grad.astype(dtype)
         return self
@@ -279,7 +279,7 @@ class Module:
         """An ordered mapping of PyTorch-style names to (copies of) NumPy arrays:
         every parameter, then every persistent buffer, module by module. A module
         reachable by two paths (a shared layer) is listed under both, as in PyTorch."""
-        return OrderedDict((k, t.data.copy()) for k, t in self._state_tensors().items())
+        return OrderedDict((k, t._array.copy()) for k, t in self._state_tensors().items())
 
     def _state_tensors(self):
         """name → Tensor for every parameter and persistent buffer, along every path."""
@@ -315,8 +315,8 @@ class Module:
         for k, t in own.items():
             if k in state_dict:
                 v = _to_numpy(state_dict[k])
-                if v.shape != t.data.shape:
-                    mismatched.append(f"{k}: checkpoint shape {v.shape}, model shape {t.data.shape}")
+                if v.shape != t._array.shape:
+                    mismatched.append(f"{k}: checkpoint shape {v.shape}, model shape {t._array.shape}")
                 values[k] = v
         problems = []
         if strict and missing:
@@ -330,7 +330,8 @@ class Module:
                                  + " | ".join(problems))
         for k, v in values.items():
             t = own[k]
-            t.data = np.array(v, dtype=t.data.dtype)
+            t._array[...] = v                  # in place: views and optimisers keep it
+            t._vc[0] += 1
         return _IncompatibleKeys(missing, unexpected)
 
     # ------------------------------------------------------------------ repr

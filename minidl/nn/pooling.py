@@ -3,7 +3,7 @@
 import numpy as np
 
 from .. import functional as F
-from ..ops.conv import _pair
+from ..arguments import pair as _pair
 from .module import Module
 
 __all__ = ["MaxPool2d", "AvgPool2d"]

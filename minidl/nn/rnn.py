@@ -375,10 +375,7 @@ class RNN(_RNNBase):
     def forward(self, input, hx=None):
         x, (h_0,), unbatched = self._prepare(input, [("h_0", hx)])
         L, N, _ = x.shape
-        if x.requires_grad:
-            steps = [x[t] for t in range(L)]                           # L × (N, D)
-        else:
-            steps = [Tensor._make(x.data[t], None) for t in range(L)]  # constants, no nodes
+        steps = x.unbind(0)                     # L × (N, D): one node, linear-time backward
         directions = 2 if self.bidirectional else 1
         h_n = []
         for layer in range(self.num_layers):
@@ -496,13 +493,13 @@ class LSTM(_RNNBase):
                     xz = xz + (b_ih + b_hh)                            # x_t W_ihᵀ + b_ih + b_hh
                 xz = xz.reshape(x.shape[0], x.shape[1], 4 * H)
                 if batch_major:
-                    xz = xz.transpose(1, 0, 2)                         # (N, L, 4H) → (L, N, 4H)
+                    xz = xz.permute(1, 0, 2)                           # (N, L, 4H) → (L, N, 4H)
                 if direction:
-                    xz = xz[::-1]                                      # run from t = L to 1
-                out = LSTMScan.apply(xz, h, c, w_hh)                   # (L + 1, N, H)
-                h_n.append(out[L - 1])
-                c_n.append(out[L])
-                outputs.append(out[L - 1::-1] if direction else out[:L])
+                    xz = xz.flip(0)                                    # run from t = L to 1
+                hs, c_last = LSTMScan.apply(xz, h, c, w_hh)            # (L, N, H), (N, H)
+                h_n.append(hs[L - 1])
+                c_n.append(c_last)
+                outputs.append(hs.flip(0) if direction else hs)
             x = outputs[0] if directions == 1 else cat(outputs, dim=2)  # (L, N, directions·H)
             batch_major = False
         output, (h_n, c_n) = self._finish(x, [stack(h_n, dim=0), stack(c_n, dim=0)],

@@ -36,7 +36,7 @@ class Embedding(Module):
     >>> emb = nn.Embedding(10, 3, padding_idx=0)
     >>> emb(md.tensor([[1, 2, 0], [4, 0, 0]])).shape    # (N, L) ids → (N, L, E)
     (2, 3, 3)
-    >>> emb.weight.data[0]
+    >>> emb.weight._array[0]
     array([0., 0., 0.], dtype=float32)
     """
 
@@ -60,7 +60,7 @@ class Embedding(Module):
     def reset_parameters(self):
         init.normal_(self.weight)                              # N(0, 1)
         if self.padding_idx is not None:
-            self.weight.data[self.padding_idx] = 0.0
+            self.weight._array[self.padding_idx] = 0.0
 
     def forward(self, input):
         return F.embedding(input, self.weight, self.padding_idx)

@@ -117,7 +117,7 @@ class PositionalEncoding(Module):
         if L > self.max_len:
             raise ValueError(f"{op}: input has length L = {L} but max_len = {self.max_len}; "
                              f"input shape {x.shape}")
-        source = self._pe64 if x.dtype.itemsize > 4 else self.pe.data
+        source = self._pe64 if x.dtype.itemsize > 4 else self.pe._array
         table = source[:L].astype(x.dtype, copy=False)        # (L, E), never up-casts x
         if x.ndim == 3:
             table = table[None] if self.batch_first else table[:, None]   # (1, L, E) | (L, 1, E)

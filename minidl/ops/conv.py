@@ -34,32 +34,14 @@ it came from (overlapping windows add up), and the padding is cut away.
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
-from ..function import Function
-from ..tensor import Tensor
+from ..arguments import check_tensor, is_int, pair
+from ..autograd.function import Function
 
 __all__ = ["conv2d"]
 
 
 # ---------------------------------------------------------------------- shared helpers
 # (also used by pool.py)
-def _is_int(v):
-    return isinstance(v, (int, np.integer)) and not isinstance(v, bool)
-
-
-def _pair(value, op, name):
-    """``3 -> (3, 3)``, ``(1, 2) -> (1, 2)``: an int-or-pair hyper-parameter, type-checked."""
-    if _is_int(value):
-        return int(value), int(value)
-    if isinstance(value, (tuple, list)) and len(value) == 2 and all(_is_int(v) for v in value):
-        return int(value[0]), int(value[1])
-    raise TypeError(f"{op}: {name} must be an int or a pair of ints, got {value!r}")
-
-
-def _check_tensor(t, op, name):
-    if not isinstance(t, Tensor):
-        raise TypeError(f"{op}: {name} must be a Tensor, got {type(t).__name__}")
-
-
 def _rows(start, step, count):
     """The slice ``start, start + step, ..., start + (count − 1)·step``."""
     return slice(start, start + step * (count - 1) + 1, step)
@@ -103,30 +85,40 @@ def _im2col(x_pad, kH, kW, stride, dilation, H_out, W_out):
     return np.ascontiguousarray(windows)
 
 
+def _out_hw(xp_hw, kernel, stride, dilation):
+    (Hp, Wp), (kH, kW), (s_h, s_w), (d_h, d_w) = xp_hw, kernel, stride, dilation
+    return (Hp - d_h * (kH - 1) - 1) // s_h + 1, (Wp - d_w * (kW - 1) - 1) // s_w + 1
+
+
+def _cols(x, kH, kW, stride, padding, dilation, groups, dtype):
+    """X_col (g, K, P) of a batched x (N, C_in, H, W), and the output size."""
+    x_pad = _pad(x, padding, 0)                                       # (N, C_in, Hp, Wp)
+    H_out, W_out = _out_hw(x_pad.shape[2:], (kH, kW), stride, dilation)
+    cols = _im2col(x_pad, kH, kW, stride, dilation, H_out, W_out)
+    C_in_g = x.shape[1] // groups
+    return cols.astype(dtype, copy=False).reshape(groups, C_in_g * kH * kW, -1), (H_out, W_out)
+
+
 class Conv2d(Function):
     """conv2d on arrays: x (N, C_in, H, W) or (C_in, H, W), weight, bias or None.
 
     ``padding`` is ((top, bottom), (left, right)); the arguments are validated by
-    :func:`conv2d`."""
+    :func:`conv2d`. The backward is two more convolutions, each a primitive of this
+    file: ∂L/∂x = :class:`ConvInputGrad` (ȳ, w) and ∂L/∂w = :class:`ConvWeightGrad` (x, ȳ);
+    the three are linear in each argument, and each one's backward is made of the other
+    two, so gradients of any order stay within them."""
+
+    on_arrays = True
 
     @staticmethod
     def forward(ctx, x, weight, bias, stride, padding, dilation, groups):
         ctx.unbatched = x.ndim == 3
-        if ctx.unbatched:
-            x = x[np.newaxis]
+        xb = x[np.newaxis] if ctx.unbatched else x
         dtype = np.result_type(x, weight) if bias is None else np.result_type(x, weight, bias)
-        N, C_in, H, W = x.shape
+        N = xb.shape[0]
         C_out, C_in_g, kH, kW = weight.shape
-        x_pad = _pad(x, padding, 0)                                   # (N, C_in, Hp, Wp)
-        Hp, Wp = x_pad.shape[2:]
-        (s_h, s_w), (d_h, d_w) = stride, dilation
-        H_out = (Hp - d_h * (kH - 1) - 1) // s_h + 1
-        W_out = (Wp - d_w * (kW - 1) - 1) // s_w + 1
-        K, P = C_in_g * kH * kW, N * H_out * W_out
-
-        cols = _im2col(x_pad, kH, kW, stride, dilation, H_out, W_out)
-        X_col = cols.astype(dtype, copy=False).reshape(groups, K, P)          # (g, K, P)
-        W_mat = weight.astype(dtype, copy=False).reshape(groups, C_out // groups, K)
+        X_col, (H_out, W_out) = _cols(xb, kH, kW, stride, padding, dilation, groups, dtype)
+        W_mat = weight.astype(dtype, copy=False).reshape(groups, C_out // groups, -1)
         if groups == 1:
             y = W_mat[0] @ X_col[0]                                            # (C_out, P)
         else:
@@ -134,45 +126,94 @@ class Conv2d(Function):
         y = y.reshape(C_out, N, H_out, W_out)
         if bias is not None:
             y += bias.astype(dtype, copy=False)[:, None, None, None]
-
-        need_x, need_w = ctx.needs_input_grad[:2]
-        ctx.save_for_backward(X_col if need_w else None, W_mat if need_x else None)
-        ctx.geometry = (x.shape, x_pad.shape, padding, stride, dilation, kH, kW, groups)
+        ctx.save_for_backward(x, weight)
+        ctx.geometry = (stride, padding, dilation, groups)
+        ctx.cols = X_col if ctx.needs_input_grad[1] else None   # reused by ∂L/∂w
         y = y.transpose(1, 0, 2, 3)                                # (N, C_out, H_out, W_out)
         return y[0] if ctx.unbatched else y
 
     @staticmethod
     def backward(ctx, dy):
-        X_col, W_mat = ctx.saved_tensors
-        x_shape, xp_shape, ((top, _), (left, _)), stride, dilation, kH, kW, groups = ctx.geometry
+        x, weight = ctx.saved_tensors
         need_x, need_w, need_b = ctx.needs_input_grad[:3]
+        geometry = ctx.geometry
         if ctx.unbatched:
-            dy = dy[np.newaxis]
-        N, C_out, H_out, W_out = dy.shape
-        dY = dy.transpose(1, 0, 2, 3).reshape(groups, C_out // groups, -1)    # (g, C_out/g, P)
-
-        db = dY.sum(axis=-1).reshape(C_out) if need_b else None
-        dw = dx = None
-        if need_w:                                                  # ∂L/∂W_mat = Ȳ X_colᵀ
-            # computed as its transpose X_col Ȳᵀ (K, C_out/g): the same GEMM, in the
-            # orientation multi-threaded OpenBLAS handled far better (measured) for this
-            # long contraction over P
-            dw_T = np.matmul(X_col, dY.swapaxes(-1, -2))            # (g, K, C_out/g)
-            C_in_g = X_col.shape[1] // (kH * kW)
-            dw = dw_T.swapaxes(-1, -2).reshape(C_out, C_in_g, kH, kW)
-        if need_x:                                                  # ∂L/∂X_col = W_matᵀ Ȳ
-            W_T = np.ascontiguousarray(W_mat.swapaxes(-1, -2))      # (g, K, C_out/g), small
-            d_cols = np.matmul(W_T, dY)                             # (g, K, P)
-            C_in, H, W = x_shape[1:]
-            d_cols = d_cols.reshape(C_in, kH, kW, N, H_out, W_out)
-            # col2im: every offset (p, q) adds back into the slice it read from.
-            dx_pad = np.zeros((C_in, N) + xp_shape[2:], dtype=d_cols.dtype)    # (C_in, N, Hp, Wp)
-            for p, q, rows, cols in _offset_slices(kH, kW, stride, dilation, H_out, W_out):
-                dx_pad[:, :, rows, cols] += d_cols[:, p, q]
-            dx = dx_pad[:, :, top:top + H, left:left + W].transpose(1, 0, 2, 3)
+            dy = dy.reshape((1,) + tuple(dy.shape))
+            x = x.reshape((1,) + tuple(x.shape))
+        dx = dw = db = None
+        if need_b:
+            db = dy.sum(axis=(0, 2, 3))                              # ∂L/∂b = Σ_{n,i,j} ȳ
+        if need_w:
+            dw = ConvWeightGrad.call(x, dy, tuple(weight.shape), *geometry,
+                                     cols=None if ctx._graph else ctx.cols)
+        if need_x:
+            dx = ConvInputGrad.call(dy, weight, tuple(x.shape), *geometry)
             if ctx.unbatched:
-                dx = dx[0]
+                dx = dx.reshape(tuple(dx.shape[1:]))
+        ctx.cols = None
         return dx, dw, db, None, None, None, None
+
+
+class ConvInputGrad(Function):
+    """∂L/∂x of conv2d: ``W_matᵀ Ȳ`` (one GEMM), then col2im: every kernel offset (p, q)
+    adds its slice back where it was read from (overlapping windows add up)."""
+
+    on_arrays = True
+
+    @staticmethod
+    def forward(ctx, dy, weight, x_shape, stride, padding, dilation, groups):
+        ctx.save_for_backward(dy, weight)
+        ctx.geometry = (stride, padding, dilation, groups)
+        N, C_out, H_out, W_out = dy.shape
+        _, C_in_g, kH, kW = weight.shape
+        C_in, H, W = x_shape[1:]
+        ((top, bottom), (left, right)) = padding
+        dtype = np.result_type(dy, weight)
+        dY = dy.transpose(1, 0, 2, 3).reshape(groups, C_out // groups, -1)   # (g, C_out/g, P)
+        W_T = np.ascontiguousarray(
+            weight.astype(dtype, copy=False).reshape(groups, C_out // groups, -1).swapaxes(-1, -2))
+        d_cols = np.matmul(W_T, dY).reshape(C_in, kH, kW, N, H_out, W_out)  # ∂L/∂X_col
+        xp_shape = (H + top + bottom, W + left + right)
+        dx_pad = np.zeros((C_in, N) + xp_shape, dtype=dtype)               # (C_in, N, Hp, Wp)
+        for p, q, rows, cols in _offset_slices(kH, kW, stride, dilation, H_out, W_out):
+            dx_pad[:, :, rows, cols] += d_cols[:, p, q]
+        return dx_pad[:, :, top:top + H, left:left + W].transpose(1, 0, 2, 3)
+
+    @staticmethod
+    def backward(ctx, ddx):
+        dy, weight = ctx.saved_tensors
+        need_dy, need_w = ctx.needs_input_grad[:2]
+        d_dy = Conv2d.call(ddx, weight, None, *ctx.geometry) if need_dy else None
+        d_w = ConvWeightGrad.call(ddx, dy, tuple(weight.shape), *ctx.geometry) if need_w else None
+        return d_dy, d_w, None, None, None, None, None
+
+
+class ConvWeightGrad(Function):
+    """∂L/∂w of conv2d: ``Ȳ X_colᵀ``, computed as its transpose ``X_col Ȳᵀ`` (the same
+    GEMM, in the orientation multi-threaded OpenBLAS handles far better for this long
+    contraction over P)."""
+
+    on_arrays = True
+
+    @staticmethod
+    def forward(ctx, x, dy, w_shape, stride, padding, dilation, groups, cols=None):
+        ctx.save_for_backward(x, dy)
+        ctx.geometry = (stride, padding, dilation, groups)
+        C_out, C_in_g, kH, kW = w_shape
+        dtype = np.result_type(x, dy)
+        if cols is None:
+            cols, _ = _cols(x, kH, kW, stride, padding, dilation, groups, dtype)
+        dY = dy.transpose(1, 0, 2, 3).reshape(groups, C_out // groups, -1)   # (g, C_out/g, P)
+        dw_T = np.matmul(cols, dY.swapaxes(-1, -2))                         # (g, K, C_out/g)
+        return dw_T.swapaxes(-1, -2).reshape(w_shape)
+
+    @staticmethod
+    def backward(ctx, ddw):
+        x, dy = ctx.saved_tensors
+        need_x, need_dy = ctx.needs_input_grad[:2]
+        d_x = ConvInputGrad.call(dy, ddw, tuple(x.shape), *ctx.geometry) if need_x else None
+        d_dy = Conv2d.call(x, ddw, None, *ctx.geometry) if need_dy else None
+        return d_x, d_dy, None, None, None, None, None, None
 
 
 # ---------------------------------------------------------------------- public function
@@ -193,7 +234,7 @@ def _conv_padding(padding, kernel, stride, dilation):
             return tuple(pads)
         raise ValueError(f"conv2d: padding must be an int, a pair of ints, 'valid' or 'same', "
                          f"got {padding!r}")
-    p_h, p_w = _pair(padding, "conv2d", "padding")
+    p_h, p_w = pair(padding, "conv2d", "padding")
     if min(p_h, p_w) < 0:
         raise ValueError(f"conv2d: padding must be >= 0, got padding={padding!r}")
     return (p_h, p_h), (p_w, p_w)
@@ -249,25 +290,25 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
         >>> import numpy as np, minidl as md, minidl.functional as F
         >>> x = md.tensor(np.arange(1.0, 10.0).reshape(1, 1, 3, 3))    # rows 1 2 3 | 4 5 6 | 7 8 9
         >>> w = md.tensor(np.array([[[[1.0, 2.0], [3.0, 4.0]]]]))
-        >>> F.conv2d(x, w).data[0, 0]                     # 1·1 + 2·2 + 4·3 + 5·4 = 37, ...
+        >>> F.conv2d(x, w).numpy()[0, 0]                     # 1·1 + 2·2 + 4·3 + 5·4 = 37, ...
         array([[37., 47.],
                [67., 77.]])
     """
     op = "conv2d"
-    _check_tensor(input, op, "input")
-    _check_tensor(weight, op, "weight")
+    check_tensor(input, op, "input")
+    check_tensor(weight, op, "weight")
     if bias is not None:
-        _check_tensor(bias, op, "bias")
+        check_tensor(bias, op, "bias")
     if input.ndim not in (3, 4):
         raise ValueError(f"conv2d: input must be (N, C_in, H, W) or (C_in, H, W), got shape "
                          f"{input.shape}")
     if weight.ndim != 4:
         raise ValueError(f"conv2d: weight must be (C_out, C_in/groups, kH, kW), got shape "
                          f"{weight.shape}")
-    if not _is_int(groups):
+    if not is_int(groups):
         raise TypeError(f"conv2d: groups must be an int, got {groups!r}")
-    s = _pair(stride, op, "stride")
-    d = _pair(dilation, op, "dilation")
+    s = pair(stride, op, "stride")
+    d = pair(dilation, op, "dilation")
     if min(s) < 1:
         raise ValueError(f"conv2d: stride must be >= 1, got stride={stride!r}")
     if min(d) < 1:

@@ -2,18 +2,27 @@
 
 Every rule is one line of a table of derivatives, multiplied by the upstream gradient
 ``dy = ∂L/∂y``. Broadcasting needs no code here: ``backward`` returns gradients of the
-broadcast shape and the engine sums them back to each input's shape.
+broadcast shape and the engine sums them back to each input's shape. The backward
+formulas are written with operators and the library's own ops (``Exp.call``...), so the
+same line runs on arrays in an ordinary backward pass and on Tensors — recorded, hence
+differentiable again — with ``create_graph=True``. Masks (``x > 0``) are constants.
 
-Conventions at kinks (the value used where the derivative does not exist), as PyTorch:
-``relu'(0) = 0``, ``|x|'(0) = 0``, ``clip`` passes the gradient at its bounds
-(``lo <= x <= hi``), and ``maximum(x, y)`` splits it equally where ``x == y``.
+Conventions at kinks and NaN (the value used where the derivative does not exist), as
+PyTorch: ``relu'(0) = 0`` and ``relu'(NaN) = 1`` (the NaN passes through); ``|x|'(0) = 0``,
+``|x|'(NaN) = 0``; ``clamp`` passes the gradient at its bounds (``lo <= x <= hi``) and at
+NaN; ``maximum(x, y)`` splits it equally where ``x == y`` and sends it to both where a
+NaN is involved (as ``torch.maximum``).
 """
 import numpy as np
 
-from ..function import Function
+from ..autograd.function import Function, array_of
 
 
-class Add(Function):
+class _Primitive(Function):
+    on_arrays = True
+
+
+class Add(_Primitive):
     @staticmethod
     def forward(ctx, x, y):
         return x + y                                          # y = a + b
@@ -23,7 +32,7 @@ class Add(Function):
         return dy, dy                                         # ∂/∂a = 1, ∂/∂b = 1
 
 
-class Sub(Function):
+class Sub(_Primitive):
     @staticmethod
     def forward(ctx, x, y):
         return x - y
@@ -33,10 +42,11 @@ class Sub(Function):
         return dy, (-dy if ctx.needs_input_grad[1] else None)
 
 
-class Mul(Function):
+class Mul(_Primitive):
     @staticmethod
     def forward(ctx, x, y):
-        ctx.save_for_backward(x, y)
+        need_x, need_y = ctx.needs_input_grad
+        ctx.save_for_backward(x if need_y else None, y if need_x else None)
         return x * y
 
     @staticmethod
@@ -46,10 +56,10 @@ class Mul(Function):
         return (dy * y if need_x else None), (dy * x if need_y else None)
 
 
-class Div(Function):
+class Div(_Primitive):
     @staticmethod
     def forward(ctx, x, y):
-        ctx.save_for_backward(x, y)
+        ctx.save_for_backward(x if ctx.needs_input_grad[1] else None, y)
         return x / y
 
     @staticmethod
@@ -61,7 +71,7 @@ class Div(Function):
         return dx, dy_
 
 
-class Neg(Function):
+class Neg(_Primitive):
     @staticmethod
     def forward(ctx, x):
         return -x
@@ -71,7 +81,7 @@ class Neg(Function):
         return -dy
 
 
-class Pow(Function):
+class Pow(_Primitive):
     """``x ** p`` with a tensor or number exponent ``p``.
 
     At the points where the formulas below give 0 · ∞ the gradient is 0, as in PyTorch:
@@ -80,7 +90,8 @@ class Pow(Function):
 
     @staticmethod
     def forward(ctx, x, p):
-        out = x ** p
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            out = x ** p
         ctx.save_for_backward(x, p, out)
         return out
 
@@ -89,19 +100,23 @@ class Pow(Function):
         x, p, out = ctx.saved_tensors
         need_x, need_p = ctx.needs_input_grad
         dx = dp = None
-        with np.errstate(divide="ignore", invalid="ignore"):  # 0 ** (p-1) and ln 0: masked
-            if need_x:
-                dx = np.where(p == 0, 0, dy * p * x ** (p - 1))    # ∂/∂x = p x^(p-1); 0 if p = 0
-            if need_p:
-                dp = np.where((x == 0) & (p >= 0), 0,
-                              dy * out * np.log(x))              # ∂/∂p = x^p ln x; 0 at x = 0
+        pa, xa = array_of(p), array_of(x)
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            if need_x:                                         # ∂/∂x = p x^(p-1); 0 if p = 0
+                if isinstance(pa, (int, float)) and pa == 2:
+                    dx = dy * (2 * x)                          # the common square, exactly
+                else:
+                    dx = Where.call(pa == 0, 0.0, dy * p * x ** (p - 1))
+            if need_p:                                         # ∂/∂p = x^p ln x; 0 at x = 0
+                dp = Where.call((xa == 0) & (pa >= 0), 0.0, dy * out * Log.call(x))
         return dx, dp
 
 
-class Exp(Function):
+class Exp(_Primitive):
     @staticmethod
     def forward(ctx, x):
-        out = np.exp(x)
+        with np.errstate(over="ignore"):
+            out = np.exp(x)
         ctx.save_for_backward(out)
         return out
 
@@ -111,32 +126,74 @@ class Exp(Function):
         return dy * out                                       # (eˣ)' = eˣ
 
 
-class Log(Function):
+class Log(_Primitive):
     @staticmethod
     def forward(ctx, x):
         ctx.save_for_backward(x)
-        return np.log(x)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.log(x)
 
     @staticmethod
     def backward(ctx, dy):
         (x,) = ctx.saved_tensors
-        return dy / x                                         # (ln x)' = 1/x
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return dy / x                                     # (ln x)' = 1/x
 
 
-class Sqrt(Function):
+class Log1p(_Primitive):
     @staticmethod
     def forward(ctx, x):
-        out = np.sqrt(x)
+        ctx.save_for_backward(x)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.log1p(x)
+
+    @staticmethod
+    def backward(ctx, dy):
+        (x,) = ctx.saved_tensors
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return dy / (x + 1)                               # (ln(1 + x))' = 1/(1 + x)
+
+
+class Sqrt(_Primitive):
+    @staticmethod
+    def forward(ctx, x):
+        with np.errstate(invalid="ignore"):
+            out = np.sqrt(x)
         ctx.save_for_backward(out)
         return out
 
     @staticmethod
     def backward(ctx, dy):
         (out,) = ctx.saved_tensors
-        return dy / (2 * out)                                 # (√x)' = 1/(2√x)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return dy / (2 * out)                             # (√x)' = 1/(2√x)
 
 
-class Tanh(Function):
+class Sin(_Primitive):
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return np.sin(x)
+
+    @staticmethod
+    def backward(ctx, dy):
+        (x,) = ctx.saved_tensors
+        return dy * Cos.call(x)                               # sin' = cos
+
+
+class Cos(_Primitive):
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return np.cos(x)
+
+    @staticmethod
+    def backward(ctx, dy):
+        (x,) = ctx.saved_tensors
+        return -dy * Sin.call(x)                              # cos' = −sin
+
+
+class Tanh(_Primitive):
     @staticmethod
     def forward(ctx, x):
         out = np.tanh(x)
@@ -146,16 +203,16 @@ class Tanh(Function):
     @staticmethod
     def backward(ctx, dy):
         (out,) = ctx.saved_tensors
-        return dy * (1 - out * out)                           # tanh' = 1 - tanh²
+        return dy * (1 - out * out)                           # tanh' = 1 − tanh²
 
 
 def sigmoid_array(x):
     """σ(x) = 1 / (1 + e^-x), computed without overflow for any x."""
     e = np.exp(-np.abs(x))                                    # in (0, 1]: never overflows
-    return np.where(x >= 0, 1 / (1 + e), e / (1 + e))
+    return np.where(x >= 0, 1 / (1 + e), e / (1 + e)).astype(x.dtype, copy=False)
 
 
-class Sigmoid(Function):
+class Sigmoid(_Primitive):
     @staticmethod
     def forward(ctx, x):
         out = sigmoid_array(x)
@@ -165,22 +222,23 @@ class Sigmoid(Function):
     @staticmethod
     def backward(ctx, dy):
         (out,) = ctx.saved_tensors
-        return dy * out * (1 - out)                           # σ' = σ(1 - σ)
+        return dy * out * (1 - out)                           # σ' = σ(1 − σ)
 
 
-class Relu(Function):
+class Relu(_Primitive):
     @staticmethod
     def forward(ctx, x):
-        ctx.save_for_backward(x)
-        return np.maximum(x, 0)
+        out = np.maximum(x, 0)                                # NaN stays NaN
+        ctx.save_for_backward(out)
+        return out
 
     @staticmethod
     def backward(ctx, dy):
-        (x,) = ctx.saved_tensors
-        return dy * (x > 0)                                   # relu'(x) = 1 if x > 0 else 0
+        (out,) = ctx.saved_tensors
+        return dy * ~(array_of(out) <= 0)                     # 1 if y > 0 (or NaN), else 0
 
 
-class Abs(Function):
+class Abs(_Primitive):
     @staticmethod
     def forward(ctx, x):
         ctx.save_for_backward(x)
@@ -189,44 +247,97 @@ class Abs(Function):
     @staticmethod
     def backward(ctx, dy):
         (x,) = ctx.saved_tensors
-        return dy * np.sign(x)                                # |x|' = sign(x), 0 at 0
+        s = np.sign(array_of(x))
+        return dy * np.where(np.isnan(s), 0, s).astype(s.dtype)   # sign(x); 0 at 0 and NaN
 
 
-class Clip(Function):
-    """``clip(x, lo, hi)``; either bound may be None."""
+class Sign(_Primitive):
+    """sign(x), and its relatives that are flat almost everywhere (floor, ceil, round,
+    trunc): the gradient is zero."""
+
+    fn = staticmethod(np.sign)
+
+    @classmethod
+    def forward(cls, ctx, x):
+        return cls.fn(x)
+
+    @staticmethod
+    def backward(ctx, dy):
+        return dy * 0
+
+
+class Floor(Sign):
+    fn = staticmethod(np.floor)
+
+
+class Ceil(Sign):
+    fn = staticmethod(np.ceil)
+
+
+class Round(Sign):
+    fn = staticmethod(np.round)
+
+
+class Trunc(Sign):
+    fn = staticmethod(np.trunc)
+
+
+class Clip(_Primitive):
+    """``clamp(x, lo, hi)``; either bound may be None (numbers or arrays)."""
 
     @staticmethod
     def forward(ctx, x, lo, hi):
         ctx.save_for_backward(x)
         ctx.lo, ctx.hi = lo, hi
-        return np.clip(x, lo, hi)
+        out = x
+        if lo is not None:
+            out = np.maximum(out, lo) if np.ndim(lo) else np.where(out < lo, lo, out)
+        if hi is not None:
+            out = np.minimum(out, hi) if np.ndim(hi) else np.where(out > hi, hi, out)
+        return np.asarray(out, dtype=x.dtype)
 
     @staticmethod
     def backward(ctx, dy):
         (x,) = ctx.saved_tensors
-        inside = np.ones(x.shape, dtype=bool)
+        xa = array_of(x)
+        outside = np.zeros(xa.shape, dtype=bool)
         if ctx.lo is not None:
-            inside &= x >= ctx.lo
+            outside |= xa < ctx.lo
         if ctx.hi is not None:
-            inside &= x <= ctx.hi
-        return dy * inside, None, None                        # 1 inside [lo, hi], 0 outside
+            outside |= xa > ctx.hi
+        return dy * ~outside, None, None                      # 1 inside [lo, hi] (and NaN)
 
 
-class Maximum(Function):
-    @staticmethod
-    def forward(ctx, x, y):
+class Maximum(_Primitive):
+    """``maximum(x, y)`` (``np.maximum`` propagates NaN, as torch.maximum)."""
+
+    compare = staticmethod(np.greater)
+    fn = staticmethod(np.maximum)
+
+    @classmethod
+    def forward(cls, ctx, x, y):
         ctx.save_for_backward(x, y)
-        return np.maximum(x, y)
+        return cls.fn(x, y)
 
-    @staticmethod
-    def backward(ctx, dy):
+    @classmethod
+    def backward(cls, ctx, dy):
         x, y = ctx.saved_tensors
-        share_x = (x > y) + 0.5 * (x == y)                    # ties split the gradient
+        xa, ya = array_of(x), array_of(y)
+        nan = np.isnan(xa) | np.isnan(ya) if np.result_type(xa, ya).kind == "f" else False
+        share_x = cls.compare(xa, ya) + 0.5 * (xa == ya) + nan    # ties split; NaN: both
+        share_y = 1 - share_x + nan
         need_x, need_y = ctx.needs_input_grad
-        return (dy * share_x if need_x else None), (dy * (1 - share_x) if need_y else None)
+        dtype = np.result_type(xa, ya)
+        return ((dy * share_x.astype(dtype) if need_x else None),
+                (dy * np.asarray(share_y).astype(dtype) if need_y else None))
 
 
-class Where(Function):
+class Minimum(Maximum):
+    compare = staticmethod(np.less)
+    fn = staticmethod(np.minimum)
+
+
+class Where(_Primitive):
     """``where(condition, x, y)``: x where condition holds, else y."""
 
     @staticmethod
@@ -239,11 +350,11 @@ class Where(Function):
         c = ctx.condition
         need_x, need_y = ctx.needs_input_grad[1:]
         return (None,
-                np.where(c, dy, 0) if need_x else None,
-                np.where(c, 0, dy) if need_y else None)
+                Where.call(c, dy, 0.0) if need_x else None,
+                Where.call(c, 0.0, dy) if need_y else None)
 
 
-class Cast(Function):
+class Cast(_Primitive):
     @staticmethod
     def forward(ctx, x, dtype):
         ctx.source_dtype = x.dtype
@@ -251,10 +362,12 @@ class Cast(Function):
 
     @staticmethod
     def backward(ctx, dy):
-        return dy.astype(ctx.source_dtype), None
+        if ctx.source_dtype.kind not in "fc":
+            return None, None
+        return Cast.call(dy, ctx.source_dtype), None
 
 
-class Clone(Function):
+class Clone(_Primitive):
     @staticmethod
     def forward(ctx, x):
         return x.copy()

@@ -6,14 +6,16 @@ For 2-D operands the VJP is the familiar pair
 
 Batch dimensions broadcast like any elementwise op and the engine sums them back. A
 1-D operand is treated as a matrix with a length-1 axis added (a row for ``x``, a
-column for ``w``) and that axis is removed again, exactly as ``np.matmul`` does.
+column for ``w``) and that axis is removed again, exactly as ``np.matmul`` does. The
+backward is written with ``@``, ``swapaxes`` and ``reshape``, which Tensors have too, so
+it can be recorded and differentiated again.
 """
-import numpy as np
-
-from ..function import Function
+from ..autograd.function import Function
 
 
 class MatMul(Function):
+    on_arrays = True
+
     @staticmethod
     def forward(ctx, x, w):
         ctx.save_for_backward(x, w)
@@ -23,24 +25,31 @@ class MatMul(Function):
     def backward(ctx, dy):
         x, w = ctx.saved_tensors
         need_x, need_w = ctx.needs_input_grad
-        x2 = x[None, :] if x.ndim == 1 else x                # (k,) → (1, k)
-        w2 = w[:, None] if w.ndim == 1 else w                # (k,) → (k, 1)
-        if x.ndim == 1:
-            dy = np.expand_dims(dy, -2 if w.ndim > 1 else -1)
-        if w.ndim == 1:
-            dy = dy[..., None]
         dx = dw = None
+        if x.ndim == 1 and w.ndim == 1:                      # a dot product: dy is a scalar
+            return (dy * w if need_x else None), (dy * x if need_w else None)
+        if x.ndim == 1:                                      # (k,) @ (..., k, m) → (..., m)
+            k = x.shape[0]
+            if need_x:
+                dx = (w @ dy.reshape(dy.shape + (1,))).reshape(dy.shape[:-1] + (k,))
+            if need_w:
+                dw = x.reshape(k, 1) * dy.reshape(dy.shape[:-1] + (1, dy.shape[-1]))
+            return dx, dw
+        if w.ndim == 1:                                      # (..., n, k) @ (k,) → (..., n)
+            k = w.shape[0]
+            if need_x:
+                dx = dy.reshape(dy.shape + (1,)) * w
+            if need_w:
+                dw = (x.swapaxes(-1, -2) @ dy.reshape(dy.shape + (1,))).reshape(
+                    dy.shape[:-1] + (k,))
+            return dx, dw
         if need_x:
-            dx = dy @ np.swapaxes(w2, -1, -2)                # (..., n, m) @ (..., m, k)
-            if x.ndim == 1:
-                dx = dx.reshape(-1, x.shape[0]).sum(axis=0)
+            dx = dy @ w.swapaxes(-1, -2)                     # (..., n, m) @ (..., m, k)
         if need_w:
-            if w2.ndim == 2 and x2.ndim > 2:
+            if w.ndim == 2 and x.ndim > 2:
                 # a shared weight under a batch of inputs: fold the batch into one GEMM
-                k = x2.shape[-1]
-                dw = x2.reshape(-1, k).T @ dy.reshape(-1, dy.shape[-1])
+                k = x.shape[-1]
+                dw = x.reshape(-1, k).swapaxes(0, 1) @ dy.reshape(-1, dy.shape[-1])
             else:
-                dw = np.swapaxes(x2, -1, -2) @ dy            # (..., k, n) @ (..., n, m)
-            if w.ndim == 1:
-                dw = dw.reshape(-1, w.shape[0]).sum(axis=0) if dw.ndim > 2 else dw[:, 0]
+                dw = x.swapaxes(-1, -2) @ dy                 # (..., k, n) @ (..., n, m)
         return dx, dw

@@ -21,9 +21,9 @@ offset's share of the gradient into the slice it came from.
 """
 import numpy as np
 
-from ..function import Function
-from ..tensor import Tensor
-from .conv import _check_tensor, _offset_slices, _pad, _pair
+from ..arguments import check_tensor, pair
+from ..autograd.function import Function
+from .conv import _offset_slices, _pad
 
 __all__ = ["max_pool2d", "avg_pool2d"]
 
@@ -46,21 +46,21 @@ def _setup(op, input, kernel_size, stride, padding, dilation, ceil_mode):
     kernel, stride, dilation, output size and the ((top, bottom), (left, right)) padding
     of x_pad, whose bottom/right part also covers ceil_mode windows that run past the
     padded border."""
-    _check_tensor(input, op, "input")
+    check_tensor(input, op, "input")
     if input.ndim not in (3, 4):
         raise ValueError(f"{op}: input must be (N, C, H, W) or (C, H, W), got shape {input.shape}")
-    kH, kW = _pair(kernel_size, op, "kernel_size")
+    kH, kW = pair(kernel_size, op, "kernel_size")
     if stride is None or (isinstance(stride, (tuple, list)) and len(stride) == 0):
         s_h, s_w = kH, kW
     else:
-        s_h, s_w = _pair(stride, op, "stride")
-    p_h, p_w = _pair(padding, op, "padding")
-    d_h, d_w = _pair(dilation, op, "dilation")
+        s_h, s_w = pair(stride, op, "stride")
+    p_h, p_w = pair(padding, op, "padding")
+    d_h, d_w = pair(dilation, op, "dilation")
     if not isinstance(ceil_mode, (bool, np.bool_)):
         raise TypeError(f"{op}: ceil_mode must be a bool, got {ceil_mode!r}")
-    for name, value, pair in (("kernel_size", kernel_size, (kH, kW)), ("stride", stride, (s_h, s_w)),
+    for name, value, both in (("kernel_size", kernel_size, (kH, kW)), ("stride", stride, (s_h, s_w)),
                               ("dilation", dilation, (d_h, d_w))):
-        if min(pair) < 1:
+        if min(both) < 1:
             raise ValueError(f"{op}: {name} must be >= 1, got {name}={value!r}")
     if min(p_h, p_w) < 0:
         raise ValueError(f"{op}: padding must be >= 0, got padding={padding!r}")
@@ -90,10 +90,17 @@ def _disjoint(kernel, stride, dilation):
 
 # ---------------------------------------------------------------------- max pooling
 class MaxPool2d(Function):
-    """max_pool2d on arrays; the arguments are validated by :func:`max_pool2d`."""
+    """max_pool2d on arrays; the arguments are validated by :func:`max_pool2d`.
+
+    Two outputs: the pooled values and, for each, the flat index ``r·W + t`` of the
+    maximum in its H×W plane (an int64 array, carrying no gradient). The backward is a
+    scatter of ȳ to the chosen elements (:class:`PoolScatter`), whose own backward is
+    the gather of the same elements (:class:`PoolGather`)."""
+
+    on_arrays = True
 
     @staticmethod
-    def forward(ctx, x, kernel, stride, dilation, out_size, pads, indices_out=None):
+    def forward(ctx, x, kernel, stride, dilation, out_size, pads):
         ctx.unbatched = x.ndim == 3
         x = _batched(x)
         low = -np.inf if x.dtype.kind == "f" else np.iinfo(x.dtype).min
@@ -119,37 +126,89 @@ class MaxPool2d(Function):
             # which offset (p·kW + q) won: where it wins, argmax += (k − argmax) becomes k
             # (argmax < k always; this is much faster than np.putmask)
             argmax += wins.astype(argmax.dtype) * (argmax.dtype.type(k) - argmax)
-        ctx.save_for_backward(argmax)
         ctx.geometry = (x.shape, x_pad.shape, pads, kernel, stride, dilation, out_size)
-        if indices_out is not None:                       # flat index r·W + t in the input plane
-            kW = kernel[1]
-            W = x.shape[3]
-            r = (np.arange(out_size[0]) * stride[0] - pads[0][0])[:, None] + (argmax // kW) * dilation[0]
-            t = (np.arange(out_size[1]) * stride[1] - pads[1][0]) + (argmax % kW) * dilation[1]
-            flat = r.astype(np.int64) * W + t
-            indices_out.append(flat[0] if ctx.unbatched else flat)
-        return y[0] if ctx.unbatched else y
+        ctx.argmax = argmax
+        indices = _flat_indices(argmax, x.shape, pads, kernel, stride, dilation, out_size)
+        if ctx.unbatched:
+            return y[0], indices[0]
+        return y, indices
 
     @staticmethod
-    def backward(ctx, dy):
-        (argmax,) = ctx.saved_tensors
-        x_shape, xp_shape, ((top, _), (left, _)), kernel, stride, dilation, out_size = ctx.geometry
-        dy = _batched(dy)
-        # Each window's gradient goes to the one element its argmax chose.
+    def backward(ctx, dy, dindices):
+        if ctx.unbatched:
+            dy = dy.reshape((1,) + tuple(dy.shape))
+        dx = PoolScatter.call(dy, ctx.argmax, ctx.geometry)
+        if ctx.unbatched:
+            dx = dx.reshape(tuple(dx.shape[1:]))
+        return dx, None, None, None, None, None
+
+
+def _flat_indices(argmax, x_shape, pads, kernel, stride, dilation, out_size):
+    """PyTorch's ``return_indices``: the flat index r·W + t of each window's maximum. A
+    window whose maximum is in the padding (it holds no input element, or only −∞)
+    reports its first tap inside the input, as PyTorch does."""
+    H, W = x_shape[2:]
+    kW = kernel[1]
+    starts = []
+    for n, s, p, d in zip(out_size, stride, (pads[0][0], pads[1][0]), dilation):
+        start = np.arange(n) * s - p
+        first = np.where(start < 0, start + (-start + d - 1) // d * d, start)  # first tap >= 0
+        starts.append((start, first))
+    (r0, r_first), (t0, t_first) = starts
+    r = r0[:, None] + (argmax // kW).astype(np.int64) * dilation[0]
+    t = t0[None, :] + (argmax % kW).astype(np.int64) * dilation[1]
+    in_pad = (r < 0) | (r >= H) | (t < 0) | (t >= W)
+    r = np.where(in_pad, r_first[:, None], r)
+    t = np.where(in_pad, t_first[None, :], t)
+    return r * W + t
+
+
+class PoolScatter(Function):
+    """∂L/∂x of max pooling: each window's gradient goes to the element it chose."""
+
+    on_arrays = True
+
+    @staticmethod
+    def forward(ctx, dy, argmax, geometry):
+        ctx.argmax, ctx.geometry = argmax, geometry
+        x_shape, xp_shape, ((top, _), (left, _)), kernel, stride, dilation, out_size = geometry
         dx_pad = np.zeros(xp_shape, dtype=dy.dtype)
+        offsets = _offset_slices(*kernel, stride, dilation, *out_size)
         if _disjoint(kernel, stride, dilation):
             # no element is in two windows: each offset writes ȳ where it won, 0 elsewhere,
             # into its own slice
-            for k, (_, _, rows, cols) in enumerate(
-                    _offset_slices(*kernel, stride, dilation, *out_size)):
+            for k, (_, _, rows, cols) in enumerate(offsets):
                 np.multiply(dy, argmax == k, out=dx_pad[:, :, rows, cols])
         else:                                             # overlapping windows add up
-            for k, (_, _, rows, cols) in enumerate(
-                    _offset_slices(*kernel, stride, dilation, *out_size)):
+            for k, (_, _, rows, cols) in enumerate(offsets):
                 dx_pad[:, :, rows, cols] += np.where(argmax == k, dy, 0)
         H, W = x_shape[2:]
-        dx = dx_pad[:, :, top:top + H, left:left + W]
-        return (dx[0] if ctx.unbatched else dx), None, None, None, None, None
+        return dx_pad[:, :, top:top + H, left:left + W]
+
+    @staticmethod
+    def backward(ctx, ddx):
+        return PoolGather.call(ddx, ctx.argmax, ctx.geometry), None, None
+
+
+class PoolGather(Function):
+    """The adjoint of :class:`PoolScatter`: each window's chosen element of ``x``."""
+
+    on_arrays = True
+
+    @staticmethod
+    def forward(ctx, x, argmax, geometry):
+        ctx.argmax, ctx.geometry = argmax, geometry
+        _, _, pads, kernel, stride, dilation, out_size = geometry
+        x_pad = _pad(x, pads, 0)
+        y = np.zeros(argmax.shape, dtype=x.dtype)
+        for k, (_, _, rows, cols) in enumerate(_offset_slices(*kernel, stride, dilation,
+                                                                *out_size)):
+            np.copyto(y, x_pad[:, :, rows, cols], where=argmax == k)
+        return y
+
+    @staticmethod
+    def backward(ctx, dy):
+        return PoolScatter.call(dy, ctx.argmax, ctx.geometry), None, None
 
 
 def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
@@ -200,21 +259,18 @@ def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
         ...                          [0.0, 1.0, 7.0, 8.0],
         ...                          [6.0, 0.0, 8.0, 1.0]]]), requires_grad=True)
         >>> y, idx = F.max_pool2d(x, 2, return_indices=True)
-        >>> y.data
-        array([[[5., 2.],
-                [6., 8.]]])
-        >>> idx.data                                      # ties 2, 2 and 8, 8: the first wins
-        array([[[ 1,  2],
-                [12, 11]]])
+        >>> y
+        tensor([[[5., 2.],
+                 [6., 8.]]], dtype=float64, grad_fn=<MaxPool2dBackward>)
+        >>> idx                                           # tie 2, 2, 2 and 8, 8: the first wins
+        tensor([[[ 1,  2],
+                 [12, 11]]])
     """
     op = "max_pool2d"
     kernel, stride, dilation, out_size, pads = _setup(op, input, kernel_size, stride, padding,
                                                       dilation, ceil_mode)
-    if not return_indices:
-        return MaxPool2d.apply(input, kernel, stride, dilation, out_size, pads)
-    box = []
-    y = MaxPool2d.apply(input, kernel, stride, dilation, out_size, pads, indices_out=box)
-    return y, Tensor._make(box[0], None)
+    y, indices = MaxPool2d.apply(input, kernel, stride, dilation, out_size, pads)
+    return (y, indices) if return_indices else y
 
 
 # ---------------------------------------------------------------------- average pooling
@@ -241,14 +297,16 @@ def _avg_divisor(H, W, kernel, stride, padding, out_size, count_include_pad,
 
 
 class AvgPool2d(Function):
-    """avg_pool2d on arrays; the arguments are validated by :func:`avg_pool2d`."""
+    """avg_pool2d on arrays; the arguments are validated by :func:`avg_pool2d`. The
+    backward, spreading ȳ / divisor over each window, is :class:`AvgPoolGrad`, whose own
+    backward is this op again (both are linear)."""
+
+    on_arrays = True
 
     @staticmethod
     def forward(ctx, x, kernel, stride, out_size, pads, divisor):
         ctx.unbatched = x.ndim == 3
         x = _batched(x)
-        if x.dtype.kind != "f":
-            x = x.astype(np.float64)
         x_pad = _pad(x, pads, 0)                          # (N, C, Hp, Wp), zeros
         offsets = _offset_slices(*kernel, stride, (1, 1), *out_size)
         _, _, rows, cols = offsets[0]
@@ -261,10 +319,26 @@ class AvgPool2d(Function):
 
     @staticmethod
     def backward(ctx, dy):
-        x_shape, xp_shape, ((top, _), (left, _)), kernel, stride, out_size, divisor = ctx.geometry
-        share = _batched(dy) / divisor                   # each cell's share: ȳ / divisor
+        if ctx.unbatched:
+            dy = dy.reshape((1,) + tuple(dy.shape))
+        dx = AvgPoolGrad.call(dy, ctx.geometry)
+        if ctx.unbatched:
+            dx = dx.reshape(tuple(dx.shape[1:]))
+        return dx, None, None, None, None, None
+
+
+class AvgPoolGrad(Function):
+    """∂L/∂x of average pooling (batched): each cell of a window gets ȳ / divisor."""
+
+    on_arrays = True
+
+    @staticmethod
+    def forward(ctx, dy, geometry):
+        ctx.geometry = geometry
+        x_shape, xp_shape, ((top, _), (left, _)), kernel, stride, out_size, divisor = geometry
+        share = dy / divisor                              # each cell's share: ȳ / divisor
         N, C, H_out, W_out = share.shape
-        (kH, kW), (s_h, s_w) = kernel, stride
+        (kH, kW) = kernel
         H, W = x_shape[2:]
         # when the windows tile the input, every element is written below: no zeros needed
         tiles = stride == kernel and (H_out * kH, W_out * kW) == (H, W) and xp_shape == x_shape
@@ -276,8 +350,12 @@ class AvgPool2d(Function):
         else:                                             # overlapping windows add up
             for _, _, rows, cols in offsets:
                 dx_pad[:, :, rows, cols] += share
-        dx = dx_pad[:, :, top:top + H, left:left + W]
-        return (dx[0] if ctx.unbatched else dx), None, None, None, None, None
+        return dx_pad[:, :, top:top + H, left:left + W]
+
+    @staticmethod
+    def backward(ctx, ddx):
+        _, _, pads, kernel, stride, out_size, divisor = ctx.geometry
+        return AvgPool2d.call(ddx, kernel, stride, out_size, pads, divisor), None
 
 
 def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
@@ -329,7 +407,7 @@ def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
     Example:
         >>> import numpy as np, minidl as md, minidl.functional as F
         >>> x = md.tensor(np.arange(1.0, 10.0).reshape(1, 3, 3))   # rows 1 2 3 | 4 5 6 | 7 8 9
-        >>> F.avg_pool2d(x, 2, ceil_mode=True).data[0]           # edge windows: 2, 2 and 1 cells
+        >>> F.avg_pool2d(x, 2, ceil_mode=True).numpy()[0]           # edge windows: 2, 2 and 1 cells
         array([[3. , 4.5],
                [7.5, 9. ]])
     """

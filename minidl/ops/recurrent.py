@@ -14,7 +14,10 @@ computes it for all steps at once with one matrix product and passes it as ``xz`
 """
 import numpy as np
 
-from ..function import Function
+from ..autograd import engine
+from ..autograd.function import Function
+from .elementwise import Sigmoid, Tanh
+from .shape import Stack
 
 
 def _sigmoid_(z):
@@ -54,12 +57,18 @@ class LSTMScan(Function):
     all steps at once before the loop, so each step is a handful of array operations.
 
     Called as ``LSTMScan.apply(xz, h0, c0, w_hh)`` with xz (L, N, 4H), h0 and c0 (N, H),
-    w_hh (4H, H). Returns one array (L + 1, N, H): rows 0..L−1 are h_1..h_L (the
-    output), row L is c_L (so h_n = out[L − 1], c_n = out[L]).
+    w_hh (4H, H). Two outputs: h_1..h_L as (L, N, H), and c_L as (N, H).
+
+    When the backward pass is itself recorded (``create_graph=True``), the gradient is
+    taken through :func:`lstm_scan_composite`, the same recurrence written with the
+    library's elementwise ops, so that it can be differentiated again.
     """
+
+    on_arrays = True
 
     @staticmethod
     def forward(ctx, xz, h0, c0, w_hh):
+        xz_in, w_hh_in = xz, w_hh
         L, N, H4 = xz.shape
         H = H4 // 4
         dtype = np.result_type(xz, h0, c0, w_hh)
@@ -82,12 +91,26 @@ class LSTMScan(Function):
             cs[t + 1] += i * g                               # c_t = f ⊙ c_{t−1} + i ⊙ g
             np.tanh(cs[t + 1], out=tanh_c[t])
             np.multiply(o, tanh_c[t], out=hs[t + 1])         # h_t = o ⊙ tanh(c_t)
-        ctx.save_for_backward(hs, cs, gates, tanh_c, w_hh)
-        return np.concatenate([hs[1:], cs[L:]])              # (L + 1, N, H)
+        ctx.save_for_backward(xz_in, h0, c0, w_hh_in)
+        ctx.inside = (hs, cs, gates, tanh_c, w_hh)
+        return hs[1:], cs[L]                                 # (L, N, H), (N, H)
 
     @staticmethod
-    def backward(ctx, dout):
-        hs, cs, gates, tanh_c, w_hh = ctx.saved_tensors     # gates and w_hh: o, i, f, g
+    def backward(ctx, dh_all, dc_last):
+        if ctx._graph:                                       # recorded: via the composite
+            xz, h0, c0, w_hh = ctx.saved_tensors
+            wanted = [(t, k) for k, t in enumerate((xz, h0, c0, w_hh))
+                      if ctx.needs_input_grad[k]]
+            outs = lstm_scan_composite(xz, h0, c0, w_hh)
+            grads = engine.grad(outs, [t for t, _ in wanted], (dh_all, dc_last),
+                                create_graph=True, allow_unused=True)
+            result = [None] * 4
+            for (_, k), g in zip(wanted, grads):
+                result[k] = g
+            return tuple(result)
+        ctx.saved_tensors                                    # (checks the saved versions)
+        hs, cs, gates, tanh_c, w_hh = ctx.inside             # gates and w_hh: o, i, f, g
+        ctx.inside = None
         need_xz, need_h0, need_c0, need_w = ctx.needs_input_grad
         L, N, H4 = gates.shape
         H = H4 // 4
@@ -101,9 +124,9 @@ class LSTMScan(Function):
         q[:, :, 3] = i * (1 - g * g)                         # i ⊙ tanh'
         o_dtanh = o * (1 - tanh_c * tanh_c)                  # ∂h_t/∂c_t = o ⊙ tanh'(c_t)
         dz = np.empty_like(g4)                               # z̄ of every step
-        dhs = dout[:L]                                       # ∂L/∂h_t from the output
+        dhs = dh_all                                         # ∂L/∂h_t from the output
         dh_next = np.zeros((N, H), gates.dtype)              # what step t+1 sends to h_t
-        dc_next = dout[L]                                    # ∂L/∂c_L (read only)
+        dc_next = dc_last                                    # ∂L/∂c_L (read only)
         for t in range(L - 1, -1, -1):
             dh = dhs[t] + dh_next
             dc = dh * o_dtanh[t]
@@ -119,3 +142,23 @@ class LSTMScan(Function):
             dw_hh = dz.reshape(L * N, H4).T @ hs[:L].reshape(L * N, H)
         return (dz if need_xz else None, dh_next if need_h0 else None,
                 np.array(dc_next) if need_c0 else None, dw_hh)
+
+
+def lstm_scan_composite(xz, h0, c0, w_hh):
+    """The recurrence of :class:`LSTMScan` from elementwise ops on Tensors (recorded):
+    returns (h_1..h_L as (L, N, H), c_L)."""
+    L = xz.shape[0]
+    H = h0.shape[-1]
+    h, c = h0, c0
+    hs = []
+    w_hhT = w_hh.swapaxes(0, 1)
+    for t in range(L):
+        z = xz[t] + h @ w_hhT                                # (N, 4H): i, f, g, o
+        i = Sigmoid.call(z[:, :H])
+        f = Sigmoid.call(z[:, H:2 * H])
+        g = Tanh.call(z[:, 2 * H:3 * H])
+        o = Sigmoid.call(z[:, 3 * H:])
+        c = f * c + i * g
+        h = o * Tanh.call(c)
+        hs.append(h)
+    return Stack.call(*hs, axis=0), c

@@ -1,69 +1,152 @@
-"""Reductions: sum, mean, max, min over some axes (all of them by default).
+"""Reductions: sum, mean, amax/amin, prod, cumsum, over some axes (all of them by default).
 
 Backward spreads ``dy`` back over the reduced axes: ``sum`` copies it to every element,
-``mean`` copies ``dy / n``, and ``max``/``min`` send it to the elements that attained
-the extreme; tied extremes share it equally (as ``torch.amax`` does).
+``mean`` copies ``dy / n``, ``amax``/``amin`` send it to the elements that attained the
+extreme, tied extremes sharing it equally (as ``torch.amax``). ``max(dim)``/``min(dim)``,
+which also return indices and send the whole gradient to the index returned, are a
+gather of the argmax (``Tensor.max``). Each backward is written with ops that also run
+on Tensors (``BroadcastTo.call``...), so it can be recorded and differentiated again.
 """
 import numpy as np
 
-from ..function import Function
+from ..autograd.function import Function, array_of
+from .elementwise import Where
+from .shape import BroadcastTo, Flip
 
 
-def _restore_axes(dy, axis, keepdims):
-    """Put back the reduced axes (as length 1) so ``dy`` broadcasts against the input."""
+class _Primitive(Function):
+    on_arrays = True
+
+
+def _keep_axes(dy, shape, axis, keepdims):
+    """``dy`` with the reduced axes put back as length 1, so it broadcasts to ``shape``."""
     if keepdims or axis is None:
-        return dy
-    return np.expand_dims(dy, axis)
+        return dy if axis is not None or dy.ndim == len(shape) else \
+            dy.reshape((1,) * len(shape))
+    axes = (axis,) if isinstance(axis, int) else axis
+    kept = tuple(1 if k in axes else n for k, n in enumerate(shape))
+    return dy.reshape(kept)
 
 
-class Sum(Function):
+class Sum(_Primitive):
     @staticmethod
-    def forward(ctx, x, axis, keepdims):
+    def forward(ctx, x, axis, keepdims, dtype=None):
         ctx.shape, ctx.axis, ctx.keepdims = x.shape, axis, keepdims
-        return np.sum(x, axis=axis, keepdims=keepdims)
+        ctx.source_dtype = x.dtype
+        return np.asarray(np.sum(x, axis=axis, keepdims=keepdims, dtype=dtype))
 
     @staticmethod
     def backward(ctx, dy):
-        dy = _restore_axes(dy, ctx.axis, ctx.keepdims)
-        return np.broadcast_to(dy, ctx.shape), None, None      # ∂Σx/∂x_i = 1
+        dy = _keep_axes(dy, ctx.shape, ctx.axis, ctx.keepdims)
+        return BroadcastTo.call(dy, ctx.shape), None, None, None   # ∂Σx/∂x_i = 1
 
 
-class Mean(Function):
+class Mean(_Primitive):
     @staticmethod
     def forward(ctx, x, axis, keepdims):
         ctx.shape, ctx.axis, ctx.keepdims = x.shape, axis, keepdims
-        out = np.mean(x, axis=axis, keepdims=keepdims)
+        with np.errstate(invalid="ignore", divide="ignore"):       # the mean of nothing: NaN
+            out = np.asarray(np.mean(x, axis=axis, keepdims=keepdims))
         ctx.n = x.size // max(out.size, 1) if x.size else 1
         return out
 
     @staticmethod
     def backward(ctx, dy):
-        dy = _restore_axes(dy, ctx.axis, ctx.keepdims)
-        return np.broadcast_to(dy / ctx.n, ctx.shape), None, None   # ∂mean/∂x_i = 1/n
+        dy = _keep_axes(dy, ctx.shape, ctx.axis, ctx.keepdims)
+        return BroadcastTo.call(dy / ctx.n, ctx.shape), None, None  # ∂mean/∂x_i = 1/n
 
 
-class _Extreme(Function):
-    reduce = None  # np.max or np.min
+class Amax(_Primitive):
+    """``amax`` (``Amin`` below): the extreme value; tied elements share the gradient."""
+
+    reduce = staticmethod(np.max)
 
     @classmethod
     def forward(cls, ctx, x, axis, keepdims):
         out = cls.reduce(x, axis=axis, keepdims=True)
         ctx.save_for_backward(x, out)
-        ctx.axis, ctx.keepdims = axis, keepdims
-        return out if keepdims else np.squeeze(out, axis=axis)
+        ctx.shape, ctx.axis, ctx.keepdims = x.shape, axis, keepdims
+        return np.asarray(out if keepdims else np.squeeze(out, axis=axis))
 
     @staticmethod
     def backward(ctx, dy):
         x, out = ctx.saved_tensors
-        dy = _restore_axes(dy, ctx.axis, ctx.keepdims)
-        hit = x == out                                       # the elements that attain it
-        share = hit / np.sum(hit, axis=ctx.axis, keepdims=True)   # ties share equally
-        return dy * share, None, None
+        xa, oa = array_of(x), array_of(out)
+        hit = (xa == oa) | (np.isnan(xa) & np.isnan(oa)) if xa.dtype.kind == "f" else xa == oa
+        share = (hit / np.sum(hit, axis=ctx.axis, keepdims=True)).astype(xa.dtype)
+        return _keep_axes(dy, ctx.shape, ctx.axis, ctx.keepdims) * share, None, None
 
 
-class Max(_Extreme):
-    reduce = staticmethod(np.max)
-
-
-class Min(_Extreme):
+class Amin(Amax):
     reduce = staticmethod(np.min)
+
+
+class Prod(_Primitive):
+    """``prod`` over one axis or all: ∂y/∂x_i = Π_{j≠i} x_j (computed without dividing,
+    so zeros are fine)."""
+
+    @staticmethod
+    def forward(ctx, x, axis, keepdims):
+        ctx.save_for_backward(x)
+        ctx.axis, ctx.keepdims, ctx.shape = axis, keepdims, x.shape
+        return np.asarray(np.prod(x, axis=axis, keepdims=keepdims))
+
+    @staticmethod
+    def backward(ctx, dy):
+        (x,) = ctx.saved_tensors
+        axis = ctx.axis
+        flat = axis is None
+        xs = x.reshape(-1) if flat else x
+        ax = 0 if flat else axis
+        # the product of the elements before i times the product of those after it
+        before = Cumprod.call(xs, ax, True)
+        after = Flip.call(Cumprod.call(Flip.call(xs, (ax,)), ax, True), (ax,))
+        others = before * after
+        if flat:
+            others = others.reshape(ctx.shape)
+        return _keep_axes(dy, ctx.shape, axis, ctx.keepdims) * others, None, None
+
+
+class Cumprod(_Primitive):
+    """Cumulative product along ``axis``; ``exclusive``: Π of the elements strictly before."""
+
+    @staticmethod
+    def forward(ctx, x, axis, exclusive=False):
+        ctx.save_for_backward(x)
+        ctx.axis, ctx.exclusive = axis, exclusive
+        out = np.cumprod(x, axis=axis)
+        if exclusive:
+            out = np.concatenate([np.ones_like(np.take(x, [0], axis=axis)),
+                                  np.take(out, np.arange(x.shape[axis] - 1), axis=axis)],
+                                 axis=axis) if x.shape[axis] else out
+        return out
+
+    @staticmethod
+    def backward(ctx, dy):
+        # ∂L/∂x_k = Σ_{i ≥ k (or > k)} ȳ_i · Π_{j ≤ i, j ≠ k} x_j, computed as the sum over
+        # i of ȳ_i times the product with x_k left out (no division)
+        (x,) = ctx.saved_tensors
+        ax = ctx.axis
+        n = x.shape[ax]
+        xm = x.swapaxes(ax, -1)                                          # (..., n)
+        lead = xm.shape[:-1]
+        # P[..., k, i] = Π_{j ≤ i (or < i), j ≠ k} x_j: the product with x_k set to 1
+        rep = Where.call(np.eye(n, dtype=bool), 1.0, xm.reshape(lead + (1, n)))
+        P = Cumprod.call(rep, len(lead) + 1, ctx.exclusive)
+        later = np.arange(n)[None, :] >= np.arange(n)[:, None] + (1 if ctx.exclusive else 0)
+        P = Where.call(later, P, 0.0)                                    # only i ≥ k (> k)
+        dx = (dy.swapaxes(ax, -1).reshape(lead + (1, n)) * P).sum(axis=-1)
+        return dx.swapaxes(ax, -1), None, None
+
+
+class Cumsum(_Primitive):
+    @staticmethod
+    def forward(ctx, x, axis):
+        ctx.axis = axis
+        return np.cumsum(x, axis=axis)
+
+    @staticmethod
+    def backward(ctx, dy):
+        # ∂L/∂x_k = Σ_{i ≥ k} ȳ_i: a cumulative sum from the end
+        ax = ctx.axis
+        return Flip.call(Cumsum.call(Flip.call(dy, (ax,)), ax), (ax,)), None

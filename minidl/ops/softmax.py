@@ -11,26 +11,41 @@ VJPs, with ``dy = ∂L/∂y`` and sums along the same axis:
     softmax:      ∂L/∂x = y ⊙ (dy - Σ_j dy_j y_j)
     log_softmax:  ∂L/∂x = dy - softmax(x) · Σ_j dy_j
 
-so the gradient of softmax always sums to zero along the axis.
+so the gradient of softmax always sums to zero along the axis. A softmax over an empty
+axis is an empty tensor (as PyTorch).
 """
 import numpy as np
 
-from ..function import Function
+from ..autograd.function import Function
+from .elementwise import Exp
+
+
+def _row_max(x, axis):
+    m = np.max(x, axis=axis, keepdims=True)
+    return np.where(np.isfinite(m), m, 0)      # a row of −inf (or +inf) is not shifted
 
 
 def softmax_array(x, axis):
     """Softmax of a NumPy array along ``axis``."""
-    e = np.exp(x - np.max(x, axis=axis, keepdims=True))
-    return e / np.sum(e, axis=axis, keepdims=True)
+    if x.shape[axis] == 0:
+        return x.copy()
+    with np.errstate(invalid="ignore", over="ignore"):
+        e = np.exp(x - _row_max(x, axis))
+        return e / np.sum(e, axis=axis, keepdims=True)
 
 
 def log_softmax_array(x, axis):
     """Log-softmax of a NumPy array along ``axis``."""
-    shifted = x - np.max(x, axis=axis, keepdims=True)
-    return shifted - np.log(np.sum(np.exp(shifted), axis=axis, keepdims=True))
+    if x.shape[axis] == 0:
+        return x.copy()
+    with np.errstate(invalid="ignore", over="ignore", divide="ignore"):
+        shifted = x - _row_max(x, axis)
+        return shifted - np.log(np.sum(np.exp(shifted), axis=axis, keepdims=True))
 
 
 class Softmax(Function):
+    on_arrays = True
+
     @staticmethod
     def forward(ctx, x, axis):
         y = softmax_array(x, axis)
@@ -41,10 +56,12 @@ class Softmax(Function):
     @staticmethod
     def backward(ctx, dy):
         (y,) = ctx.saved_tensors
-        return y * (dy - np.sum(dy * y, axis=ctx.axis, keepdims=True)), None
+        return y * (dy - (dy * y).sum(axis=ctx.axis, keepdims=True)), None
 
 
 class LogSoftmax(Function):
+    on_arrays = True
+
     @staticmethod
     def forward(ctx, x, axis):
         y = log_softmax_array(x, axis)
@@ -55,4 +72,4 @@ class LogSoftmax(Function):
     @staticmethod
     def backward(ctx, dy):
         (y,) = ctx.saved_tensors
-        return dy - np.exp(y) * np.sum(dy, axis=ctx.axis, keepdims=True), None
+        return dy - Exp.call(y) * dy.sum(axis=ctx.axis, keepdims=True), None

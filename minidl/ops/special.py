@@ -9,7 +9,8 @@ import math
 
 import numpy as np
 
-from ..function import Function
+from ..autograd.function import Function
+from .elementwise import Exp, Tanh
 
 _SQRT_PI = math.sqrt(math.pi)
 
@@ -52,7 +53,26 @@ def erf(z):
 _K = math.sqrt(2 / math.pi)
 
 
+class Erfc(Function):
+    """erfc(x), with erfc'(x) = −2/√π · exp(−x²)."""
+
+    on_arrays = True
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return erfc(x).astype(x.dtype)
+
+    @staticmethod
+    def backward(ctx, dy):
+        (x,) = ctx.saved_tensors
+        with np.errstate(under="ignore"):
+            return dy * (-2 / _SQRT_PI) * Exp.call(-(x * x))
+
+
 class Gelu(Function):
+    on_arrays = True
+
     @staticmethod
     def forward(ctx, x, approximate):
         ctx.save_for_backward(x)
@@ -65,12 +85,12 @@ class Gelu(Function):
     @staticmethod
     def backward(ctx, dy):
         (x,) = ctx.saved_tensors
-        if ctx.approximate == "tanh":
-            with np.errstate(over="ignore", invalid="ignore"):  # as forward; 0·∞ as PyTorch
-                t = np.tanh(_K * (x + 0.044715 * x ** 3))
-                d = 0.5 * (1 + t) + 0.5 * x * (1 - t * t) * _K * (1 + 3 * 0.044715 * x * x)
-        else:
-            cdf = 0.5 * erfc(-x / math.sqrt(2))                     # Φ(x)
-            pdf = np.exp(-0.5 * x * x) / math.sqrt(2 * math.pi)     # φ(x)
-            d = cdf + x * pdf
-        return dy * d.astype(x.dtype), None
+        with np.errstate(over="ignore", invalid="ignore", under="ignore"):
+            if ctx.approximate == "tanh":                        # 0·∞ at huge x, as PyTorch
+                t = Tanh.call(_K * (x + 0.044715 * (x * x * x)))
+                d = 0.5 * (1 + t) + 0.5 * x * (1 - t * t) * _K * (1 + 3 * 0.044715 * (x * x))
+            else:
+                cdf = 0.5 * Erfc.call(-x / math.sqrt(2))                 # Φ(x)
+                pdf = Exp.call(-0.5 * (x * x)) / math.sqrt(2 * math.pi)  # φ(x)
+                d = cdf + x * pdf
+        return dy * d, None

@@ -23,7 +23,7 @@ class Adam(Optimizer):
 
     that is θ ← θ − γ m̂ / (√v̂ + ε) with the bias corrections m̂ = m/(1 − β₁ᵗ),
     v̂ = v/(1 − β₂ᵗ), ε added after the square root as PyTorch does. The update is in
-    place on ``p.data``, in ``p``'s dtype; parameters whose ``grad`` is None are skipped
+    place on ``p._array``, in ``p``'s dtype; parameters whose ``grad`` is None are skipped
     (their step count does not advance).
 
     Args:
@@ -46,7 +46,7 @@ class Adam(Optimizer):
     >>> (w * w).sum().backward()
     >>> opt.step()                        # the first step moves each weight by ≈ lr
     >>> w.data                            # float32 arithmetic, bit for bit as PyTorch's
-    array([ 0.90000004, -1.9       ], dtype=float32)
+    tensor([ 0.90000004, -1.9       ])
     """
 
     _decoupled = False
@@ -79,31 +79,31 @@ class Adam(Optimizer):
         g = -grad if group["maximize"] else grad
         if not state:
             state["step"] = 0
-            state["exp_avg"] = np.zeros_like(p.data)
-            state["exp_avg_sq"] = np.zeros_like(p.data)
+            state["exp_avg"] = np.zeros_like(p._array)
+            state["exp_avg_sq"] = np.zeros_like(p._array)
             if group["amsgrad"]:
-                state["max_exp_avg_sq"] = np.zeros_like(p.data)
+                state["max_exp_avg_sq"] = np.zeros_like(p._array)
         state["step"] += 1
         t = state["step"]
         if wd != 0:
             if self._decoupled:
-                p.data *= 1 - lr * wd                       # AdamW: θ ← θ(1 − γλ)
+                p._array *= 1 - lr * wd                       # AdamW: θ ← θ(1 − γλ)
             else:
-                g = g + wd * p.data                         # Adam: g ← g + λθ
+                g = g + wd * p._array                         # Adam: g ← g + λθ
         m, v = state["exp_avg"], state["exp_avg_sq"]
         m *= beta1                                          # m = β₁ m + (1 − β₁) g
         m += (1 - beta1) * g
         v *= beta2                                          # v = β₂ v + (1 − β₂) g²
         v += (1 - beta2) * (g * g)
         if group["amsgrad"]:
-            v_max = state.setdefault("max_exp_avg_sq", np.zeros_like(p.data))
+            v_max = state.setdefault("max_exp_avg_sq", np.zeros_like(p._array))
             np.maximum(v_max, v, out=v_max)                 # v̂ = max(v̂, v)
             v = v_max
         bias_correction1 = 1 - beta1 ** t
         bias_correction2 = 1 - beta2 ** t
         step_size = lr / bias_correction1
         denom = np.sqrt(v) / math.sqrt(bias_correction2) + eps   # a Python float: no up-cast
-        p.data -= step_size * (m / denom)
+        p._array -= step_size * (m / denom)
 
 
 class AdamW(Adam):
@@ -129,7 +129,7 @@ class AdamW(Adam):
     >>> w.grad = md.zeros(1).data                  # no gradient signal: only the decay
     >>> optim.AdamW([w], lr=0.1, weight_decay=0.5).step()
     >>> w.data                                     # 1 · (1 − 0.1 · 0.5)
-    array([0.95], dtype=float32)
+    tensor([0.95])
     """
 
     _decoupled = True

@@ -3,7 +3,7 @@
 An optimiser holds a list of *parameter groups*, each a dict ``{"params": [p, ...],
 "lr": ..., <other hyper-parameters>}``, so that parts of a model can learn at different
 rates, and a per-parameter ``state`` dict (a momentum buffer, Adam's moment estimates).
-``step()`` updates every parameter that has a gradient, in place on ``p.data`` and in
+``step()`` updates every parameter that has a gradient, in place on ``p._array`` and in
 ``p``'s dtype; no graph is recorded.
 
 ``state_dict()`` has PyTorch's shape: parameters are named by their position over all
@@ -24,7 +24,7 @@ __all__ = ["Optimizer"]
 def _as_array(value):
     """A NumPy array from an array, a minidl Tensor or a PyTorch tensor."""
     if isinstance(value, Tensor):
-        return value.data
+        return value._array
     if hasattr(value, "detach"):  # a PyTorch tensor
         value = value.detach().cpu().numpy()
     return np.asarray(value)
@@ -141,9 +141,9 @@ class Optimizer:
                 if p.grad is None:
                     continue
                 grad = np.asarray(p.grad)
-                if grad.shape != p.data.shape:
+                if grad.shape != p._array.shape:
                     raise ValueError(f"{type(self).__name__}: a parameter of shape "
-                                     f"{p.data.shape} has a gradient of shape {grad.shape}")
+                                     f"{p._array.shape} has a gradient of shape {grad.shape}")
                 state = self.state.setdefault(p, {})
                 self._update(p, grad, state, group)
                 if not state:
@@ -214,10 +214,10 @@ class Optimizer:
                 if value is None:
                     continue
                 arr = _as_array(value)
-                if arr.shape != p.data.shape:
+                if arr.shape != p._array.shape:
                     raise ValueError(f"{name}.load_state_dict: {key} of parameter {i} has "
-                                     f"shape {arr.shape}, the parameter {p.data.shape}")
-                entry[key] = np.array(arr, dtype=p.data.dtype)
+                                     f"shape {arr.shape}, the parameter {p._array.shape}")
+                entry[key] = np.array(arr, dtype=p._array.dtype)
             if entry:
                 new_state[p] = entry
 

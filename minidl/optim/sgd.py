@@ -18,7 +18,7 @@ class SGD(Optimizer):
         θ_t = θ_{t−1} − γ g_t
 
     (PyTorch negates the gradient for ``maximize`` *before* adding the weight decay, and
-    so does minidl.) The update is in place on ``p.data``, in ``p``'s dtype; parameters
+    so does minidl.) The update is in place on ``p._array``, in ``p``'s dtype; parameters
     whose ``grad`` is None are skipped. With μ = 0 no state is kept.
 
     Args:
@@ -42,7 +42,7 @@ class SGD(Optimizer):
     >>> (w * w).sum().backward()          # ∂/∂w = 2w = [2, 4]
     >>> opt.step()
     >>> w.data                            # w − 0.1 · 2w
-    array([0.8, 1.6], dtype=float32)
+    tensor([0.8, 1.6])
     """
 
     def __init__(self, params, lr=1e-3, momentum=0, dampening=0, weight_decay=0,
@@ -65,7 +65,7 @@ class SGD(Optimizer):
         wd = group["weight_decay"]
         g = -grad if group["maximize"] else grad
         if wd != 0:
-            g = g + wd * p.data                              # L2 penalty λθ
+            g = g + wd * p._array                              # L2 penalty λθ
         if mu != 0:
             b = state.get("momentum_buffer")
             if b is None:
@@ -74,4 +74,4 @@ class SGD(Optimizer):
                 b *= mu                                      # b_t = μ b_{t−1} + (1 − τ) g_t
                 b += (1 - tau) * g
             g = g + mu * b if group["nesterov"] else b
-        p.data -= lr * g                                     # θ_t = θ_{t−1} − γ g_t
+        p._array -= lr * g                                     # θ_t = θ_{t−1} − γ g_t

@@ -24,11 +24,11 @@ def test_gradient(name, x, sign):
 def test_formulas():
     x = np.linspace(-3, 3, 13)
     t = md.tensor(x)
-    np.testing.assert_allclose(F.relu(t).data, np.maximum(x, 0))
-    np.testing.assert_allclose(F.tanh(t).data, np.tanh(x), rtol=1e-15)
-    np.testing.assert_allclose(F.sigmoid(t).data, 1 / (1 + np.exp(-x)), rtol=1e-15)
-    np.testing.assert_allclose(F.softmax(t, 0).data, np.exp(x) / np.exp(x).sum(), rtol=1e-14)
-    np.testing.assert_allclose(F.log_softmax(t, dim=-1).data,
+    np.testing.assert_allclose(F.relu(t).numpy(), np.maximum(x, 0))
+    np.testing.assert_allclose(F.tanh(t).numpy(), np.tanh(x), rtol=1e-15)
+    np.testing.assert_allclose(F.sigmoid(t).numpy(), 1 / (1 + np.exp(-x)), rtol=1e-15)
+    np.testing.assert_allclose(F.softmax(t, 0).numpy(), np.exp(x) / np.exp(x).sum(), rtol=1e-14)
+    np.testing.assert_allclose(F.log_softmax(t, dim=-1).numpy(),
                                x - np.log(np.exp(x).sum()), rtol=1e-14)
 
 

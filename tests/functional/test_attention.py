@@ -33,7 +33,7 @@ def _arrays(rng, batch, L, S, E, Ev):
 
 
 def _sdpa(q, k, v, **kw):
-    return F.scaled_dot_product_attention(md.tensor(q), md.tensor(k), md.tensor(v), **kw).data
+    return F.scaled_dot_product_attention(md.tensor(q), md.tensor(k), md.tensor(v), **kw).numpy()
 
 
 # ---------------------------------------------------------------------- 1. formula
@@ -120,7 +120,7 @@ def test_float32_stays_float32():
     mask = rng.standard_normal((3, 4))                        # a float64 mask does not up-cast
     out = F.scaled_dot_product_attention(md.tensor(q), md.tensor(k), md.tensor(v), attn_mask=mask)
     assert out.dtype == np.float32 and out.shape == (2, 3, 6)
-    np.testing.assert_allclose(out.data, _numpy_sdpa(*(a.astype(np.float64) for a in (q, k, v)), mask),
+    np.testing.assert_allclose(out.numpy(), _numpy_sdpa(*(a.astype(np.float64) for a in (q, k, v)), mask),
                                rtol=1e-5, atol=1e-6)
 
 
@@ -162,23 +162,23 @@ def test_every_row_masked_gives_all_zeros():
 def test_dropout_zero_is_deterministic_and_seeded_dropout_repeats():
     rng = np.random.default_rng(6)
     q, k, v = (md.tensor(a) for a in _arrays(rng, (2,), 5, 6, 3, 4))
-    a = F.scaled_dot_product_attention(q, k, v).data
-    np.testing.assert_array_equal(F.scaled_dot_product_attention(q, k, v, dropout_p=0.0).data, a)
+    a = F.scaled_dot_product_attention(q, k, v).numpy()
+    np.testing.assert_array_equal(F.scaled_dot_product_attention(q, k, v, dropout_p=0.0).numpy(), a)
     md.manual_seed(11)
-    d1 = F.scaled_dot_product_attention(q, k, v, dropout_p=0.5).data
+    d1 = F.scaled_dot_product_attention(q, k, v, dropout_p=0.5).numpy()
     md.manual_seed(11)
-    d2 = F.scaled_dot_product_attention(q, k, v, dropout_p=0.5).data
-    d3 = F.scaled_dot_product_attention(q, k, v, dropout_p=0.5).data
+    d2 = F.scaled_dot_product_attention(q, k, v, dropout_p=0.5).numpy()
+    d3 = F.scaled_dot_product_attention(q, k, v, dropout_p=0.5).numpy()
     np.testing.assert_array_equal(d1, d2)
     assert not np.allclose(d1, a) and not np.allclose(d1, d3)
-    np.testing.assert_array_equal(F.scaled_dot_product_attention(q, k, v, dropout_p=1.0).data, 0.0)
+    np.testing.assert_array_equal(F.scaled_dot_product_attention(q, k, v, dropout_p=1.0).numpy(), 0.0)
 
 
 def test_dropout_is_unbiased_on_average():
     rng = np.random.default_rng(8)
     q, k, v = (md.tensor(x) for x in _arrays(rng, (), 3, 4, 2, 2))
-    exact = F.scaled_dot_product_attention(q, k, v).data
-    mean = np.mean([F.scaled_dot_product_attention(q, k, v, dropout_p=0.3).data
+    exact = F.scaled_dot_product_attention(q, k, v).numpy()
+    mean = np.mean([F.scaled_dot_product_attention(q, k, v, dropout_p=0.3).numpy()
                     for _ in range(4000)], axis=0)
     np.testing.assert_allclose(mean, exact, atol=0.06)
 
@@ -328,7 +328,7 @@ def _mha(query, key, value, h, params, self_attention=False, **kw):
     q = md.tensor(query)
     k, v = (q, q) if self_attention else (md.tensor(key), md.tensor(value))
     out, w = F.multi_head_attention(q, k, v, h, *t, **kw)
-    return out.data, (None if w is None else w.data)
+    return out.numpy(), (None if w is None else w.numpy())
 
 
 def _mha_masks(rng, kind, N, h, L, S, unbatched=False):

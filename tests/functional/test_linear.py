@@ -24,7 +24,7 @@ def test_formula():
     W = np.array([[1.0, 0.0, -1.0], [0.5, 0.5, 0.5]])
     b = np.array([10.0, 20.0])
     y = F.linear(md.tensor(x), md.tensor(W), md.tensor(b))
-    np.testing.assert_array_equal(y.data, [[1 - 3 + 10, 3 + 20]])
+    np.testing.assert_array_equal(y.numpy(), [[1 - 3 + 10, 3 + 20]])
     assert F.linear(md.tensor(x[0]), md.tensor(W)).shape == (2,)
 
 

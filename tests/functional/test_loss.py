@@ -22,14 +22,14 @@ def test_cross_entropy_formula():
     per = -lp[[0, 1], [1, 2]]
     np.testing.assert_allclose(F.cross_entropy(md.tensor(x), md.tensor(t)).item(), per.mean())
     np.testing.assert_allclose(F.cross_entropy(md.tensor(x), t, reduction="sum").item(), per.sum())
-    np.testing.assert_allclose(F.cross_entropy(md.tensor(x), t, reduction="none").data, per)
+    np.testing.assert_allclose(F.cross_entropy(md.tensor(x), t, reduction="none").numpy(), per)
     assert F.cross_entropy(md.tensor([[0.0, 0.0]]), md.tensor([1])).item() == pytest.approx(np.log(2))
 
 
 def test_cross_entropy_gradient_is_softmax_minus_one_hot():
     x = leaf([[1.0, 2.0, 0.5], [0.0, -1.0, 3.0]])
     F.cross_entropy(x, [1, 2]).backward()
-    p = np.exp(log_softmax(x.data, 1))
+    p = np.exp(log_softmax(x.numpy(), 1))
     np.testing.assert_allclose(x.grad, (p - np.eye(3)[[1, 2]]) / 2, rtol=1e-13)
 
 
@@ -38,7 +38,7 @@ def test_cross_entropy_is_finite_for_huge_logits(big):
     x = leaf([[big, -big, 0.0], [big, big, -big], [-big, 0.0, big]])
     t = md.tensor([1, 0, 2])
     loss = F.cross_entropy(x, t, reduction="none")
-    np.testing.assert_allclose(loss.data, [2 * big, np.log(2), 0.0], rtol=1e-12)
+    np.testing.assert_allclose(loss.numpy(), [2 * big, np.log(2), 0.0], rtol=1e-12)
     loss.sum().backward()
     np.testing.assert_allclose(x.grad, [[1, -1, 0], [-0.5, 0.5, 0], [0, 0, 0]], atol=1e-12)
     f32 = F.cross_entropy(md.tensor([[1e4, -1e4]]), md.tensor([1]))
@@ -50,9 +50,9 @@ def test_mse_loss_formula_and_gradient():
     loss = F.mse_loss(x, md.tensor(y))
     assert loss.item() == pytest.approx((1 + 0 + 4 + 16) / 4)
     loss.backward()
-    np.testing.assert_allclose(x.grad, 2 * (x.data - y) / 4)
+    np.testing.assert_allclose(x.grad, 2 * (x.numpy() - y) / 4)
     assert F.mse_loss(x, y, reduction="sum").item() == pytest.approx(21)
-    np.testing.assert_allclose(F.mse_loss(x, y, reduction="none").data, (x.data - y) ** 2)
+    np.testing.assert_allclose(F.mse_loss(x, y, reduction="none").numpy(), (x.numpy() - y) ** 2)
 
 
 def test_all_targets_ignored_gives_nan_and_zero_gradient_as_torch():
@@ -153,7 +153,7 @@ def test_cross_entropy_against_torch(case, reduction):
                            md.tensor(kw["weight"]), reduction=reduction,
                            label_smoothing=kw["label_smoothing"])
     loss.backward(u)
-    np.testing.assert_allclose(loss.data, t_loss.detach().numpy(), rtol=1e-12, atol=1e-13)
+    np.testing.assert_allclose(loss.numpy(), t_loss.detach().numpy(), rtol=1e-12, atol=1e-13)
     np.testing.assert_allclose(xm.grad, xt.grad.numpy(), rtol=1e-9, atol=1e-10)
 
 
@@ -183,7 +183,7 @@ def test_mse_loss_against_torch(reduction):
     xm, ym = leaf(x), leaf(y)
     loss = F.mse_loss(xm, ym, reduction=reduction)
     loss.backward(u)
-    np.testing.assert_allclose(loss.data, t_loss.detach().numpy(), rtol=1e-12)
+    np.testing.assert_allclose(loss.numpy(), t_loss.detach().numpy(), rtol=1e-12)
     np.testing.assert_allclose(xm.grad, xt.grad.numpy(), rtol=1e-9, atol=1e-12)
     np.testing.assert_allclose(ym.grad, yt.grad.numpy(), rtol=1e-9, atol=1e-12)
 

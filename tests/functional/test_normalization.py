@@ -30,17 +30,17 @@ def test_hand_computed_row():
     x = leaf(np.array([[1.0, 2.0, 6.0]]), requires_grad=False)
     y = F.layer_norm(x, 3, eps=0.0)
     s = math.sqrt(14 / 3)
-    np.testing.assert_allclose(y.data, [[-2 / s, -1 / s, 3 / s]], rtol=1e-14)
+    np.testing.assert_allclose(y.numpy(), [[-2 / s, -1 / s, 3 / s]], rtol=1e-14)
     w = leaf(np.array([1.0, 2.0, 0.5]), requires_grad=False)
     b = leaf(np.array([0.0, 1.0, -1.0]), requires_grad=False)
     y = F.layer_norm(x, (3,), w, b, eps=0.0)
-    np.testing.assert_allclose(y.data, [[-2 / s, -2 / s + 1, 1.5 / s - 1]], rtol=1e-14)
+    np.testing.assert_allclose(y.numpy(), [[-2 / s, -2 / s + 1, 1.5 / s - 1]], rtol=1e-14)
 
 
 def test_eps_is_added_to_the_biased_variance():
     x = leaf(np.array([[0.0, 2.0]]), requires_grad=False)       # μ = 1, σ² = 1 (biased)
     y = F.layer_norm(x, 2, eps=3.0)
-    np.testing.assert_allclose(y.data, [[-0.5, 0.5]], rtol=1e-14)   # ±1/√(1 + 3)
+    np.testing.assert_allclose(y.numpy(), [[-0.5, 0.5]], rtol=1e-14)   # ±1/√(1 + 3)
 
 
 @pytest.mark.parametrize("shape, k", [((5,), 1), ((3, 4), 1), ((2, 3, 4), 2), ((2, 3, 4, 5), 3),
@@ -53,23 +53,23 @@ def test_matches_numpy_transcription(shape, k, affine):
     b = rng.standard_normal(shape[-k:]) if affine else None
     y = F.layer_norm(leaf(x, False), shape[-k:], None if w is None else leaf(w, False),
                      None if b is None else leaf(b, False))
-    np.testing.assert_allclose(y.data, numpy_layer_norm(x, k, w, b), rtol=1e-12, atol=1e-13)
+    np.testing.assert_allclose(y.numpy(), numpy_layer_norm(x, k, w, b), rtol=1e-12, atol=1e-13)
 
 
 def test_matches_literal_reference():
     rng = np.random.default_rng(2)
     x, w, b = rng.standard_normal((3, 2, 6)), rng.standard_normal(6), rng.standard_normal(6)
     y = F.layer_norm(leaf(x, False), (6,), leaf(w, False), leaf(b, False), eps=1e-3)
-    np.testing.assert_allclose(y.data, ref.layer_norm(x, w, b, eps=1e-3), rtol=1e-12, atol=1e-13)
+    np.testing.assert_allclose(y.numpy(), ref.layer_norm(x, w, b, eps=1e-3), rtol=1e-12, atol=1e-13)
 
 
 def test_invariants_zero_mean_unit_variance_and_shift_invariance():
     rng = np.random.default_rng(3)
     x = rng.standard_normal((4, 3, 5))
-    y = F.layer_norm(leaf(x, False), (3, 5), eps=0.0).data
+    y = F.layer_norm(leaf(x, False), (3, 5), eps=0.0).numpy()
     np.testing.assert_allclose(y.mean(axis=(1, 2)), 0.0, atol=1e-14)
     np.testing.assert_allclose(y.var(axis=(1, 2)), 1.0, rtol=1e-13)
-    y_shift = F.layer_norm(leaf(x + 7.5, False), (3, 5), eps=0.0).data
+    y_shift = F.layer_norm(leaf(x + 7.5, False), (3, 5), eps=0.0).numpy()
     np.testing.assert_allclose(y_shift, y, atol=1e-12)
 
 
@@ -83,7 +83,7 @@ def test_constant_row_is_finite_with_eps():
     x = leaf(np.full((2, 4), 3.0))
     y = F.layer_norm(x, 4)
     y.backward(np.arange(8.0).reshape(2, 4))
-    assert np.all(y.data == 0.0)
+    assert np.all(y.numpy() == 0.0)
     assert np.all(np.isfinite(x.grad))
 
 

@@ -29,16 +29,16 @@ def test_rnn_step_hand_computed():
     h_t, o_t = F.rnn_step(T([[1.0, 0.0]]), T([[0.5]]), T([[2.0, 1.0]]), T([[3.0]]), b_h=T([0.1]),
                           W_ho=T([[1.0], [-1.0]]), W_xo=T([[0.0, 1.0], [1.0, 0.0]]),
                           b_o=T([0.2, 0.0]))
-    np.testing.assert_allclose(h_t.data, [[0.9985079423323266]], rtol=1e-14)
-    np.testing.assert_allclose(o_t.data, [[0.8331989331313115, 0.001492056560450132]], rtol=1e-12)
+    np.testing.assert_allclose(h_t.numpy(), [[0.9985079423323266]], rtol=1e-14)
+    np.testing.assert_allclose(o_t.numpy(), [[0.8331989331313115, 0.001492056560450132]], rtol=1e-12)
 
 
 def test_rnn_step_relu_and_no_output():
     h_t, o_t = F.rnn_step(T([[1.0]]), T([[0.5]]), T([[2.0]]), T([[-3.0]]), activation="relu")
     assert o_t is None
-    np.testing.assert_array_equal(h_t.data, [[0.5]])                 # relu(−1.5 + 2)
+    np.testing.assert_array_equal(h_t.numpy(), [[0.5]])                 # relu(−1.5 + 2)
     h_t, _ = F.rnn_step(T([[1.0]]), T([[1.0]]), T([[2.0]]), T([[-3.0]]), activation="relu")
-    np.testing.assert_array_equal(h_t.data, [[0.0]])                 # relu(−1) = 0
+    np.testing.assert_array_equal(h_t.numpy(), [[0.0]])                 # relu(−1) = 0
 
 
 def test_lstm_cell_hand_computed():
@@ -46,13 +46,13 @@ def test_lstm_cell_hand_computed():
     w_ih = T([[1.0], [0.0], [2.0], [-1.0]])
     w_hh = T([[5.0], [5.0], [5.0], [5.0]])
     h, c = F.lstm_cell(T([1.0]), (T([0.0]), T([0.5])), w_ih, w_hh)
-    np.testing.assert_allclose(c.data, [0.9547606324503499], rtol=1e-14)   # 0.5·0.5 + σ(1)·tanh(2)
-    np.testing.assert_allclose(h.data, [0.19953589965433768], rtol=1e-14)  # σ(−1)·tanh(c)
+    np.testing.assert_allclose(c.numpy(), [0.9547606324503499], rtol=1e-14)   # 0.5·0.5 + σ(1)·tanh(2)
+    np.testing.assert_allclose(h.numpy(), [0.19953589965433768], rtol=1e-14)  # σ(−1)·tanh(c)
 
 
 def test_rnn_cell_hand_computed():
     h = F.rnn_cell(T([[1.0, 2.0]]), T([[0.5]]), T([[1.0, -1.0]]), T([[2.0]]), T([0.25]), T([0.5]))
-    np.testing.assert_allclose(h.data, [[math.tanh(1 - 2 + 2 * 0.5 + 0.25 + 0.5)]], rtol=1e-15)
+    np.testing.assert_allclose(h.numpy(), [[math.tanh(1 - 2 + 2 * 0.5 + 0.25 + 0.5)]], rtol=1e-15)
 
 
 # ---------------------------------------------------------------------- against the references
@@ -82,11 +82,11 @@ def test_rnn_step_matches_reference_and_numpy(activation, with_output, with_W_xo
     h_t, o_t = F.rnn_step(*(None if a is None else T(a) for a in args), activation=activation)
     rh, ro = ref.rnn_step(*args, activation=activation)
     nh, no = _rnn_numpy(*args, ACTIVATIONS[activation])
-    np.testing.assert_allclose(h_t.data, rh, rtol=1e-12, atol=1e-14)
-    np.testing.assert_allclose(h_t.data, nh, rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(h_t.numpy(), rh, rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(h_t.numpy(), nh, rtol=1e-12, atol=1e-14)
     if with_output:
-        np.testing.assert_allclose(o_t.data, ro, rtol=1e-12, atol=1e-14)
-        np.testing.assert_allclose(o_t.data, no, rtol=1e-12, atol=1e-14)
+        np.testing.assert_allclose(o_t.numpy(), ro, rtol=1e-12, atol=1e-14)
+        np.testing.assert_allclose(o_t.numpy(), no, rtol=1e-12, atol=1e-14)
     else:
         assert o_t is None and ro is None
 
@@ -96,8 +96,8 @@ def test_rnn_step_callable_activation():
     x, h, W_xh, W_hh, W_ho = (rng.standard_normal(s) for s in [(2, 3), (2, 4), (4, 3), (4, 4), (2, 4)])
     h_t, o_t = F.rnn_step(T(x), T(h), T(W_xh), T(W_hh), W_ho=T(W_ho), activation=lambda z: z * z)
     eh, eo = _rnn_numpy(x, h, W_xh, W_hh, None, W_ho, None, None, lambda z: z * z)
-    np.testing.assert_allclose(h_t.data, eh, rtol=1e-13)
-    np.testing.assert_allclose(o_t.data, eo, rtol=1e-13)
+    np.testing.assert_allclose(h_t.numpy(), eh, rtol=1e-13)
+    np.testing.assert_allclose(o_t.numpy(), eo, rtol=1e-13)
 
 
 def _lstm_numpy(x, h, c, w_ih, w_hh, b_ih, b_hh):
@@ -125,7 +125,7 @@ def test_lstm_cell_matches_reference_and_numpy(bias, batched):
     hn, cn = _lstm_numpy(x, h, c, w_ih, w_hh, b_ih, b_hh)
     assert hm.shape == cm.shape == shape + (H,)
     for got, want in ((hm, hr), (cm, cr), (hm, hn), (cm, cn)):
-        np.testing.assert_allclose(got.data, want, rtol=1e-12, atol=1e-14)
+        np.testing.assert_allclose(got.numpy(), want, rtol=1e-12, atol=1e-14)
 
 
 def test_lstm_cell_default_state_is_zeros():
@@ -133,8 +133,8 @@ def test_lstm_cell_default_state_is_zeros():
     x, w_ih, w_hh = rng.standard_normal((2, 3)), rng.standard_normal((8, 3)), rng.standard_normal((8, 2))
     h, c = F.lstm_cell(T(x), None, T(w_ih), T(w_hh))
     hr, cr = ref.lstm_cell(x, None, w_ih, w_hh)
-    np.testing.assert_allclose(h.data, hr, rtol=1e-12)
-    np.testing.assert_allclose(c.data, cr, rtol=1e-12)
+    np.testing.assert_allclose(h.numpy(), hr, rtol=1e-12)
+    np.testing.assert_allclose(c.numpy(), cr, rtol=1e-12)
 
 
 @pytest.mark.parametrize("nonlinearity", ["tanh", "relu"])
@@ -144,12 +144,12 @@ def test_rnn_cell_is_rnn_step_with_summed_bias(nonlinearity):
     w_ih, w_hh, b_ih, b_hh = (rng.standard_normal(s) for s in [(5, 4), (5, 5), (5,), (5,)])
     got = F.rnn_cell(T(x), T(h), T(w_ih), T(w_hh), T(b_ih), T(b_hh), nonlinearity=nonlinearity)
     want, _ = ref.rnn_step(x, h, w_ih, w_hh, b_ih + b_hh, activation=nonlinearity)
-    np.testing.assert_allclose(got.data, want, rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(got.numpy(), want, rtol=1e-12, atol=1e-14)
     unbatched = F.rnn_cell(T(x[1]), T(h[1]), T(w_ih), T(w_hh), T(b_ih), T(b_hh),
                            nonlinearity=nonlinearity)
-    np.testing.assert_allclose(unbatched.data, want[1], rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(unbatched.numpy(), want[1], rtol=1e-12, atol=1e-14)
     no_state = F.rnn_cell(T(x), None, T(w_ih), T(w_hh), nonlinearity=nonlinearity)
-    np.testing.assert_allclose(no_state.data, ACTIVATIONS[nonlinearity](x @ w_ih.T), rtol=1e-12)
+    np.testing.assert_allclose(no_state.numpy(), ACTIVATIONS[nonlinearity](x @ w_ih.T), rtol=1e-12)
 
 
 # ---------------------------------------------------------------------- gradient properties
@@ -229,7 +229,7 @@ def test_lstm_cell_gradient_of_c_alone():
     _, c_new = F.lstm_cell(x, (h, c), w_ih, w_hh)
     u = rng.standard_normal((2, 4))
     c_new.backward(u)
-    z = x.data @ w_ih.data.T + h.data @ w_hh.data.T
+    z = x.numpy() @ w_ih.numpy().T + h.numpy() @ w_hh.numpy().T
     np.testing.assert_allclose(c.grad, u * _sigmoid(z[:, 4:8]), rtol=1e-13)
 
 
@@ -252,7 +252,7 @@ def test_rnn_cell_matches_torch(nonlinearity, bias):
     u = rng.standard_normal((N, H))
     out.backward(u)
     want.backward(torch.tensor(u))
-    np.testing.assert_allclose(out.data, want.detach().numpy(), rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(out.numpy(), want.detach().numpy(), rtol=1e-12, atol=1e-14)
     for a, b in zip(ours, theirs):
         np.testing.assert_allclose(a.grad, b.grad.numpy(), rtol=1e-9, atol=1e-10)
 
@@ -274,8 +274,8 @@ def test_lstm_cell_matches_torch(bias):
     uh, uc = rng.standard_normal((N, H)), rng.standard_normal((N, H))
     (h * T(uh) + c * T(uc)).sum().backward()
     (th * torch.tensor(uh) + tc * torch.tensor(uc)).sum().backward()
-    np.testing.assert_allclose(h.data, th.detach().numpy(), rtol=1e-12, atol=1e-14)
-    np.testing.assert_allclose(c.data, tc.detach().numpy(), rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(h.numpy(), th.detach().numpy(), rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(c.numpy(), tc.detach().numpy(), rtol=1e-12, atol=1e-14)
     for a, b in zip(ours, theirs):
         np.testing.assert_allclose(a.grad, b.grad.numpy(), rtol=1e-9, atol=1e-10)
 

@@ -32,7 +32,7 @@ def test_cnn_forward_is_conv_pool_twice():
     h = F.max_pool2d(F.relu(model.conv1(x)), 2)
     h = F.max_pool2d(F.relu(model.conv2(h)), 2)
     want = model.fc2(F.relu(model.fc1(h.reshape(2, -1))))
-    np.testing.assert_allclose(model(x).data, want.data, rtol=1e-6)
+    np.testing.assert_allclose(model(x).numpy(), want.numpy(), rtol=1e-6)
 
 
 def test_cnn_rejects_too_small_input():
@@ -51,7 +51,7 @@ def test_lstm_output_shape_and_last_step():
     logits = model(x)
     assert logits.shape == (4, 10)
     out, _ = model.lstm(x)
-    np.testing.assert_allclose(logits.data, model.fc(out[:, -1, :]).data, rtol=1e-6)
+    np.testing.assert_allclose(logits.numpy(), model.fc(out[:, -1, :]).numpy(), rtol=1e-6)
 
 
 def test_transformer_output_shape_and_mean_pooling():
@@ -63,7 +63,7 @@ def test_transformer_output_shape_and_mean_pooling():
     # the article's forward, step by step: project, ×√d_model, + PE, encoder, mean, fc
     h = model.embedding(x.transpose(1, 0, 2)) * np.sqrt(8)
     h = model.transformer_encoder(model.pos_encoder(h))
-    np.testing.assert_allclose(model(x).data, model.fc(h.mean(axis=0)).data, rtol=1e-5,
+    np.testing.assert_allclose(model(x).numpy(), model.fc(h.mean(axis=0)).numpy(), rtol=1e-5,
                                atol=1e-6)
 
 
@@ -81,8 +81,8 @@ def test_transformer_sees_order():
     model = TransformerModel(8, hidden_size=8, num_layers=1, num_heads=2, num_classes=10,
                              dropout=0.0).eval()
     x = md.randn(2, 8, 8)
-    flipped = md.tensor(x.data[:, ::-1].copy())
-    assert not np.allclose(model(x).data, model(flipped).data)
+    flipped = md.tensor(x.numpy()[:, ::-1].copy())
+    assert not np.allclose(model(x).numpy(), model(flipped).numpy())
 
 
 # ---------------------------------------------------------------------------- data

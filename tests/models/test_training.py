@@ -27,7 +27,7 @@ def test_short_training_beats_chance(small, name, epochs):
     result = T.train(name, small, epochs=epochs, seed=0, progress="off")
     assert result.test_accuracy > 0.5              # chance is 0.1 on 10 classes
     assert result.history["epoch_loss"][-1] < result.history["epoch_loss"][0]
-    assert result.parameters == sum(p.data.size for p in result.model.parameters())
+    assert result.parameters == sum(p.numpy().size for p in result.model.parameters())
 
 
 def test_same_seed_same_weights_other_seed_other_weights(small):

@@ -13,8 +13,8 @@ TIGHT = dict(rtol=1e-9, atol=1e-10)
 
 def _params(m):
     b = m.in_proj_bias
-    return (m.in_proj_weight.data, None if b is None else b.data, m.out_proj.weight.data,
-            None if m.out_proj.bias is None else m.out_proj.bias.data)
+    return (m.in_proj_weight.numpy(), None if b is None else b.numpy(), m.out_proj.weight.numpy(),
+            None if m.out_proj.bias is None else m.out_proj.bias.numpy())
 
 
 # ---------------------------------------------------------------------- parameters
@@ -28,12 +28,12 @@ def test_parameters_names_shapes_and_init():
     assert all(p.dtype == np.float32 for p in m.parameters())
     assert (m.embed_dim, m.num_heads, m.head_dim, m.batch_first, m.dropout) == (E, h, 8, False, 0.0)
     bound = math.sqrt(6.0 / (E + 3 * E))                      # xavier over the whole (3E, E)
-    W = m.in_proj_weight.data
+    W = m.in_proj_weight.numpy()
     assert np.abs(W).max() <= bound and np.abs(W).max() > 0.95 * bound
     assert abs(W.std() - bound / math.sqrt(3)) < 0.05 * bound  # uniform: std = bound/√3
-    np.testing.assert_array_equal(m.in_proj_bias.data, 0.0)
-    np.testing.assert_array_equal(m.out_proj.bias.data, 0.0)
-    Wo = m.out_proj.weight.data                               # Linear's default U(±1/√E)
+    np.testing.assert_array_equal(m.in_proj_bias.numpy(), 0.0)
+    np.testing.assert_array_equal(m.out_proj.bias.numpy(), 0.0)
+    Wo = m.out_proj.weight.numpy()                               # Linear's default U(±1/√E)
     assert np.abs(Wo).max() <= 1 / math.sqrt(E) and np.abs(Wo).max() > 0.95 / math.sqrt(E)
 
 
@@ -75,8 +75,8 @@ def test_forward_matches_reference(batch_first):
     md.set_default_dtype(np.float64)
     rng = np.random.default_rng(0)
     m = nn.MultiheadAttention(8, 4, batch_first=batch_first)
-    m.out_proj.bias.data[...] = rng.standard_normal(8)        # make every parameter matter
-    m.in_proj_bias.data[...] = rng.standard_normal(24)
+    m.out_proj.bias.numpy()[...] = rng.standard_normal(8)        # make every parameter matter
+    m.in_proj_bias.numpy()[...] = rng.standard_normal(24)
     L, S, N = 5, 3, 2
     shape = (lambda n: (N, n, 8)) if batch_first else (lambda n: (n, N, 8))
     x, y = rng.standard_normal(shape(L)), rng.standard_normal(shape(S))
@@ -84,8 +84,8 @@ def test_forward_matches_reference(batch_first):
     out, w = m(md.tensor(x), md.tensor(y), md.tensor(y), key_padding_mask=kpm)
     r_out, r_w = R.multi_head_attention(x, y, y, 4, *_params(m), key_padding_mask=kpm,
                                         batch_first=batch_first)
-    np.testing.assert_allclose(out.data, r_out, **TIGHT)
-    np.testing.assert_allclose(w.data, r_w, **TIGHT)
+    np.testing.assert_allclose(out.numpy(), r_out, **TIGHT)
+    np.testing.assert_allclose(w.numpy(), r_w, **TIGHT)
     assert out.shape == shape(L) and w.shape == (N, L, S)
 
 
@@ -94,8 +94,8 @@ def test_float32_forward_and_shapes():
     x = md.randn(7, 3, 16)
     out, w = m(x, x, x, average_attn_weights=False)
     assert out.dtype == np.float32 and out.shape == (7, 3, 16) and w.shape == (3, 4, 7, 7)
-    r_out, _ = R.multi_head_attention(x.data, x.data, x.data, 4, *_params(m))
-    np.testing.assert_allclose(out.data, r_out, rtol=1e-4, atol=1e-5)
+    r_out, _ = R.multi_head_attention(x.numpy(), x.numpy(), x.numpy(), 4, *_params(m))
+    np.testing.assert_allclose(out.numpy(), r_out, rtol=1e-4, atol=1e-5)
     out, w = m(x, x, x, need_weights=False)
     assert w is None
 
@@ -107,10 +107,10 @@ def test_dropout_only_in_training():
     train_out, train_w = m(x, x, x)
     m.eval()
     eval_out, eval_w = m(x, x, x)
-    r_out, r_w = R.multi_head_attention(x.data, x.data, x.data, 2, *_params(m))
-    np.testing.assert_allclose(eval_out.data, r_out, **TIGHT)
-    np.testing.assert_allclose(eval_w.data, r_w, **TIGHT)
-    assert not np.allclose(train_out.data, r_out)
+    r_out, r_w = R.multi_head_attention(x.numpy(), x.numpy(), x.numpy(), 2, *_params(m))
+    np.testing.assert_allclose(eval_out.numpy(), r_out, **TIGHT)
+    np.testing.assert_allclose(eval_w.numpy(), r_w, **TIGHT)
+    assert not np.allclose(train_out.numpy(), r_out)
 
 
 # ---------------------------------------------------------------------- PyTorch
@@ -150,10 +150,10 @@ def _compare(torch, tm, m, query, key, value, self_attention, mask_kw, fwd_kw, r
         t_loss = t_loss + (t_w * torch.tensor(g_w)).sum()
     t_loss.backward()
 
-    np.testing.assert_allclose(out.data, t_out.detach().numpy(), **TIGHT)
+    np.testing.assert_allclose(out.numpy(), t_out.detach().numpy(), **TIGHT)
     if fwd_kw.get("need_weights", True):
         assert w.shape == tuple(t_w.shape)
-        np.testing.assert_allclose(w.data, t_w.detach().numpy(), **TIGHT)
+        np.testing.assert_allclose(w.numpy(), t_w.detach().numpy(), **TIGHT)
     else:
         assert w is None and t_w is None
     for x, tx in zip(xs, txs):
@@ -252,7 +252,7 @@ def test_matches_torch_no_bias_and_causal():
     # and minidl's is_causal alone applies the same mask
     a, _ = m(md.tensor(x), md.tensor(x), md.tensor(x), is_causal=True)
     b, _ = m(md.tensor(x), md.tensor(x), md.tensor(x), attn_mask=causal)
-    np.testing.assert_allclose(a.data, b.data, **TIGHT)
+    np.testing.assert_allclose(a.numpy(), b.numpy(), **TIGHT)
 
 
 def test_fully_masked_rows_match_torch_without_weights_and_are_finite():
@@ -272,11 +272,11 @@ def test_fully_masked_rows_match_torch_without_weights_and_are_finite():
     X, Y = md.tensor(x, requires_grad=True), md.tensor(y, requires_grad=True)
     out, w = m(X, Y, Y, **mask_kw)
     (out * md.tensor(rng.standard_normal(out.shape))).sum().backward()
-    b_o = m.out_proj.bias.data
-    np.testing.assert_allclose(out.data[:, 1], np.broadcast_to(b_o, (L, E)), rtol=1e-12)
-    np.testing.assert_allclose(out.data[2], np.broadcast_to(b_o, (N, E)), rtol=1e-12)
-    np.testing.assert_array_equal(w.data[1], 0.0)
-    np.testing.assert_array_equal(w.data[:, 2], 0.0)
+    b_o = m.out_proj.bias.numpy()
+    np.testing.assert_allclose(out.numpy()[:, 1], np.broadcast_to(b_o, (L, E)), rtol=1e-12)
+    np.testing.assert_allclose(out.numpy()[2], np.broadcast_to(b_o, (N, E)), rtol=1e-12)
+    np.testing.assert_array_equal(w.numpy()[1], 0.0)
+    np.testing.assert_array_equal(w.numpy()[:, 2], 0.0)
     for g in [X.grad, Y.grad] + [p.grad for p in m.parameters()]:
         assert np.all(np.isfinite(g))
     _, t_w = tm(*(torch.tensor(a) for a in (x, y, y)), key_padding_mask=torch.tensor(kpm),
@@ -284,7 +284,7 @@ def test_fully_masked_rows_match_torch_without_weights_and_are_finite():
     t_w = t_w.detach().numpy()
     assert np.isnan(t_w[1]).all()                             # PyTorch's NaN, documented
     live = ~np.isnan(t_w)
-    np.testing.assert_allclose(w.data[live], t_w[live], **TIGHT)
+    np.testing.assert_allclose(w.numpy()[live], t_w[live], **TIGHT)
 
 
 def test_state_dict_round_trip_with_torch():
@@ -296,8 +296,8 @@ def test_state_dict_round_trip_with_torch():
     x = rng.standard_normal((3, 2, 8))
     out, w = m(md.tensor(x), md.tensor(x), md.tensor(x))
     t_out, t_w = tm(*(torch.tensor(x),) * 3)
-    np.testing.assert_allclose(out.data, t_out.detach().numpy(), **TIGHT)
-    np.testing.assert_allclose(w.data, t_w.detach().numpy(), **TIGHT)
+    np.testing.assert_allclose(out.numpy(), t_out.detach().numpy(), **TIGHT)
+    np.testing.assert_allclose(w.numpy(), t_w.detach().numpy(), **TIGHT)
 
 
 # ---------------------------------------------------------------------- bad input at forward

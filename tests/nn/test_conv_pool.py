@@ -31,14 +31,14 @@ def test_conv2d_default_initialisation_bounds(C_in, C_out, k, groups):
     md.manual_seed(1)
     conv = nn.Conv2d(C_in, C_out, k, groups=groups)
     bound = 1 / math.sqrt(C_in // groups * kH * kW)             # kaiming_uniform(a=√5) = U(±1/√fan_in)
-    for p in (conv.weight.data, conv.bias.data):
+    for p in (conv.weight.numpy(), conv.bias.numpy()):
         assert np.all(np.abs(p) <= bound)
-    w = conv.weight.data
+    w = conv.weight.numpy()
     assert np.abs(w).max() > 0.7 * bound                        # fills the range, not a narrower one
     assert abs(w.mean()) < 0.25 * bound and w.std() > 0.4 * bound   # U(±a): std a/√3 ≈ 0.58 a
     md.manual_seed(1)
     again = nn.Conv2d(C_in, C_out, k, groups=groups)
-    np.testing.assert_array_equal(again.weight.data, w)          # seeded: repeats exactly
+    np.testing.assert_array_equal(again.weight.numpy(), w)          # seeded: repeats exactly
 
 
 def test_conv2d_loads_pytorch_weights_and_agrees():
@@ -76,7 +76,7 @@ def test_conv2d_forward_is_the_functional_op_and_accepts_unbatched():
     x = md.randn(3, 5, 4)
     y = conv(x)
     assert y.shape == (2, 6, 5)
-    np.testing.assert_array_equal(y.data, F.conv2d(x, conv.weight, conv.bias, padding=1).data)
+    np.testing.assert_array_equal(y.numpy(), F.conv2d(x, conv.weight, conv.bias, padding=1).numpy())
 
 
 @pytest.mark.parametrize("args, kwargs, exc, word", [
@@ -132,8 +132,8 @@ def test_pooling_modules_match_pytorch():
 
 def test_max_pool_module_return_indices():
     y, idx = nn.MaxPool2d(2, return_indices=True)(md.tensor(np.arange(16.0).reshape(1, 4, 4)))
-    np.testing.assert_array_equal(y.data, [[[5.0, 7.0], [13.0, 15.0]]])
-    np.testing.assert_array_equal(idx.data, [[[5, 7], [13, 15]]])
+    np.testing.assert_array_equal(y.numpy(), [[[5.0, 7.0], [13.0, 15.0]]])
+    np.testing.assert_array_equal(idx.numpy(), [[[5, 7], [13, 15]]])
 
 
 @pytest.mark.parametrize("make, word", [
@@ -161,4 +161,4 @@ def test_a_small_cnn_runs_forward_and_backward():
     assert out.shape == (2, 10)
     out.sum().backward()
     assert all(p.grad is not None and p.grad.shape == p.shape for p in model.parameters())
-    assert md.gradcheck(lambda t: model(t), (md.tensor(x.data, requires_grad=True),), fast_mode=True)
+    assert md.gradcheck(lambda t: model(t), (md.tensor(x.numpy(), requires_grad=True),), fast_mode=True)

@@ -22,7 +22,7 @@ def test_linear_default_init_bounds_and_spread():
     in_features = 400
     bound = 1 / math.sqrt(in_features)
     layer = nn.Linear(in_features, 2500)
-    for name, values in (("weight", layer.weight.data), ("bias", layer.bias.data)):
+    for name, values in (("weight", layer.weight.numpy()), ("bias", layer.bias.numpy())):
         n = values.size
         assert values.dtype == np.float32
         assert values.min() >= -bound and values.max() <= bound, name
@@ -40,9 +40,9 @@ def test_linear_init_reproducible_with_manual_seed():
     md.manual_seed(7)
     b = nn.Linear(5, 3)
     c = nn.Linear(5, 3)
-    np.testing.assert_array_equal(a.weight.data, b.weight.data)
-    np.testing.assert_array_equal(a.bias.data, b.bias.data)
-    assert not np.array_equal(b.weight.data, c.weight.data)
+    np.testing.assert_array_equal(a.weight.numpy(), b.weight.numpy())
+    np.testing.assert_array_equal(a.bias.numpy(), b.bias.numpy())
+    assert not np.array_equal(b.weight.numpy(), c.weight.numpy())
 
 
 def test_linear_dtype_follows_default_dtype():
@@ -67,7 +67,7 @@ def test_linear_vs_torch(batch, in_features, out_features, bias):
     out.backward(upstream)
     tout = tlin(xt)
     tout.backward(torch.tensor(upstream))
-    np.testing.assert_allclose(out.data, tout.detach().numpy(), rtol=RTOL, atol=ATOL)
+    np.testing.assert_allclose(out.numpy(), tout.detach().numpy(), rtol=RTOL, atol=ATOL)
     np.testing.assert_allclose(xm.grad, xt.grad.numpy(), rtol=RTOL, atol=ATOL)
     np.testing.assert_allclose(lin.weight.grad, tlin.weight.grad.numpy(), rtol=RTOL, atol=ATOL)
     if bias:
@@ -157,7 +157,7 @@ def test_flatten_rejects_arrays():
 def test_dropout_training_statistics(p):
     n = 200_000
     x = md.ones(n, dtype=np.float64)
-    y = nn.Dropout(p)(x).data
+    y = nn.Dropout(p)(x).numpy()
     kept = y != 0
     # kept elements are scaled by 1/(1 - p), exactly
     np.testing.assert_allclose(y[kept], 1 / (1 - p), rtol=1e-15)
@@ -183,27 +183,27 @@ def test_dropout_eval_is_identity_and_seeded_train_repeats():
     x = leaf(_rng().standard_normal((10, 10)))
     drop.eval()
     y = drop(x)
-    np.testing.assert_array_equal(y.data, x.data)
+    np.testing.assert_array_equal(y.numpy(), x.numpy())
     y.backward(np.full((10, 10), 2.0))
     np.testing.assert_array_equal(x.grad, np.full((10, 10), 2.0))
     drop.train()
     md.manual_seed(5)
-    a = drop(x).data
+    a = drop(x).numpy()
     md.manual_seed(5)
-    b = drop(x).data
+    b = drop(x).numpy()
     np.testing.assert_array_equal(a, b)
     assert np.any(a == 0)
-    np.testing.assert_array_equal(nn.Dropout(0.0)(x).data, x.data)
-    np.testing.assert_array_equal(nn.Dropout(1.0)(x).data, np.zeros((10, 10)))
+    np.testing.assert_array_equal(nn.Dropout(0.0)(x).numpy(), x.numpy())
+    np.testing.assert_array_equal(nn.Dropout(1.0)(x).numpy(), np.zeros((10, 10)))
 
 
 def test_dropout_inside_model_follows_train_eval():
     model = nn.Sequential(nn.Linear(20, 20), nn.Dropout(0.5))
     x = md.randn(8, 20)
     model.eval()
-    np.testing.assert_array_equal(model(x).data, model(x).data)
+    np.testing.assert_array_equal(model(x).numpy(), model(x).numpy())
     model.train()
-    assert not np.array_equal(model(x).data, model(x).data)
+    assert not np.array_equal(model(x).numpy(), model(x).numpy())
 
 
 def test_dropout_bad_p():

@@ -102,7 +102,7 @@ def test_reassigning_a_parameter_keeps_its_place():
     lin = nn.Linear(2, 3)
     lin.weight = nn.Parameter(md.zeros(3, 2))
     assert list(lin.state_dict()) == ["weight", "bias"]
-    np.testing.assert_array_equal(lin.weight.data, np.zeros((3, 2)))
+    np.testing.assert_array_equal(lin.weight.numpy(), np.zeros((3, 2)))
 
 
 def test_assigning_wrong_kind_to_registered_names_is_type_error():
@@ -232,7 +232,7 @@ def test_sequential_indexing_len_iteration():
     assert isinstance(tail, nn.Sequential) and list(tail) == [b, c]
     assert list(tail.state_dict()) == ["2.weight", "2.bias"]  # names kept, as in PyTorch
     x = md.randn(5, 3)
-    np.testing.assert_array_equal(seq(x).data, c(b(a(x))).data)
+    np.testing.assert_array_equal(seq(x).numpy(), c(b(a(x))).numpy())
     seq.append(nn.Tanh())
     assert len(seq) == 4 and list(seq._modules) == ["0", "1", "2", "3"]
     named = nn.Sequential({"enc": nn.Linear(2, 3), "act": nn.ReLU()})
@@ -272,7 +272,7 @@ def test_state_dict_holds_copies():
     lin = nn.Linear(2, 2)
     sd = lin.state_dict()
     sd["weight"][...] = 7.0
-    assert not np.any(lin.weight.data == 7.0)
+    assert not np.any(lin.weight.numpy() == 7.0)
 
 
 def test_load_state_dict_from_torch_matches_torch_forward():
@@ -282,7 +282,7 @@ def test_load_state_dict_from_torch_matches_torch_forward():
     result = net.load_state_dict(tnet.state_dict())
     assert result.missing_keys == [] and result.unexpected_keys == []
     x = np.random.default_rng(0).standard_normal((6, 3))
-    np.testing.assert_allclose(net(md.tensor(x)).data, tnet(torch.tensor(x)).detach().numpy(),
+    np.testing.assert_allclose(net(md.tensor(x)).numpy(), tnet(torch.tensor(x)).detach().numpy(),
                                rtol=1e-12, atol=1e-14)
 
 
@@ -291,15 +291,15 @@ def test_load_state_dict_keeps_model_dtype():
     values = {"weight": np.arange(6.0).reshape(3, 2), "bias": np.ones(3)}
     lin.load_state_dict(values)
     assert lin.weight.dtype == np.float32
-    np.testing.assert_array_equal(lin.weight.data, values["weight"])
+    np.testing.assert_array_equal(lin.weight.numpy(), values["weight"])
     # minidl Tensors are accepted too
     lin.load_state_dict({"weight": md.zeros(3, 2), "bias": md.zeros(3)})
-    np.testing.assert_array_equal(lin.bias.data, np.zeros(3))
+    np.testing.assert_array_equal(lin.bias.numpy(), np.zeros(3))
 
 
 def test_load_state_dict_from_md_load(tmp_path):
     net = Net()
-    net.block.scale.data[...] = 5.0
+    net.block.scale.numpy()[...] = 5.0
     md.save(net.state_dict(), tmp_path / "net.npz")
     md.manual_seed(123)
     other = Net()
@@ -307,12 +307,12 @@ def test_load_state_dict_from_md_load(tmp_path):
     for (k, a), b in zip(net.state_dict().items(), other.state_dict().values()):
         np.testing.assert_array_equal(a, b, err_msg=k)
     x = md.randn(4, 3)
-    np.testing.assert_array_equal(net(x).data, other(x).data)
+    np.testing.assert_array_equal(net(x).numpy(), other(x).numpy())
 
 
 def test_load_state_dict_strict_lists_every_problem_in_one_error():
     net = nn.Sequential(nn.Linear(3, 4), nn.ReLU(), nn.Linear(4, 2))
-    before = net[0].weight.data.copy()
+    before = net[0].weight.numpy().copy()
     sd = net.state_dict()
     del sd["2.bias"]
     sd["0.weight"] = np.zeros((4, 5))
@@ -325,7 +325,7 @@ def test_load_state_dict_strict_lists_every_problem_in_one_error():
     assert "unexpected keys: extra.weight" in msg
     assert "0.weight: checkpoint shape (4, 5), model shape (4, 3)" in msg
     assert isinstance(info.value, RuntimeError)  # as PyTorch raises
-    np.testing.assert_array_equal(net[0].weight.data, before)  # nothing was loaded
+    np.testing.assert_array_equal(net[0].weight.numpy(), before)  # nothing was loaded
 
 
 def test_load_state_dict_non_strict_returns_keys():
@@ -333,7 +333,7 @@ def test_load_state_dict_non_strict_returns_keys():
     sd = {"0.weight": np.ones((4, 3)), "9.weight": np.ones(2)}
     missing, unexpected = net.load_state_dict(sd, strict=False)
     assert missing == ["0.bias", "2.weight", "2.bias"] and unexpected == ["9.weight"]
-    np.testing.assert_array_equal(net[0].weight.data, np.ones((4, 3)))
+    np.testing.assert_array_equal(net[0].weight.numpy(), np.ones((4, 3)))
     with pytest.raises(ValueError, match=r"size mismatch: 0.weight"):  # shapes still count
         net.load_state_dict({"0.weight": np.ones((3, 3))}, strict=False)
     with pytest.raises(TypeError, match="load_state_dict: expected a mapping"):

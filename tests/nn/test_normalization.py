@@ -10,8 +10,8 @@ def test_parameters_and_initialisation():
     ln = nn.LayerNorm((3, 4))
     assert [(k, v.shape) for k, v in ln.state_dict().items()] == [("weight", (3, 4)),
                                                                   ("bias", (3, 4))]
-    np.testing.assert_array_equal(ln.weight.data, np.ones((3, 4)))
-    np.testing.assert_array_equal(ln.bias.data, np.zeros((3, 4)))
+    np.testing.assert_array_equal(ln.weight.numpy(), np.ones((3, 4)))
+    np.testing.assert_array_equal(ln.bias.numpy(), np.zeros((3, 4)))
     assert ln.weight.dtype == np.float32 and ln.normalized_shape == (3, 4)
     assert nn.LayerNorm(5).normalized_shape == (5,)
 
@@ -21,12 +21,12 @@ def test_without_affine_or_bias():
     ln = nn.LayerNorm(4, bias=False)
     assert list(ln.state_dict()) == ["weight"] and ln.bias is None
     x = md.tensor(np.array([[1.0, 2.0, 3.0, 6.0]]))
-    np.testing.assert_allclose(ln(x).data, nn.LayerNorm(4, elementwise_affine=False)(x).data)
+    np.testing.assert_allclose(ln(x).numpy(), nn.LayerNorm(4, elementwise_affine=False)(x).numpy())
 
 
 def test_forward_uses_eps():
     x = md.tensor(np.array([[0.0, 2.0]]))                 # σ² = 1
-    np.testing.assert_allclose(nn.LayerNorm(2, eps=3.0)(x).data, [[-0.5, 0.5]], rtol=1e-7)
+    np.testing.assert_allclose(nn.LayerNorm(2, eps=3.0)(x).numpy(), [[-0.5, 0.5]], rtol=1e-7)
 
 
 def test_repr():
@@ -55,7 +55,7 @@ def test_against_torch(normalized_shape, shape, bias):
     mx = md.tensor(x, requires_grad=True)
     y = ln(mx)
     y.backward(up)
-    np.testing.assert_allclose(y.data, t_y.detach().numpy(), rtol=1e-9, atol=1e-10)
+    np.testing.assert_allclose(y.numpy(), t_y.detach().numpy(), rtol=1e-9, atol=1e-10)
     np.testing.assert_allclose(mx.grad, tx.grad.numpy(), rtol=1e-9, atol=1e-10)
     t_params = dict(t_ln.named_parameters())
     for name, p in ln.named_parameters():

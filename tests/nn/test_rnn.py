@@ -51,7 +51,7 @@ def _compare(ours, theirs, torch, x, states, rng):
     loss_m, loss_t = 0, 0
     for a, b in zip(flat_m, flat_t):
         assert a.shape == tuple(b.shape)
-        _close(a.data, b.detach().numpy(), "forward")
+        _close(a.numpy(), b.detach().numpy(), "forward")
         u = rng.standard_normal(a.shape)
         loss_m = loss_m + (a * md.tensor(u)).sum()
         loss_t = loss_t + (b * torch.tensor(u)).sum()
@@ -82,7 +82,7 @@ def test_parameter_names_and_shapes_match_torch(cls_name, kw):
 def test_initialisation_is_uniform_within_one_over_sqrt_hidden():
     lstm = nn.LSTM(10, 64, num_layers=2)
     bound = 1 / math.sqrt(64)
-    values = np.concatenate([p.data.ravel() for p in lstm.parameters()])
+    values = np.concatenate([p.numpy().ravel() for p in lstm.parameters()])
     assert np.abs(values).max() <= bound
     assert np.abs(values).max() > 0.99 * bound                 # fills the range
     assert abs(values.mean()) < 0.01 * bound and abs(values.std() - bound / math.sqrt(3)) < 0.02 * bound
@@ -189,8 +189,8 @@ def test_lstm_float32_matches_torch():
     out, (h, c) = ours(md.tensor(x))
     tout, (th, tc) = theirs(torch.tensor(x))
     assert out.dtype == h.dtype == c.dtype == np.float32
-    np.testing.assert_allclose(out.data, tout.detach().numpy(), rtol=1e-4, atol=1e-5)
-    np.testing.assert_allclose(c.data, tc.detach().numpy(), rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(out.numpy(), tout.detach().numpy(), rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(c.numpy(), tc.detach().numpy(), rtol=1e-4, atol=1e-5)
 
 
 # ---------------------------------------------------------------------- dropout between layers
@@ -205,17 +205,17 @@ def test_dropout_one_zeroes_the_inputs_of_upper_layers_like_torch(cls_name):
     x = md.tensor(rng.standard_normal((5, 2, 3)))
     out = ours(x)[0]
     ours.eval()
-    assert not np.allclose(out.data, ours(x)[0].data)          # eval: no dropout
-    assert np.abs(out.data).min() > 0                          # the last layer is not dropped
+    assert not np.allclose(out.numpy(), ours(x)[0].numpy())          # eval: no dropout
+    assert np.abs(out.numpy()).min() > 0                          # the last layer is not dropped
 
 
 def test_dropout_half_is_random_in_training_only():
     lstm = nn.LSTM(3, 4, num_layers=2, dropout=0.5).double()
     x = md.tensor(np.random.default_rng(8).standard_normal((5, 2, 3)))
-    a, b = lstm(x)[0].data, lstm(x)[0].data
+    a, b = lstm(x)[0].numpy(), lstm(x)[0].numpy()
     assert not np.allclose(a, b)
     lstm.eval()
-    np.testing.assert_array_equal(lstm(x)[0].data, lstm(x)[0].data)
+    np.testing.assert_array_equal(lstm(x)[0].numpy(), lstm(x)[0].numpy())
     with pytest.warns(UserWarning, match="num_layers=1"):
         nn.RNN(3, 4, dropout=0.5)
 
@@ -246,7 +246,7 @@ def test_lstm_fused_equals_a_loop_of_lstm_cell(L, N, D, H, seed, bias, state, bi
         if ups is None:
             ups = [rng.standard_normal(t.shape) for t in (out, h_n, c_n)]
         sum((t * md.tensor(u)).sum() for t, u in zip((out, h_n, c_n), ups)).backward()
-        results.append([out.data, h_n.data, c_n.data, xs.grad] + ([hs.grad, cs.grad] if state else [])
+        results.append([out.numpy(), h_n.numpy(), c_n.numpy(), xs.grad] + ([hs.grad, cs.grad] if state else [])
                        + [p.grad for p in lstm.parameters()])
     for a, b in zip(*results):
         np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12)
@@ -286,10 +286,11 @@ def test_lstm_scan_gradcheck(L, N, H, seed):
 def test_lstm_scan_does_not_modify_its_upstream_gradient():
     rng = np.random.default_rng(9)
     xz, h0, c0, w = (leaf(rng.standard_normal(s)) for s in [(3, 2, 8), (2, 2), (2, 2), (8, 2)])
-    out = LSTMScan.apply(xz, h0, c0, w)
-    g = rng.standard_normal(out.shape)
-    g.flags.writeable = False                                  # any write would raise
-    out.backward(g)
+    hs, c_last = LSTMScan.apply(xz, h0, c0, w)
+    g = rng.standard_normal(hs.shape)
+    g_c = rng.standard_normal(c_last.shape)
+    g.flags.writeable = g_c.flags.writeable = False            # any write would raise
+    md.autograd.backward([hs, c_last], [md.from_numpy(g), md.from_numpy(g_c)])
     assert xz.grad is not None and w.grad is not None
 
 
@@ -311,7 +312,7 @@ def test_rnn_backprop_through_10000_steps_matches_torch():
     u = rng.standard_normal(out_m.shape)
     (out_m * md.tensor(u)).sum().backward()
     (out_t * torch.tensor(u)).sum().backward()
-    _close(out_m.data, out_t.detach().numpy(), "forward")
+    _close(out_m.numpy(), out_t.detach().numpy(), "forward")
     _close(hm.grad, ht.grad.numpy(), "h_0 grad")
     for name, p in theirs.named_parameters():
         np.testing.assert_allclose(getattr(ours, name).grad, p.grad.numpy(), rtol=1e-8, atol=1e-9,
@@ -338,9 +339,9 @@ def test_lstm_backprop_through_10000_steps():
         else:
             out, _ = ours(x, (hm, cm))
         (out * u).sum().backward()
-        grads.append([out.data, hm.grad, cm.grad] + [p.grad for p in ours.parameters()])
+        grads.append([out.numpy(), hm.grad, cm.grad] + [p.grad for p in ours.parameters()])
     with torch.no_grad():
-        want, _ = theirs(torch.tensor(x.data), (torch.tensor(h0), torch.tensor(c0)))
+        want, _ = theirs(torch.tensor(x.numpy()), (torch.tensor(h0), torch.tensor(c0)))
     _close(grads[0][0], want.numpy(), "forward")
     assert all(np.isfinite(g).all() for g in grads[0]) and np.abs(grads[0][1]).max() > 0
     for a, b in zip(*grads):

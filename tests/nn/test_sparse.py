@@ -9,17 +9,17 @@ import minidl.nn as nn
 def test_weight_is_standard_normal():
     emb = nn.Embedding(400, 50)
     assert list(emb.state_dict()) == ["weight"] and emb.weight.shape == (400, 50)
-    w = emb.weight.data
+    w = emb.weight.numpy()
     assert w.dtype == np.float32
     assert abs(w.mean()) < 0.02 and abs(w.std() - 1.0) < 0.02       # N(0, 1), 20 000 draws
 
 
 def test_padding_row_is_zero_and_stays_zero_under_training():
     emb = nn.Embedding(5, 3, padding_idx=1)
-    np.testing.assert_array_equal(emb.weight.data[1], np.zeros(3))
+    np.testing.assert_array_equal(emb.weight.numpy()[1], np.zeros(3))
     idx = md.tensor([[1, 2, 1], [4, 1, 0]])
     y = emb(idx)
-    np.testing.assert_array_equal(y.data[0, 0], np.zeros(3))
+    np.testing.assert_array_equal(y.numpy()[0, 0], np.zeros(3))
     y.backward(np.ones((2, 3, 3), dtype=np.float32))
     np.testing.assert_array_equal(emb.weight.grad[1], np.zeros(3))
     np.testing.assert_array_equal(emb.weight.grad[[0, 2, 3, 4], 0], [1.0, 1.0, 0.0, 1.0])
@@ -41,7 +41,7 @@ def test_against_torch_with_padding_idx():
     t_y.backward(torch.tensor(up))
     y = emb(md.tensor(idx))
     y.backward(up)
-    np.testing.assert_allclose(y.data, t_y.detach().numpy(), rtol=1e-12, atol=0)
+    np.testing.assert_allclose(y.numpy(), t_y.detach().numpy(), rtol=1e-12, atol=0)
     np.testing.assert_allclose(emb.weight.grad, t_emb.weight.grad.numpy(), rtol=1e-12, atol=1e-12)
 
 

@@ -15,7 +15,7 @@ L, N, E, H, FF = 5, 3, 8, 2, 16       # sequence length, batch, d_model, heads, 
 
 # ====================================================================== PositionalEncoding
 def test_pe_hand_values():
-    pe = nn.PositionalEncoding(d_model=4, max_len=10).pe.data.astype(np.float64)
+    pe = nn.PositionalEncoding(d_model=4, max_len=10).pe.numpy().astype(np.float64)
     np.testing.assert_allclose(pe[0], [0.0, 1.0, 0.0, 1.0], atol=1e-7)   # sin 0, cos 0
     np.testing.assert_allclose(pe[1, 0], math.sin(1.0), rtol=1e-6)        # PE(1, 0) = sin 1
     np.testing.assert_allclose(pe[1, 1], math.cos(1.0), rtol=1e-6)        # PE(1, 1) = cos 1
@@ -27,7 +27,7 @@ def test_pe_hand_values():
 def test_pe_table_against_formula_and_reference(d_model):
     md.set_default_dtype(np.float64)
     max_len = 30
-    pe = nn.PositionalEncoding(d_model, max_len=max_len).pe.data
+    pe = nn.PositionalEncoding(d_model, max_len=max_len).pe.numpy()
     assert pe.shape == (max_len, d_model)
     expected = np.zeros((max_len, d_model))
     for pos in range(max_len):
@@ -43,7 +43,7 @@ def test_pe_table_against_formula_and_reference(d_model):
 
 def test_pe_odd_d_model_has_floor_half_cosine_columns():
     md.set_default_dtype(np.float64)
-    pe = nn.PositionalEncoding(5, max_len=8).pe.data
+    pe = nn.PositionalEncoding(5, max_len=8).pe.numpy()
     pos = np.arange(8.0)
     np.testing.assert_allclose(pe[:, 4], np.sin(pos / 10000 ** (4 / 5)), rtol=1e-12)  # a sine
     np.testing.assert_allclose(pe[:, 1::2], np.cos(pos[:, None] / 10000 ** (np.array([0, 2]) / 5)),
@@ -60,7 +60,7 @@ def test_pe_against_torch_tutorial_formula():
     table[:, 0::2] = torch.sin(position * div_term)
     table[:, 1::2] = torch.cos(position * div_term)
     md.set_default_dtype(np.float64)
-    np.testing.assert_allclose(nn.PositionalEncoding(d_model, max_len).pe.data, table.numpy(),
+    np.testing.assert_allclose(nn.PositionalEncoding(d_model, max_len).pe.numpy(), table.numpy(),
                                rtol=1e-12, atol=1e-13)
 
 
@@ -81,9 +81,9 @@ def test_pe_forward_adds_the_table_in_both_layouts(batch_first):
     x = rng.standard_normal((N, L, E) if batch_first else (L, N, E))
     table = ref.positional_encoding(10, E)[:L]     # float64-exact, though .double() cast float32
     expected = x + (table[None] if batch_first else table[:, None])
-    np.testing.assert_allclose(pe(md.tensor(x)).data, expected, rtol=1e-15, atol=1e-15)
+    np.testing.assert_allclose(pe(md.tensor(x)).numpy(), expected, rtol=1e-15, atol=1e-15)
     unbatched = rng.standard_normal((L, E))
-    np.testing.assert_allclose(pe(md.tensor(unbatched)).data, unbatched + table, rtol=1e-15,
+    np.testing.assert_allclose(pe(md.tensor(unbatched)).numpy(), unbatched + table, rtol=1e-15,
                                atol=1e-15)
 
 
@@ -101,13 +101,13 @@ def test_pe_gradient_passes_straight_through_and_dtype_is_kept():
 def test_pe_dropout_in_training_only():
     pe = nn.PositionalEncoding(E, max_len=10, dropout=0.5)
     x = md.ones(L, N, E)
-    y = pe(x).data
+    y = pe(x).numpy()
     kept = y != 0
     assert 0 < kept.mean() < 1
-    expected = 2.0 * (1.0 + pe.pe.data[:L, None])              # scaled by 1/(1 − p)
+    expected = 2.0 * (1.0 + pe.pe.numpy()[:L, None])              # scaled by 1/(1 − p)
     np.testing.assert_allclose(y[kept], np.broadcast_to(expected, y.shape)[kept], rtol=1e-6)
     pe.eval()
-    np.testing.assert_allclose(pe(x).data, np.broadcast_to(expected / 2, (L, N, E)), rtol=1e-7)
+    np.testing.assert_allclose(pe(x).numpy(), np.broadcast_to(expected / 2, (L, N, E)), rtol=1e-7)
 
 
 def test_pe_bad_input():
@@ -178,7 +178,7 @@ def test_layer_against_literal_reference(norm_first, masks):
     rng = np.random.default_rng(3)
     layer = nn.TransformerEncoderLayer(E, H, FF, dropout=0.0, norm_first=norm_first)
     for p in layer.parameters():
-        p.data[...] = rng.standard_normal(p.shape) * 0.5
+        p.numpy()[...] = rng.standard_normal(p.shape) * 0.5
     x = rng.standard_normal((L, N, E))
     src_mask = kpm = None
     if masks != "none":
@@ -188,7 +188,7 @@ def test_layer_against_literal_reference(norm_first, masks):
     y = layer(md.tensor(x), src_mask=src_mask, src_key_padding_mask=kpm)
     expected = ref.transformer_encoder_layer(x, layer.state_dict(), H, norm_first=norm_first,
                                              src_mask=src_mask, src_key_padding_mask=kpm)
-    np.testing.assert_allclose(y.data, expected, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(y.numpy(), expected, rtol=1e-10, atol=1e-12)
 
 
 def _compare_encoders(torch, *, norm_first=False, activation="relu", batch_first=False,
@@ -246,7 +246,7 @@ def _compare_encoders(torch, *, norm_first=False, activation="relu", batch_first
     y = enc(mx, **m_kw)
     y.backward(up)
 
-    np.testing.assert_allclose(y.data, t_y.detach().numpy(), rtol=1e-9, atol=1e-10)
+    np.testing.assert_allclose(y.numpy(), t_y.detach().numpy(), rtol=1e-9, atol=1e-10)
     np.testing.assert_allclose(mx.grad, tx.grad.numpy(), rtol=1e-9, atol=1e-10)
     t_params = dict(t_enc.named_parameters())
     names = [name for name, _ in enc.named_parameters()]
@@ -294,16 +294,16 @@ def test_layer_unbatched_input_matches_batch_of_one():
     md.set_default_dtype(np.float64)
     layer = nn.TransformerEncoderLayer(E, H, FF, dropout=0.0)
     x = np.random.default_rng(5).standard_normal((L, E))
-    np.testing.assert_allclose(layer(md.tensor(x)).data,
-                               layer(md.tensor(x[:, None])).data[:, 0], rtol=1e-12, atol=1e-13)
+    np.testing.assert_allclose(layer(md.tensor(x)).numpy(),
+                               layer(md.tensor(x[:, None])).numpy()[:, 0], rtol=1e-12, atol=1e-13)
 
 
 def test_dropout_is_active_in_training_and_off_in_eval():
     layer = nn.TransformerEncoderLayer(E, H, FF, dropout=0.5)
     x = md.randn(L, N, E)
-    assert not np.allclose(layer(x).data, layer(x).data)
+    assert not np.allclose(layer(x).numpy(), layer(x).numpy())
     layer.eval()
-    np.testing.assert_array_equal(layer(x).data, layer(x).data)
+    np.testing.assert_array_equal(layer(x).numpy(), layer(x).numpy())
 
 
 # ====================================================================== encoder stack
@@ -317,10 +317,10 @@ def test_encoder_layers_are_independent_deep_copies():
     for copy_ in enc.layers:                                        # same initial values
         for (k, a), (_, b) in zip(copy_.state_dict().items(), layer.state_dict().items()):
             np.testing.assert_array_equal(a, b, err_msg=k)
-            assert not np.shares_memory(copy_._state_tensors()[k].data,
-                                        layer._state_tensors()[k].data)
-    enc.layers[0].linear1.weight.data[...] = 0.0                    # changing one copy ...
-    assert np.abs(enc.layers[1].linear1.weight.data).sum() > 0      # ... leaves the others
+            assert not np.shares_memory(copy_._state_tensors()[k].numpy(),
+                                        layer._state_tensors()[k].numpy())
+    enc.layers[0].linear1.weight.numpy()[...] = 0.0                    # changing one copy ...
+    assert np.abs(enc.layers[1].linear1.weight.numpy()).sum() > 0      # ... leaves the others
     y = enc(md.randn(L, N, E)).sum()
     y.backward()
     assert enc.layers[2].linear1.weight.grad is not None and layer.linear1.weight.grad is None
@@ -330,19 +330,19 @@ def test_deepcopy_of_a_module_copies_parameters():
     lin = nn.Linear(3, 2)
     twin = copy.deepcopy(lin)
     assert isinstance(twin.weight, nn.Parameter) and twin.weight.requires_grad
-    assert twin.weight is not lin.weight and not np.shares_memory(twin.weight.data, lin.weight.data)
-    np.testing.assert_array_equal(twin.weight.data, lin.weight.data)
+    assert twin.weight is not lin.weight and not np.shares_memory(twin.weight.numpy(), lin.weight.numpy())
+    np.testing.assert_array_equal(twin.weight.numpy(), lin.weight.numpy())
 
 
 def test_encoder_forward_is_the_layers_in_turn_then_the_norm():
     md.set_default_dtype(np.float64)
     enc = nn.TransformerEncoder(nn.TransformerEncoderLayer(E, H, FF, dropout=0.0), 2,
                                 norm=nn.LayerNorm(E))
-    enc.layers[1].norm2.bias.data[...] = 0.3                     # make the layers differ
-    enc.norm.weight.data[...] = 2.0
+    enc.layers[1].norm2.bias.numpy()[...] = 0.3                     # make the layers differ
+    enc.norm.weight.numpy()[...] = 2.0
     x = md.tensor(np.random.default_rng(6).standard_normal((L, N, E)))
     expected = enc.norm(enc.layers[1](enc.layers[0](x)))
-    np.testing.assert_allclose(enc(x).data, expected.data, rtol=1e-14)
+    np.testing.assert_allclose(enc(x).numpy(), expected.numpy(), rtol=1e-14)
 
 
 # ====================================================================== bad input

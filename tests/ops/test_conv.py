@@ -47,7 +47,7 @@ def test_single_channel_is_scipy_correlate2d_valid(H, W, kH, kW, seed):
     signal = pytest.importorskip("scipy.signal")
     rng = np.random.default_rng(seed)
     x, w = rng.standard_normal((H, W)), rng.standard_normal((kH, kW))
-    y = F.conv2d(_t(x[None, None]), _t(w[None, None])).data[0, 0]
+    y = F.conv2d(_t(x[None, None]), _t(w[None, None])).numpy()[0, 0]
     np.testing.assert_allclose(y, signal.correlate2d(x, w, mode="valid"), rtol=RTOL, atol=ATOL)
 
 
@@ -56,13 +56,13 @@ def test_hand_computed_padding_stride_bias():
     x = np.arange(1.0, 10.0).reshape(1, 1, 3, 3)            # [[1 2 3] [4 5 6] [7 8 9]]
     w = np.array([[[[1.0, 0.0], [0.0, -1.0]]]])
     b = np.array([1.0])
-    y = F.conv2d(_t(x), _t(w), _t(b), padding=1).data[0, 0]
+    y = F.conv2d(_t(x), _t(w), _t(b), padding=1).numpy()[0, 0]
     expected = np.array([[0.0, -1.0, -2.0, 1.0],             # 0−1+1, 0−2+1, 0−3+1, 0−0+1
                          [-3.0, -3.0, -3.0, 4.0],            # 0−4+1, 1−5+1, 2−6+1, 3−0+1
                          [-6.0, -3.0, -3.0, 7.0],            # 0−7+1, 4−8+1, 5−9+1, 6−0+1
                          [1.0, 8.0, 9.0, 10.0]])             # 0−0+1, 7+1, 8+1, 9+1
     np.testing.assert_array_equal(y, expected)
-    y2 = F.conv2d(_t(x), _t(w), _t(b), stride=2, padding=1).data[0, 0]
+    y2 = F.conv2d(_t(x), _t(w), _t(b), stride=2, padding=1).numpy()[0, 0]
     np.testing.assert_array_equal(y2, expected[::2, ::2])   # stride 2 keeps rows/cols 0 and 2
 
 
@@ -70,7 +70,7 @@ def test_hand_computed_two_channels_dilation():
     # channel 0 = 0..15, channel 1 = ones; dilation 2 taps x[c, i + 2p, j + 2q]
     x = np.stack([np.arange(16.0).reshape(4, 4), np.ones((4, 4))])[None]
     w = np.array([[[[1.0, 1.0], [1.0, 1.0]], [[0.0, 0.0], [0.0, 2.0]]]])
-    y = F.conv2d(_t(x), _t(w), dilation=2).data[0, 0]
+    y = F.conv2d(_t(x), _t(w), dilation=2).numpy()[0, 0]
     # y[0,0] = 0 + 2 + 8 + 10 + 2·1 = 22;  y[0,1] = 1 + 3 + 9 + 11 + 2 = 26;  ...
     np.testing.assert_array_equal(y, [[22.0, 26.0], [38.0, 42.0]])
 
@@ -91,7 +91,7 @@ def test_hand_computed_gradients():
 def test_matches_reference_loops(cfg):
     x, w, b, kw = cfg
     y = F.conv2d(_t(x), _t(w), None if b is None else _t(b), **kw)
-    np.testing.assert_allclose(y.data, minidl.reference.conv2d(x, w, b, **kw), rtol=RTOL, atol=ATOL)
+    np.testing.assert_allclose(y.numpy(), minidl.reference.conv2d(x, w, b, **kw), rtol=RTOL, atol=ATOL)
 
 
 @given(conv_configs(max_hw=7))
@@ -101,7 +101,7 @@ def test_unbatched_input_is_the_batch_of_one(cfg):
     y3 = F.conv2d(_t(x[0]), _t(w), bt, **kw)
     y4 = F.conv2d(_t(x[:1]), _t(w), bt, **kw)
     assert y3.shape == y4.shape[1:]
-    np.testing.assert_array_equal(y3.data, y4.data[0])
+    np.testing.assert_array_equal(y3.numpy(), y4.numpy()[0])
 
 
 def test_float32_stays_float32():
@@ -113,26 +113,26 @@ def test_float32_stays_float32():
     assert y.dtype == np.float32
     y.backward(np.ones(y.shape, np.float32))
     assert x.grad.dtype == w.grad.dtype == b.grad.dtype == np.float32
-    ref = minidl.reference.conv2d(x.data, w.data, b.data, padding=1)
-    np.testing.assert_allclose(y.data, ref, rtol=1e-5, atol=1e-5)
+    ref = minidl.reference.conv2d(x.numpy(), w.numpy(), b.numpy(), padding=1)
+    np.testing.assert_allclose(y.numpy(), ref, rtol=1e-5, atol=1e-5)
 
 
 def test_non_contiguous_input():
     rng = np.random.default_rng(1)
     x = rng.standard_normal((5, 5, 3, 2)).transpose(3, 2, 0, 1)        # (2, 3, 5, 5), a view
     w = rng.standard_normal((2, 3, 2, 2))
-    np.testing.assert_allclose(F.conv2d(_t(x), _t(w), stride=(1, 2)).data,
+    np.testing.assert_allclose(F.conv2d(_t(x), _t(w), stride=(1, 2)).numpy(),
                                minidl.reference.conv2d(x, w, stride=(1, 2)), rtol=RTOL, atol=ATOL)
 
 
 def test_padding_valid_and_same():
     rng = np.random.default_rng(2)
     x, w = rng.standard_normal((1, 2, 6, 7)), rng.standard_normal((3, 2, 3, 3))
-    np.testing.assert_array_equal(F.conv2d(_t(x), _t(w), padding="valid").data,
-                                  F.conv2d(_t(x), _t(w)).data)
+    np.testing.assert_array_equal(F.conv2d(_t(x), _t(w), padding="valid").numpy(),
+                                  F.conv2d(_t(x), _t(w)).numpy())
     same = F.conv2d(_t(x), _t(w), padding="same")
     assert same.shape == (1, 3, 6, 7)
-    np.testing.assert_array_equal(same.data, F.conv2d(_t(x), _t(w), padding=1).data)
+    np.testing.assert_array_equal(same.numpy(), F.conv2d(_t(x), _t(w), padding=1).numpy())
 
 
 # ---------------------------------------------------------------------- 2. gradients
@@ -175,8 +175,8 @@ def test_only_the_inputs_that_require_grad_get_one():
     b = leaf(rng.standard_normal(3), requires_grad=False)
     F.conv2d(x, w, b).backward(np.ones((2, 3, 4, 4)))
     assert x.grad is not None and w.grad is None and b.grad is None
-    x2 = leaf(x.data, requires_grad=False)
-    w2 = leaf(w.data)
+    x2 = leaf(x.numpy(), requires_grad=False)
+    w2 = leaf(w.numpy())
     F.conv2d(x2, w2).backward(np.ones((2, 3, 4, 4)))
     assert x2.grad is None and w2.grad is not None
 

@@ -66,8 +66,8 @@ def test_max_pool_hand_computed():
                [0.0, 1.0, 7.0, 8.0],
                [6.0, 0.0, 8.0, 1.0]]]], requires_grad=True)
     y, idx = F.max_pool2d(x, 2, return_indices=True)
-    np.testing.assert_array_equal(y.data[0, 0], [[5.0, 2.0], [6.0, 8.0]])
-    np.testing.assert_array_equal(idx.data[0, 0], [[1, 2], [12, 11]])    # ties: first in scan order
+    np.testing.assert_array_equal(y.numpy()[0, 0], [[5.0, 2.0], [6.0, 8.0]])
+    np.testing.assert_array_equal(idx.numpy()[0, 0], [[1, 2], [12, 11]])    # ties: first in scan order
     assert idx.dtype == np.int64
     y.backward(np.array([[[[1.0, 2.0], [3.0, 4.0]]]]))
     np.testing.assert_array_equal(x.grad[0, 0], [[0.0, 1.0, 2.0, 0.0],
@@ -80,26 +80,26 @@ def test_max_pool_overlapping_windows_add_up():
     # 9 is the maximum of all four overlapping 2×2 windows (stride 1): it gets 1 + 2 + 3 + 4
     x = _t([[[1.0, 2.0, 3.0], [4.0, 9.0, 6.0], [7.0, 8.0, 5.0]]], requires_grad=True)
     y = F.max_pool2d(x, 2, stride=1)
-    np.testing.assert_array_equal(y.data, [[[9.0, 9.0], [9.0, 9.0]]])
+    np.testing.assert_array_equal(y.numpy(), [[[9.0, 9.0], [9.0, 9.0]]])
     y.backward(np.array([[[1.0, 2.0], [3.0, 4.0]]]))
     np.testing.assert_array_equal(x.grad[0], [[0.0, 0.0, 0.0], [0.0, 10.0, 0.0], [0.0, 0.0, 0.0]])
 
 
 def test_avg_pool_hand_computed():
     x = np.arange(16.0).reshape(1, 1, 4, 4)
-    np.testing.assert_array_equal(F.avg_pool2d(_t(x), 2).data[0, 0],
+    np.testing.assert_array_equal(F.avg_pool2d(_t(x), 2).numpy()[0, 0],
                                   [[2.5, 4.5], [10.5, 12.5]])          # (0+1+4+5)/4, ...
-    np.testing.assert_array_equal(F.avg_pool2d(_t(x), 2, divisor_override=1).data[0, 0],
+    np.testing.assert_array_equal(F.avg_pool2d(_t(x), 2, divisor_override=1).numpy()[0, 0],
                                   [[10.0, 18.0], [42.0, 50.0]])        # the window sums
     # padding 1, stride 2 on [[1, 2], [3, 4]]: each window holds one real cell
     x2 = _t([[[[1.0, 2.0], [3.0, 4.0]]]])
-    np.testing.assert_array_equal(F.avg_pool2d(x2, 2, padding=1).data[0, 0],
+    np.testing.assert_array_equal(F.avg_pool2d(x2, 2, padding=1).numpy()[0, 0],
                                   [[0.25, 0.5], [0.75, 1.0]])          # padding counts: / 4
-    np.testing.assert_array_equal(F.avg_pool2d(x2, 2, padding=1, count_include_pad=False).data[0, 0],
+    np.testing.assert_array_equal(F.avg_pool2d(x2, 2, padding=1, count_include_pad=False).numpy()[0, 0],
                                   [[1.0, 2.0], [3.0, 4.0]])            # padding does not: / 1
     # ceil_mode on 3×3: the edge windows hang past the border and count 2, 2 and 1 cells
     x3 = _t(np.arange(1.0, 10.0).reshape(1, 3, 3))
-    np.testing.assert_array_equal(F.avg_pool2d(x3, 2, ceil_mode=True).data[0],
+    np.testing.assert_array_equal(F.avg_pool2d(x3, 2, ceil_mode=True).numpy()[0],
                                   [[3.0, 4.5], [7.5, 9.0]])
 
 
@@ -109,8 +109,8 @@ def test_max_pool_matches_reference(cfg, seed):
     x = np.random.default_rng(seed).standard_normal(shape)
     y, idx = F.max_pool2d(_t(x), **kw, return_indices=True)
     y_ref, idx_ref = minidl.reference.max_pool2d(x, **kw, return_indices=True)
-    np.testing.assert_array_equal(y.data, y_ref)
-    np.testing.assert_array_equal(idx.data, idx_ref)
+    np.testing.assert_array_equal(y.numpy(), y_ref)
+    np.testing.assert_array_equal(idx.numpy(), idx_ref)
 
 
 @given(pool_configs(max_pool=True), st.integers(0, 2**31 - 1))
@@ -119,15 +119,15 @@ def test_max_pool_ties_pick_the_first_maximum(cfg, seed):
     x = np.random.default_rng(seed).integers(0, 3, shape).astype(np.float64)   # many ties
     y, idx = F.max_pool2d(_t(x), **kw, return_indices=True)
     y_ref, idx_ref = minidl.reference.max_pool2d(x, **kw, return_indices=True)
-    np.testing.assert_array_equal(y.data, y_ref)
-    np.testing.assert_array_equal(idx.data, idx_ref)
+    np.testing.assert_array_equal(y.numpy(), y_ref)
+    np.testing.assert_array_equal(idx.numpy(), idx_ref)
 
 
 @given(pool_configs(max_pool=False), st.integers(0, 2**31 - 1))
 def test_avg_pool_matches_reference(cfg, seed):
     shape, kw = cfg
     x = np.random.default_rng(seed).standard_normal(shape)
-    np.testing.assert_allclose(F.avg_pool2d(_t(x), **kw).data,
+    np.testing.assert_allclose(F.avg_pool2d(_t(x), **kw).numpy(),
                                minidl.reference.avg_pool2d(x, **kw), rtol=RTOL, atol=ATOL)
 
 
@@ -136,9 +136,9 @@ def test_max_pool_nan_propagates_like_the_reference():
     x[0, 0, 0, 1] = x[0, 0, 1, 0] = np.nan                   # two NaNs in the first window
     y, idx = F.max_pool2d(_t(x), 2, return_indices=True)
     y_ref, idx_ref = minidl.reference.max_pool2d(x, 2, return_indices=True)
-    np.testing.assert_array_equal(y.data, y_ref)             # (NaN == NaN for assert_array_equal)
-    assert np.isnan(y.data[0, 0, 0, 0])
-    np.testing.assert_array_equal(idx.data, idx_ref)
+    np.testing.assert_array_equal(y.numpy(), y_ref)             # (NaN == NaN for assert_array_equal)
+    assert np.isnan(y.numpy()[0, 0, 0, 0])
+    np.testing.assert_array_equal(idx.numpy(), idx_ref)
 
 
 def test_float32_stays_float32():
@@ -232,7 +232,7 @@ def test_max_pool_matches_pytorch(case, ties):
     np.testing.assert_allclose(dx, dx_t, rtol=RTOL, atol=ATOL)
     _, idx = F.max_pool2d(_t(x), k, s, p, d, cm, return_indices=True)
     _, idx_t = torch.nn.functional.max_pool2d(torch.tensor(x), k, s, p, d, cm, return_indices=True)
-    np.testing.assert_array_equal(idx.data, idx_t.numpy())
+    np.testing.assert_array_equal(idx.numpy(), idx_t.numpy())
 
 
 AVG_GRID = [  # (shape, kernel, stride, padding, ceil_mode, count_include_pad, divisor_override)
@@ -282,8 +282,8 @@ def test_max_pool_nan_matches_pytorch():
     x[0, 0, 0, 1] = x[0, 0, 1, 0] = x[0, 0, 4, 5] = np.nan
     y, idx = F.max_pool2d(_t(x), 3, 2, 1, return_indices=True)
     y_t, idx_t = torch.nn.functional.max_pool2d(torch.tensor(x), 3, 2, 1, return_indices=True)
-    np.testing.assert_array_equal(y.data, y_t.numpy())
-    np.testing.assert_array_equal(idx.data, idx_t.numpy())
+    np.testing.assert_array_equal(y.numpy(), y_t.numpy())
+    np.testing.assert_array_equal(idx.numpy(), idx_t.numpy())
 
 
 # ---------------------------------------------------------------------- 4. bad input

@@ -13,8 +13,8 @@ forward passes instead of two per element, for inputs too large to check one by 
 """
 import numpy as np
 
-from . import grad_mode
-from .tensor import Tensor
+from . import engine, grad_mode
+from .function import tensor_type
 
 
 class GradcheckError(RuntimeError):
@@ -22,19 +22,21 @@ class GradcheckError(RuntimeError):
 
 
 def _outputs(func, inputs):
+    Tensor = tensor_type()
     out = func(*inputs)
     outs = out if isinstance(out, (tuple, list)) else (out,)
-    outs = [o for o in outs if o is not None]
+    outs = [o for o in outs if o is not None and not (isinstance(o, Tensor)
+                                                      and o.dtype.kind not in "fc")]
     if not outs or not all(isinstance(o, Tensor) for o in outs):
         raise TypeError("gradcheck: func must return a Tensor or a tuple of Tensors")
     return outs
 
 
 def _objective(func, inputs, upstream):
-    """L = Σ_k ⟨u_k, f(x)_k⟩ as a float, without recording a graph."""
-    with grad_mode.no_grad():
+    """L = Σ_k ⟨u_k, f(x)_k⟩ as a float (recording on: ``func`` may take gradients)."""
+    with grad_mode.enable_grad():
         outs = _outputs(func, inputs)
-    return float(sum(np.sum(u * o.data) for u, o in zip(upstream, outs)))
+    return float(sum(np.sum(u * o._array) for u, o in zip(upstream, outs)))
 
 
 def gradcheck(func, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True,
@@ -65,6 +67,7 @@ def gradcheck(func, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True
     >>> md.gradcheck(lambda t: (t * t).tanh(), (x,))
     True
     """
+    Tensor = tensor_type()
     inputs = tuple(inputs) if isinstance(inputs, (tuple, list)) else (inputs,)
     checked = [i for i, x in enumerate(inputs) if isinstance(x, Tensor) and x.requires_grad]
     if not checked:
@@ -76,30 +79,23 @@ def gradcheck(func, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True
                             f"pass md.tensor(x, dtype=np.float64)")
     rng = np.random.default_rng(seed)
 
-    # analytic: one backward of L = Σ ⟨u, f(x)⟩
-    saved_grads = [inputs[i].grad for i in checked]
-    for i in checked:
-        inputs[i].grad = None
-    try:
-        with grad_mode.enable_grad():
-            outs = _outputs(func, inputs)
-            upstream = [rng.uniform(0.5, 1.5, o.shape) * rng.choice([-1.0, 1.0], o.shape)
-                        for o in outs]
-            L = None
-            for u, o in zip(upstream, outs):
-                if o.requires_grad:
-                    term = (o * Tensor._make(u.astype(o.dtype), None)).sum()
-                    L = term if L is None else L + term
-            if L is not None:
-                L.backward()
-        analytic = {i: (inputs[i].grad if inputs[i].grad is not None
-                        else np.zeros(inputs[i].shape)) for i in checked}
-    finally:
-        for i, g in zip(checked, saved_grads):
-            inputs[i].grad = g
+    # analytic: one backward of L = Σ ⟨u, f(x)⟩, through autograd.grad (.grad untouched)
+    with grad_mode.enable_grad():
+        outs = _outputs(func, inputs)
+        upstream = [rng.uniform(0.5, 1.5, o.shape) * rng.choice([-1.0, 1.0], o.shape)
+                    for o in outs]
+        pairs = [(o, u) for o, u in zip(outs, upstream) if o.requires_grad]
+        grads = [None] * len(checked)
+        if pairs:
+            grads = engine.grad([o for o, _ in pairs],
+                                [inputs[i] for i in checked],
+                                [Tensor._make(u.astype(o.dtype), None) for o, u in pairs],
+                                allow_unused=True)
+    analytic = {i: (np.asarray(g._array) if g is not None else np.zeros(inputs[i].shape))
+                for i, g in zip(checked, grads)}
 
     for i in checked:
-        x = inputs[i].data
+        x = inputs[i]._array
         if fast_mode:
             v = rng.standard_normal(x.shape)
             original = x.copy()
@@ -140,3 +136,46 @@ def gradcheck(func, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True
                 raise GradcheckError(msg)
             return False
     return True
+
+
+def gradgradcheck(func, inputs, grad_outputs=None, eps=1e-6, atol=1e-5, rtol=1e-3,
+                  raise_exception=True, fast_mode=False, seed=0):
+    """Check the second derivative of ``func``: :func:`gradcheck` of the function
+    ``(inputs, v) ↦ ∂⟨v, func(inputs)⟩/∂inputs``, computed with ``create_graph=True``.
+
+    ``grad_outputs`` (the upstream v) is random when not given, and is checked too.
+
+    >>> import minidl as md, numpy as np
+    >>> x = md.tensor(np.array([0.3, -1.2, 2.0]), requires_grad=True)
+    >>> md.gradgradcheck(lambda t: (t * t).tanh(), (x,))
+    True
+    """
+    Tensor = tensor_type()
+    inputs = tuple(inputs) if isinstance(inputs, (tuple, list)) else (inputs,)
+    checked = [i for i, x in enumerate(inputs) if isinstance(x, Tensor) and x.requires_grad]
+    if not checked:
+        raise ValueError("gradgradcheck: no input requires grad; nothing to check")
+    with grad_mode.enable_grad():
+        outs = _outputs(func, inputs)
+    rng = np.random.default_rng(seed + 1)
+    if grad_outputs is None:
+        grad_outputs = [Tensor._make(rng.uniform(0.5, 1.5, o.shape)
+                                     * rng.choice([-1.0, 1.0], o.shape), None)
+                        .requires_grad_(True) for o in outs]
+    else:
+        grad_outputs = list(grad_outputs) if isinstance(grad_outputs, (tuple, list)) \
+            else [grad_outputs]
+    n = len(inputs)
+
+    def first_derivative(*args):
+        xs, vs = args[:n], args[n:]
+        ys = _outputs(func, xs)
+        pairs = [(y, v) for y, v in zip(ys, vs) if y.requires_grad]
+        grads = engine.grad([y for y, _ in pairs], [xs[i] for i in checked],
+                            [v for _, v in pairs], create_graph=True, allow_unused=True)
+        return tuple(g if g is not None else Tensor._make(np.zeros(xs[i].shape), None)
+                     for i, g in zip(checked, grads))
+
+    return gradcheck(first_derivative, tuple(inputs) + tuple(grad_outputs), eps=eps,
+                     atol=atol, rtol=rtol, raise_exception=raise_exception,
+                     fast_mode=fast_mode, seed=seed)

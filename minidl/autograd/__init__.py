@@ -1,0 +1,18 @@
+"""``md.autograd``: the engine, on its own.
+
+    grad_mode.py    no_grad enable_grad set_grad_enabled: whether ops record the graph
+    function.py     Function: how an op is made, the node it leaves, saved values
+    engine.py       backward and grad: the walk from the outputs to the leaves
+    functional.py   vjp jvp jacobian hessian hvp vhp
+    gradcheck.py    gradcheck gradgradcheck: analytic against numerical derivatives
+
+Read in that order; nothing here imports the Tensor class (it registers itself).
+"""
+from . import functional
+from .engine import backward, grad
+from .function import Function
+from .grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from .gradcheck import GradcheckError, gradcheck, gradgradcheck
+
+__all__ = ["Function", "backward", "grad", "functional", "gradcheck", "gradgradcheck",
+           "GradcheckError", "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled"]

@@ -1,0 +1,401 @@
+"""The backward pass: walk the graph from the outputs to the leaves, applying the chain rule.
+
+The graph is made of nodes (``Function`` instances, one per op call). A node knows, per
+input, where that input's gradient must go (``node.next_edges``): to another node's
+output k, written ``(node, k)``, or to a leaf Tensor (one nobody computed, e.g. a
+parameter), which accumulates it into ``.grad``. The walk:
+
+1. collect the nodes reachable from the outputs and order them so that every node
+   comes after all the nodes that consume one of its outputs (a topological order,
+   found with an explicit stack: no recursion, so a graph of a million nodes is fine);
+2. visit them in that order, each once: hand the op's ``backward`` ∂L/∂(each output)
+   — summed over every consumer, zeros for an output nobody used — and get ∂L/∂input
+   for every input; **sum it back over the axes broadcasting added**, cast it to the
+   input's dtype, check its shape (here, not in every op), and add it to what that
+   input has received so far;
+3. a leaf accumulates into ``.grad`` (``autograd.grad`` returns it instead);
+4. once a node has been visited, its saved values and its edges are dropped (unless
+   ``retain_graph``), so memory is released as the walk goes, and a second backward
+   through the same graph is a clear error.
+
+With ``create_graph=True`` step 2 runs with recording on and on Tensors, so the
+gradients are themselves results of recorded ops and can be differentiated again.
+"""
+import numpy as np
+
+from . import grad_mode
+from ..errors import ArgumentError
+from .function import tensor_type
+
+
+def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, inputs=None):
+    """``torch.autograd.backward``: accumulate ∂(Σ ⟨grad_k, tensors_k⟩)/∂leaf into ``.grad``.
+
+    Args:
+        tensors: a Tensor or a sequence of them.
+        grad_tensors: ∂L/∂tensors_k for each (``None`` allowed for a one-element tensor:
+            then 1).
+        retain_graph: keep the graph for another backward (default: ``create_graph``).
+        create_graph: record the backward pass, so the gradients can be differentiated.
+        inputs: accumulate only into these tensors (leaves or not).
+    """
+    tensors, grads = _roots("backward", tensors, grad_tensors)
+    targets = None
+    if inputs is not None:
+        targets = _as_tuple(inputs)
+        if not targets:
+            raise RuntimeError("backward: inputs must not be empty")
+    _run(tensors, grads, create_graph if retain_graph is None else retain_graph,
+         create_graph, targets, accumulate=True)
+
+
+def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False,
+         allow_unused=None, materialize_grads=False):
+    """``torch.autograd.grad``: the gradients of ``outputs`` with respect to ``inputs``,
+    returned as a tuple (``.grad`` is not touched).
+
+    Args:
+        outputs: a Tensor or a sequence of them.
+        inputs: a Tensor or a sequence of them (leaves or computed tensors).
+        grad_outputs: ∂L/∂outputs_k (``None`` for a one-element output: then 1).
+        retain_graph: keep the graph (default: ``create_graph``).
+        create_graph: record the backward pass (for higher-order gradients).
+        allow_unused: return ``None`` for an input the outputs do not depend on, instead
+            of raising.
+        materialize_grads: return zeros instead of ``None`` for such inputs.
+
+    >>> import minidl as md
+    >>> x = md.tensor(3.0, requires_grad=True)
+    >>> (dx,) = md.autograd.grad(x ** 3, x, create_graph=True)    # 3x² = 27
+    >>> (ddx,) = md.autograd.grad(dx, x)                          # 6x = 18
+    >>> float(dx), float(ddx)
+    (27.0, 18.0)
+    """
+    tensors, grads = _roots("grad", outputs, grad_outputs)
+    targets = _as_tuple(inputs)
+    T = tensor_type()
+    for t in targets:
+        if not isinstance(t, T):
+            raise TypeError(f"grad: inputs must be Tensors, got {type(t).__name__}")
+        if not t.requires_grad:
+            raise RuntimeError("grad: one of the inputs does not require grad")
+    if allow_unused is None:
+        allow_unused = materialize_grads
+    found = _run(tensors, grads, create_graph if retain_graph is None else retain_graph,
+                 create_graph, targets, accumulate=False)
+    result = []
+    for k, t in enumerate(targets):
+        g = found[k]
+        if g is None:
+            if not allow_unused:
+                raise RuntimeError(f"grad: input {k} (shape {t.shape}) was not used in the "
+                                   f"graph of the outputs; pass allow_unused=True if this is "
+                                   f"what you want")
+            if materialize_grads:
+                g = T._make(np.zeros(t.shape, t.dtype), None)
+        elif not isinstance(g, T):
+            g = T._make(g if g.flags.writeable and g.base is None else np.array(g), None)
+        result.append(g)
+    return tuple(result)
+
+
+# ---------------------------------------------------------------------- the walk
+def _run(tensors, grads, retain_graph, create_graph, targets, accumulate):
+    """Backpropagate ``grads`` from ``tensors``; see the module docstring.
+
+    ``targets``: None (every leaf accumulates), or the tensors whose gradient is wanted:
+    with ``accumulate`` they (only) accumulate into ``.grad``, else their gradients are
+    returned, one per target.
+    """
+    T = tensor_type()
+    found = [None] * (len(targets) if targets is not None else 0)
+    # where each target's gradient arrives: a leaf Tensor, or (node, output index)
+    wanted = {}
+    if targets is not None:
+        for k, t in enumerate(targets):
+            key = t if t._ctx is None else (t._ctx, t._nr)
+            wanted.setdefault(_key(key), []).append(k)
+
+    def deliver(key, g):
+        """A gradient reached a target: return it or accumulate it."""
+        for k in wanted.get(_key(key), ()):
+            if accumulate:
+                _accumulate(targets[k], g, create_graph)
+            else:
+                found[k] = g if found[k] is None else found[k] + g
+
+    prev = grad_mode._enabled
+    grad_mode._enabled = bool(create_graph)
+    try:
+        buffers = {}      # node → [∂L/∂output_k, ...], summed over every consumer so far
+        roots = []
+        for t, g in zip(tensors, grads):
+            g = _as_grad(g, create_graph)
+            if t._ctx is None:
+                if targets is None:
+                    _accumulate(t, g, create_graph)
+                else:
+                    deliver(t, g)
+                continue
+            node = t._ctx
+            buf = buffers.get(node)
+            if buf is None:
+                buf = buffers[node] = [None] * len(node.out_meta)
+                roots.append(node)
+            buf[t._nr] = g if buf[t._nr] is None else buf[t._nr] + g
+
+        order = _topological_order(roots)
+        if targets is not None:
+            order = _prune(order, wanted)
+        for node in order:
+            buf = buffers.pop(node, None)
+            if buf is None:               # no gradient reached this node
+                continue
+            edges = node.next_edges
+            if edges is None:
+                raise RuntimeError(
+                    f"backward: trying to backward through the graph a second time (node "
+                    f"{node.name()}); its saved values were freed by the first backward. "
+                    f"Pass retain_graph=True to the first backward if you need to do this")
+            if targets is not None:
+                for k in range(len(buf)):
+                    if buf[k] is not None and _key((node, k)) in wanted:
+                        deliver((node, k), buf[k])
+            hooks = getattr(node, "_hooks", None)
+            if hooks:
+                _run_hooks(node, buf, hooks)
+            dinputs = _call_backward(node, buf, create_graph)
+            if not retain_graph:          # free as we go: the edges and the saved values
+                node.next_edges = None
+                node._saved = None
+                node._freed = True
+            for i, (e, g) in enumerate(zip(edges, dinputs)):
+                if e is None or g is None:
+                    continue
+                if type(e) is tuple:
+                    parent, k = e
+                    shape, dtype = parent.out_meta[k]
+                    g = _fit(g, shape, dtype, node, i)
+                    pbuf = buffers.get(parent)
+                    if pbuf is None:
+                        pbuf = buffers[parent] = [None] * len(parent.out_meta)
+                    pbuf[k] = g if pbuf[k] is None else pbuf[k] + g
+                else:                     # a leaf
+                    g = _fit(g, e._array.shape, e._array.dtype, node, i)
+                    if targets is None:
+                        _accumulate(e, g, create_graph)
+                    else:
+                        deliver(e, g)
+        for node, buf in buffers.items():  # wanted gradients at nodes that did not run
+            for k, g in enumerate(buf):
+                if g is not None and _key((node, k)) in wanted:
+                    deliver((node, k), g)
+    finally:
+        grad_mode._enabled = prev
+    return found
+
+
+def _key(key):
+    """A hashable identity for a leaf Tensor or a (node, k) pair."""
+    return (id(key[0]), key[1]) if type(key) is tuple else id(key)
+
+
+def _call_backward(node, buf, create_graph):
+    """Call ``node.backward`` with one gradient per output; return one per input."""
+    T = tensor_type()
+    for k, g in enumerate(buf):
+        if g is None and node.materialize_grads:
+            shape, dtype = node.out_meta[k]
+            buf[k] = np.zeros(shape, dtype)
+    if create_graph:
+        grads_out = [g if g is None or isinstance(g, T) else T._make(g, None) for g in buf]
+    elif node.on_arrays:
+        grads_out = buf
+    else:                                 # a user's Function gets Tensors
+        grads_out = [g if g is None else T._make(g, None) for g in buf]
+    node._graph = bool(create_graph)
+    try:
+        dinputs = node.backward(node, *grads_out)
+    finally:
+        node._graph = False
+    if type(dinputs) is not tuple:
+        dinputs = tuple(dinputs) if isinstance(dinputs, list) else (dinputs,)
+    n = len(node.next_edges)
+    if len(dinputs) != n:
+        if len(dinputs) > n and all(d is None for d in dinputs[n:]):
+            dinputs = dinputs[:n]
+        else:
+            raise RuntimeError(f"{node.name()}.backward returned {len(dinputs)} gradients "
+                               f"but forward took {n} arguments")
+    if not create_graph:
+        dinputs = tuple(d._array if isinstance(d, T) else d for d in dinputs)
+    return dinputs
+
+
+def _fit(g, shape, dtype, node, i):
+    """Sum ``g`` over the axes broadcasting added, match dtype, check the shape."""
+    T = tensor_type()
+    if isinstance(g, T):
+        gshape, gdtype = g._array.shape, g._array.dtype
+    else:
+        if type(g) is not np.ndarray:
+            g = np.asarray(g)
+        gshape, gdtype = g.shape, g.dtype
+    if gshape != shape:
+        extra = len(gshape) - len(shape)
+        if extra > 0:
+            g = g.sum(axis=tuple(range(extra)))
+        if extra >= 0:
+            gshape = g.shape
+            axes = tuple(k for k, (n, m) in enumerate(zip(shape, gshape)) if n == 1 and m != 1)
+            if axes:
+                g = g.sum(axis=axes, keepdims=True)
+        if tuple(g.shape) != tuple(shape):
+            raise RuntimeError(
+                f"{node.name()}.backward returned a gradient of shape {tuple(gshape)} for "
+                f"input {i}, of shape {tuple(shape)}; a gradient must have its input's shape "
+                f"(or one that broadcasts to it only by adding or stretching axes)")
+    if gdtype != dtype:
+        g = g.astype(dtype)
+    return g
+
+
+def _accumulate(leaf, g, create_graph):
+    """``leaf.grad += g`` (``leaf.grad = g`` the first time), running the leaf's hooks."""
+    T = tensor_type()
+    for hook in (getattr(leaf, "_meta", None) or {}).get("hooks", ()):
+        new = hook(g if isinstance(g, T) else T._make(g, None))
+        if new is not None:
+            g = new if create_graph else np.asarray(new._array if isinstance(new, T) else new)
+    old = leaf._grad
+    if create_graph:
+        g = g if isinstance(g, T) else T._make(g, None)
+        leaf._grad = g if old is None else old + g
+        return
+    if isinstance(g, T):
+        g = g._array
+    if old is None:
+        # own the array: g may be shared with other nodes, or a read-only broadcast view
+        leaf._grad = T._make(np.array(g, copy=True), None)
+    elif old.requires_grad:
+        leaf._grad = old + g              # a recorded gradient stays out of place
+    else:
+        np.add(old._array, g, out=old._array, casting="unsafe")
+        old._vc[0] += 1
+
+
+def _run_hooks(node, buf, hooks):
+    """Hooks registered on a computed tensor (``register_hook``), or ``retain_grad``."""
+    T = tensor_type()
+    for k, fns in hooks.items():
+        if buf[k] is None:
+            continue
+        for fn in fns:
+            g = buf[k]
+            new = fn(g if isinstance(g, T) else T._make(g, None))
+            if new is not None:
+                buf[k] = new if isinstance(g, T) else np.asarray(
+                    new._array if isinstance(new, T) else new)
+
+
+def _topological_order(roots):
+    """Nodes reachable from ``roots``, each before every node that produces one of its
+    inputs.
+
+    Iterative depth-first search (no recursion, so any depth is fine): a node is expanded
+    once, the first time it is popped, and appended after everything pushed above it, i.e.
+    after all the nodes it depends on; reading that post-order backwards puts every node
+    after all its consumers. (Marking a node as seen only when it is *expanded*, not when
+    it is pushed, matters: in ``z * tanh(z)`` the node of ``z`` must come after ``tanh``.)
+    """
+    order = []
+    expanded = set()
+    stack = [(r, False) for r in roots]
+    while stack:
+        node, inputs_done = stack.pop()
+        if inputs_done:
+            order.append(node)
+            continue
+        if node in expanded:
+            continue
+        expanded.add(node)
+        stack.append((node, True))
+        edges = node.next_edges
+        if edges is None:  # freed by an earlier backward; reported when visited
+            continue
+        for e in edges:
+            if type(e) is tuple and e[0] not in expanded:
+                stack.append((e[0], False))
+    order.reverse()
+    return order
+
+
+def _prune(order, wanted):
+    """Keep only the nodes whose backward must run for a wanted gradient: those with an
+    edge to a wanted tensor or to a node that must run. (The node that produced a wanted
+    tensor itself need not run: the gradient is taken where it arrives.)"""
+    run = set()
+    for node in reversed(order):          # producers before consumers
+        edges = node.next_edges
+        if edges is None:
+            continue
+        for e in edges:
+            if e is None:
+                continue
+            if type(e) is tuple:
+                if e[0] in run or _key(e) in wanted:
+                    run.add(node)
+                    break
+            elif id(e) in wanted:
+                run.add(node)
+                break
+    return [n for n in order if n in run]
+
+
+# ---------------------------------------------------------------------- arguments
+def _as_tuple(x):
+    if isinstance(x, (tuple, list)):
+        return tuple(x)
+    return (x,)
+
+
+def _as_grad(g, create_graph):
+    T = tensor_type()
+    if create_graph:
+        return g
+    return g._array if isinstance(g, T) else g
+
+
+def _roots(op, tensors, grads):
+    """The output tensors and their upstream gradients (1 for one-element outputs)."""
+    T = tensor_type()
+    tensors = _as_tuple(tensors)
+    if grads is None:
+        grads = (None,) * len(tensors)
+    else:
+        grads = _as_tuple(grads)
+    if len(grads) != len(tensors):
+        raise RuntimeError(f"{op}: got {len(tensors)} tensors but {len(grads)} gradients")
+    out = []
+    for k, (t, g) in enumerate(zip(tensors, grads)):
+        if not isinstance(t, T):
+            raise TypeError(f"{op}: expected Tensors, got {type(t).__name__}")
+        if not t.requires_grad:
+            raise RuntimeError(f"{op}: element {k} of the tensors does not require grad and "
+                               f"has no grad_fn; nothing to differentiate")
+        if g is None:
+            if t._array.size != 1:
+                raise RuntimeError(f"{op}: gradient can be implicitly created only for a "
+                                   f"single-element output, got shape {t.shape}; pass the "
+                                   f"gradient ∂L/∂output")
+            g = T._make(np.ones_like(t._array), None)
+        else:
+            if not isinstance(g, T):
+                g = T._make(np.asarray(g, dtype=t._array.dtype), None)
+            if g._array.shape != t._array.shape:
+                raise ArgumentError(f"{op}: gradient has shape {g.shape} but the tensor "
+                                   f"has shape {t.shape}")
+            if g._array.dtype != t._array.dtype:
+                g = g.to(t._array.dtype)
+        out.append(g)
+    return tensors, out
