@@ -215,7 +215,10 @@ def test_cross_entropy_bad_targets():
 
 def test_mse_loss_bad_input():
     with pytest.raises(ValueError, match=r"mse_loss: input shape \(2, 3\) and target shape "
-                                         r"\(3, 2\) differ"):
+                                         r"\(3, 2\) cannot be broadcast together"):
         F.mse_loss(md.ones(2, 3), md.ones(3, 2))
+    with pytest.warns(UserWarning, match=r"mse_loss: target shape \(3,\) differs"):
+        loss = F.mse_loss(md.zeros(2, 1), md.tensor([1.0, 2.0, 3.0]))  # PyTorch broadcasts
+    assert loss.item() == pytest.approx((1 + 4 + 9) / 3)
     with pytest.raises(TypeError, match="mse_loss: input must be a Tensor"):
         F.mse_loss(np.ones(3), md.ones(3))
