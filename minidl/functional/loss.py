@@ -228,6 +228,9 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
         if y.shape != input.shape:
             raise ValueError(f"{op}: probability targets must have the input's shape "
                              f"{input.shape}, got {y.shape}")
+        if ignore_index != -100:
+            raise ValueError(f"{op}: ignore_index is not supported for probability targets "
+                             f"(as PyTorch), got ignore_index={ignore_index}")
         if eps:
             y = y * (1 - eps) + eps / C
         w = _class_weight(op, weight, C, input)
