@@ -370,11 +370,16 @@ def test_input_feature_size_is_checked():
         lstm(md.zeros(64, 28, 5))
     with pytest.raises(ValueError, match=r"RNN: input has 2 features but input_size is 3"):
         nn.RNN(3, 4)(md.zeros(5, 2))
-    with pytest.raises(ValueError, match=r"RNNCell: input has 2 features but input_size is 3; "
-                                         r"input shape \(4, 2\)"):
+    # cells: checked once, by the functional op the cell calls
+    with pytest.raises(ValueError, match=r"rnn_cell: input has 2 features but w_ih expects "
+                                         r"D = 3; input shape \(4, 2\)"):
         nn.RNNCell(3, 4)(md.zeros(4, 2))
-    with pytest.raises(ValueError, match=r"LSTMCell: input has 2 features but input_size is 3"):
+    with pytest.raises(ValueError, match=r"lstm_cell: input has 2 features but w_ih expects D = 3"):
         nn.LSTMCell(3, 4)(md.zeros(2))
+    with pytest.raises(ValueError, match=r"gru_cell: input has 2 features but w_ih expects D = 3"):
+        nn.GRUCell(3, 4)(md.zeros(2))
+    with pytest.raises(ValueError, match=r"GRU: input has 2 features but input_size is 3"):
+        nn.GRU(3, 4)(md.zeros(5, 2))
 
 
 def test_wrong_ranks_and_kinds():
@@ -383,7 +388,7 @@ def test_wrong_ranks_and_kinds():
         nn.LSTM(3, 4)(md.zeros(3))
     with pytest.raises(ValueError, match=r"RNN: input must be \(N, L, D\) .* got shape \(1, 2, 3, 3\)"):
         nn.RNN(3, 4, batch_first=True)(md.zeros(1, 2, 3, 3))
-    with pytest.raises(ValueError, match=r"LSTMCell: input must be \(N, D\) or unbatched \(D,\)"):
+    with pytest.raises(ValueError, match=r"lstm_cell: input must be \(N, D\) or unbatched \(D,\)"):
         nn.LSTMCell(3, 4)(md.zeros(1, 2, 3))
     with pytest.raises(TypeError, match="RNN: input must be a Tensor, got ndarray"):
         nn.RNN(3, 4)(np.zeros((2, 1, 3)))
@@ -403,9 +408,11 @@ def test_hidden_state_shapes_are_checked():
     with pytest.raises(ValueError, match=r"LSTM: h_0 must be \(num_layers \* num_directions, H\) = "
                                          r"\(1, 4\)"):
         nn.LSTM(3, 4)(md.zeros(5, 3), (md.zeros(1, 1, 4), md.zeros(1, 1, 4)))
-    with pytest.raises(ValueError, match=r"RNNCell: hx must be \(N, H\) = \(2, 4\) .* got shape \(4,\)"):
+    with pytest.raises(ValueError, match=r"rnn_cell: hx must be \(N, H\) = \(2, 4\) .* got shape \(4,\)"):
         nn.RNNCell(3, 4)(md.zeros(2, 3), md.zeros(4))
-    with pytest.raises(ValueError, match=r"LSTMCell: c_0 must be \(H,\) = \(4,\)"):
+    with pytest.raises(ValueError, match=r"GRU: h_0 must be \(num_layers \* num_directions, N, H\)"):
+        nn.GRU(3, 4)(x, md.zeros(2, 2, 4))
+    with pytest.raises(ValueError, match=r"lstm_cell: c must be \(H,\) = \(4,\)"):
         nn.LSTMCell(3, 4)(md.zeros(3), (md.zeros(4), md.zeros(1, 4)))
 
 
