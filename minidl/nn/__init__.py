@@ -15,6 +15,7 @@
     normalization.py  LayerNorm BatchNorm1d BatchNorm2d
     sparse.py         Embedding
     transformer.py    PositionalEncoding TransformerEncoderLayer TransformerEncoder  (F9, F10)
+                      TransformerDecoderLayer TransformerDecoder Transformer  (F8 cross-attention)
 """
 from . import init
 from . import utils

@@ -33,7 +33,7 @@ from .positional import positional_encoding
 from .recurrent import lstm_cell, rnn_step
 from .gru import gru, gru_cell
 from .batch_norm import batch_norm
-from .transformer import layer_norm, transformer_encoder_layer
+from .transformer import layer_norm, transformer_decoder_layer, transformer_encoder_layer
 
 __all__ = [
     "conv2d",
@@ -53,4 +53,5 @@ __all__ = [
     "positional_encoding",
     "layer_norm",
     "transformer_encoder_layer",
+    "transformer_decoder_layer",
 ]
