@@ -1,178 +1,179 @@
-"""Time minidl beside PyTorch, MyGrad and the literal references, interleaved, in one run.
+"""Time minidl beside PyTorch, JAX, HIPS autograd, MyGrad and the literal loops.
 
-    python -m benchmarks.run [--quick] [--cases a,b] [--json out.json] [--compare old.json]
-                             [--markdown docs/benchmarks.md] [--plot docs/img/benchmarks.png]
+    python -m benchmarks.run [--quick] [--cases a,b] [--contenders a,b] [--threads 1,default]
+                             [--no-curves] [--json out.json] [--compare old.json]
+                             [--markdown docs/benchmarks.md] [--plots docs/img]
 
-How a case is timed (:func:`time_case`):
+What a run does (see benchmarks/README.md):
 
-1. every contender is built from the same NumPy arrays, run once and *probed*: its output
-   and gradients are compared with PyTorch's (or minidl's), so a wrong setup shows up as
-   a MISMATCH instead of a flattering time;
-2. ``warmup`` untimed calls each; then each contender's call count per sample, ``number``,
-   is chosen so a sample lasts at least ``min_sample_s`` (tiny cases are run in a loop);
-3. ``repeats`` rounds; in each round every contender takes one sample, in an order that
-   rotates from round to round, so machine noise (other processes on a shared machine)
-   hits all contenders alike. ``gc.collect()`` runs before each sample, outside the timer
-   (``run_benchmarks`` freezes the objects alive after each set-up, e.g. the imported
-   libraries, out of the collector, so that it only looks at what the samples made).
-
-A contender whose library or op is missing (ImportError, AttributeError,
-NotImplementedError while it is built or first called) is reported "unavailable"; any
-other exception is reported as "error: ..."; neither stops the run.
+1. **probe**: one process per contender (``benchmarks/probe.py``) builds every case, saves
+   its output and gradients, measures its peak memory and the time of one call; a
+   contender whose library is not installed is skipped with a line saying so;
+2. **check**: each contender's outputs and gradients are compared with PyTorch's; a
+   mismatch is reported beside its time, never hidden;
+3. **time**: for each thread setting (1 thread, the default) and each contender, one
+   pyperf Runner (``benchmarks/worker.py``), which spawns a fresh process per case and
+   pyperf process: no two libraries ever share a process, and nothing else of the
+   harness runs while a contender is timed;
+4. **report**: mean ± standard deviation, pyperf's instability warnings, the ratio to
+   PyTorch measured in the same run at the same thread setting, GFLOP/s beside the
+   matmul peak, peak memory, the scaling curves' fitted exponents; text, JSON (ours and
+   pyperf's), Markdown, plots, and the comparison with an earlier run.
 """
 import argparse
 import datetime
-import gc
 import json
+import math
 import os
 import platform
+import subprocess
 import sys
+import tempfile
 import time
 
-import numpy as np
+from . import report, threads
+from .cases import CONTENDERS, all_cases, build_cases, build_curves, select_cases
 
-from . import report
-from .cases import CONTENDERS, build_cases, select_cases
+#: pyperf settings and the target duration of one value. FULL is what the table is
+#: made of; QUICK (tiny sizes, one process, one value) is for the smoke test.
+FULL = dict(size="full", processes=1, values=5, warmups=1, min_time=0.1, curves=True)
+QUICK = dict(size="tiny", processes=1, values=2, warmups=0, min_time=0.002, curves=False)
 
-UNAVAILABLE_ERRORS = (ImportError, AttributeError, NotImplementedError)
+#: Which groups are timed at which thread setting: the small forward-only cases measure
+#: per-call overhead, which threads do not change, and the curves are drawn at the default.
+GROUP_SETTINGS = {"table": threads.SETTINGS, "gemm": threads.SETTINGS, "small": ("1",)}
+CURVE_SETTINGS = ("default",)
+CURVE_CONTENDERS = ("minidl", "torch")
 
-QUICK = dict(repeats=5, warmup=1, min_sample_s=0.005)
-FULL = dict(repeats=15, warmup=2, min_sample_s=0.01)
+#: Contenders probed first: the base of the output check.
+BASE = "torch"
+
+#: The directory holding benchmarks/: the workers run there, so ``-m benchmarks.x`` works.
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
-def _status_of(exc):
-    kind = "unavailable" if isinstance(exc, UNAVAILABLE_ERRORS) else "error"
-    msg = f"{type(exc).__name__}: {exc}".splitlines()[0]
-    return kind, msg[:200]
+def _env(extra=None):
+    env = dict(os.environ)
+    env.update(extra or {})
+    return env
 
 
-def _check(probe, baseline, dtype):
-    """Compare a contender's probe arrays with the baseline's; returns (status, detail)."""
+def _cases_for(cases, contender):
+    return [c for c in cases if contender in c.factories]
+
+
+def probe_contender(contender, cases, size, workdir, log):
+    """Run benchmarks.probe for one contender; returns its document (and arrays)."""
+    out = os.path.join(workdir, f"probe-{contender}.json")
+    names = [c.name for c in _cases_for(cases, contender)]
+    if not names:
+        return {"contender": contender, "available": False, "detail": "no case", "rows": []}
+    cmd = [sys.executable, "-m", "benchmarks.probe", "--contender", contender,
+           "--threads", "default", "--size", size, "--cases", ",".join(names), "--out", out]
+    # Fixed mmap threshold: large arrays go back to the system when freed, so that the
+    # resident-set high-water mark of one step measures that step (see probe.py).
+    proc = subprocess.run(cmd, env=_env({"MALLOC_MMAP_THRESHOLD_": "65536"}), cwd=ROOT,
+                          capture_output=True, text=True)
+    if proc.returncode != 0 or not os.path.exists(out):
+        tail = (proc.stderr or proc.stdout).strip().splitlines()[-1:] or ["?"]
+        return {"contender": contender, "available": False,
+                "detail": f"probe process failed: {tail[0][:200]}", "rows": []}
+    with open(out) as f:
+        doc = json.load(f)
+    doc["arrays"] = {}
+    if doc.get("available"):
+        import numpy as np
+        with np.load(out + ".npz") as z:
+            doc["arrays"] = {k: z[k] for k in z.files}
+    return doc
+
+
+def check(probe, base, case_name, dtype):
+    """Compare a contender's saved arrays with the base's: (status, detail)."""
+    import numpy as np
     tol = 2e-3 if np.dtype(dtype) == np.float32 else 1e-7
+    mine = {k.split("|")[1]: v for k, v in probe["arrays"].items() if k.split("|")[0] == case_name}
+    theirs = {k.split("|")[1]: v for k, v in base["arrays"].items()
+              if k.split("|")[0] == case_name}
+    if not theirs:
+        return "", "no base to compare with"
     worst = 0.0
-    for a, b in zip(probe, baseline):
-        if a is None or b is None:
-            continue
-        a, b = np.asarray(a), np.asarray(b)
+    for i, b in theirs.items():
+        a = mine.get(i)
+        if a is None:
+            return "MISMATCH", f"array {i} missing"
         if a.shape != b.shape:
-            return "MISMATCH", f"shape {a.shape} vs {b.shape}"
+            return "MISMATCH", f"array {i}: shape {a.shape} vs {b.shape}"
         if a.dtype != b.dtype:
-            return "MISMATCH", f"dtype {a.dtype} vs {b.dtype}"
+            return "MISMATCH", f"array {i}: dtype {a.dtype} vs {b.dtype}"
         scale = max(float(np.max(np.abs(b))) if b.size else 0.0, 1e-30)
         err = float(np.max(np.abs(a.astype(np.float64) - b))) / scale if a.size else 0.0
         if not np.isfinite(err):
-            return "MISMATCH", "non-finite values"
+            return "MISMATCH", f"array {i}: non-finite values"
         worst = max(worst, err)
     return ("ok" if worst <= tol else "MISMATCH"), f"max error {worst:.1e} of max |value|"
 
 
-def time_case(case, size="full", repeats=15, warmup=2, min_sample_s=0.01, contenders=CONTENDERS,
-              log=None, freeze_gc=False):
-    """Time one case: every available contender, interleaved. Returns a list of result rows.
+def time_group(contender, setting, items, settings, workdir, log):
+    """One pyperf Runner for (contender, thread setting); returns (benchmarks, infos, error)."""
+    import pyperf
+    tag = f"{contender}-{setting}"
+    plan_path = os.path.join(workdir, f"plan-{tag}.json")
+    out = os.path.join(workdir, f"pyperf-{tag}.json")
+    info_path = os.path.join(workdir, f"info-{tag}.jsonl")
+    with open(plan_path, "w") as f:
+        json.dump({"size": settings["size"], "cases": items}, f)
+    cmd = [sys.executable, "-m", "benchmarks.worker", "--contender", contender,
+           "--threads", setting, "--plan", plan_path, "--info", info_path, "-o", out,
+           "--processes", str(settings["processes"]), "--values", str(settings["values"]),
+           "--warmups", str(settings["warmups"])]
+    if settings.get("calibrate"):
+        cmd += ["--min-time", str(settings["min_time"])]
+    else:
+        cmd += ["--loops", "1"]
+    if os.environ.get("PYTHONPATH"):
+        cmd += ["--inherit-environ", "PYTHONPATH"]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                            cwd=ROOT)
+    lines = []
+    with open(os.path.join(workdir, f"pyperf-{tag}.log"), "w") as keep:
+        for line in proc.stdout:                  # pyperf's own output, kept in the log;
+            keep.write(line)                      # its results and errors are shown
+            lines.append(line.rstrip())
+            if log and ("Mean +- std dev" in line or "Error" in line):
+                log("  " + line.strip())
+    proc.wait()
+    benches, error = {}, None
+    if os.path.exists(out):
+        suite = pyperf.BenchmarkSuite.load(out)
+        benches = {b.get_name(): b for b in suite.get_benchmarks()}
+    if proc.returncode != 0:
+        error = next((ln for ln in reversed(lines) if ln.strip()), "pyperf failed")[:200]
+    infos = []
+    if os.path.exists(info_path):
+        with open(info_path) as f:
+            infos = [json.loads(line) for line in f if line.strip()]
+    return benches, infos, error, out
 
-    With ``freeze_gc`` the objects alive after the set-up are moved out of the garbage
-    collector's reach (``gc.freeze``) so that the ``gc.collect()`` before each sample is
-    quick; the caller must ``gc.unfreeze()`` when done (``run_benchmarks`` does).
-    """
-    params = case.sizes[size]
-    data = case.make_data(params, np.dtype(case.dtype))
-    rows, benches = {}, {}
-    for name in contenders:
-        row = {"case": case.name, "contender": name, "status": "ok", "detail": "", "note": "",
-               "check": "", "check_detail": "", "times_ms": [], "number": 0}
-        rows[name] = row
-        factory = case.factories.get(name)
-        if factory is None:
-            row["status"], row["detail"] = "n/a", "no such implementation"
-            continue
-        try:
-            bench = factory(params, data, case.backward)
-            row["note"] = bench.note
-            probe = bench.probe()                    # the first call: may reveal a missing op
-            for _ in range(warmup):
-                bench.step()
-        except Exception as exc:                     # never crash: report and go on
-            row["status"], row["detail"] = _status_of(exc)
-            continue
-        benches[name], row["_probe"] = bench, probe
 
-    # Check the outputs against torch's (or minidl's, or the first available).
-    base_name = next((n for n in ("torch", "minidl", *benches) if n in benches), None)
-    for name in benches:
-        row = rows[name]
-        if name == base_name:
-            row["check"], row["check_detail"] = "base", "outputs compared against this one"
-        else:
-            row["check"], row["check_detail"] = _check(row["_probe"], rows[base_name]["_probe"],
-                                                       case.dtype)
-
-    # Calls per sample, so that a sample is long enough for the clock.
-    for name, bench in list(benches.items()):
-        try:
-            t0 = time.perf_counter()
-            bench.step()
-            t1 = time.perf_counter() - t0
-        except Exception as exc:
-            rows[name]["status"], rows[name]["detail"] = _status_of(exc)
-            del benches[name]
-            continue
-        rows[name]["number"] = max(1, min(10000, int(np.ceil(min_sample_s / max(t1, 1e-9)))))
-
-    # Interleaved rounds, the order rotating each round.
-    if freeze_gc:         # what the set-up made (incl. lazy imports) stays out of gc.collect()
-        gc.collect()
-        gc.freeze()
-    order = list(benches)
-    for r in range(repeats):
-        k = r % len(order) if order else 0
-        for name in order[k:] + order[:k]:
-            if name not in benches:
-                continue
-            bench, n = benches[name], rows[name]["number"]
-            gc.collect()
-            try:
-                t0 = time.perf_counter()
-                for _ in range(n):
-                    bench.step()
-                dt = time.perf_counter() - t0
-            except Exception as exc:
-                rows[name]["status"], rows[name]["detail"] = _status_of(exc)
-                del benches[name]
-                continue
-            rows[name]["times_ms"].append(dt / n * 1e3)
-
-    out = []
-    for name in contenders:
-        row = rows[name]
-        row.pop("_probe", None)
-        t = np.array(row["times_ms"])
-        if row["status"] == "ok" and t.size:
-            q1, q3 = np.percentile(t, [25, 75])
-            row.update(median_ms=float(np.median(t)), iqr_ms=float(q3 - q1), min_ms=float(t.min()))
-        else:
-            row.update(median_ms=None, iqr_ms=None, min_ms=None)
-        out.append(row)
-    torch_ms = rows["torch"]["median_ms"] if "torch" in rows else None
-    for row in out:
-        row["ratio_to_torch"] = (row["median_ms"] / torch_ms
-                                 if row["median_ms"] is not None and torch_ms else None)
-        row["target"] = case.target if row["contender"] == "minidl" else None
-        row["meets_target"] = (row["ratio_to_torch"] <= case.target
-                               if row["target"] is not None and row["ratio_to_torch"] is not None
-                               else None)
-        row["description"] = case.describe(size)
-        row["dtype"] = case.dtype
-        if log and row["status"] != "n/a":
-            log(report.format_row(row))
-    return out
+def _instability(bench):
+    """pyperf's own warnings for this benchmark (what `python -m pyperf check` prints)."""
+    try:
+        from pyperf._cli import format_checks
+        lines = format_checks(bench)
+        return [ln[2:] for ln in lines if ln.startswith("* ")]
+    except Exception:                                 # a private helper: fall back to its rule
+        values = bench.get_values()
+        if len(values) >= 2 and bench.stdev() >= 0.1 * bench.mean():
+            return [f"the standard deviation is {bench.stdev() / bench.mean():.0%} of the mean"]
+        return []
 
 
 def machine_info():
-    """What the timings depend on: CPU, thread counts, library versions and BLAS."""
+    """What the timings depend on, seen by the orchestrating process."""
     info = {"date": datetime.datetime.now().isoformat(timespec="seconds"),
             "python": platform.python_version(), "platform": platform.platform(),
-            "cpu": platform.processor() or platform.machine(), "cpu_count": os.cpu_count(),
-            "numpy": np.__version__}
+            "cpu": platform.processor() or platform.machine(), "cpu_count": os.cpu_count()}
     try:
         with open("/proc/cpuinfo") as f:
             for line in f:
@@ -182,173 +183,288 @@ def machine_info():
     except OSError:
         pass
     try:
-        import minidl
-        info["minidl"] = minidl.__version__
-    except Exception:
-        pass
-    try:
-        import torch
-        info["torch"] = torch.__version__
-        info["torch_num_threads"] = torch.get_num_threads()
+        import pyperf
+        info["pyperf"] = pyperf.__version__
     except ImportError:
-        info["torch"] = None
+        info["pyperf"] = None
     try:
-        import mygrad
-        info["mygrad"] = mygrad.__version__
-    except ImportError:
-        info["mygrad"] = None
-    try:
-        cfg = np.show_config(mode="dicts")
-        blas = cfg.get("Build Dependencies", {}).get("blas", {})
-        info["numpy_blas"] = f"{blas.get('name', '?')} {blas.get('version', '')}".strip()
-    except Exception:
-        info["numpy_blas"] = None
-    try:
-        from threadpoolctl import threadpool_info
-        info["threadpools"] = [{k: p.get(k) for k in ("user_api", "internal_api", "version",
-                                                      "num_threads", "prefix")}
-                               for p in threadpool_info()]
-        numpy_pools = [p for p in threadpool_info()
-                       if p.get("user_api") == "blas" and "numpy" in p.get("filepath", "")]
-        if numpy_pools:
-            info["numpy_blas_threads"] = numpy_pools[0]["num_threads"]
-    except ImportError:
-        info["threadpools"] = "threadpoolctl not installed"
-    try:
-        info["load_average"] = [round(x, 2) for x in os.getloadavg()]   # 1, 5, 15 min
+        info["load_average"] = [round(x, 2) for x in os.getloadavg()]
     except (AttributeError, OSError):
         info["load_average"] = None
-    for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
-        if os.environ.get(var):
-            info[var] = os.environ[var]
+    info["minidl_source"] = _minidl_source()
     return info
 
 
-def set_threads(n):
-    """Use n threads in PyTorch and in NumPy's BLAS (the latter needs threadpoolctl)."""
+def _minidl_source():
+    """Where the minidl that is timed comes from: its git commit, and whether its files
+    differ from it (in a subprocess: this process never imports minidl)."""
+    code = "import minidl, os; print(os.path.dirname(os.path.abspath(minidl.__file__)))"
     try:
-        import torch
-        torch.set_num_threads(n)
-    except ImportError:
-        pass
-    try:
-        from threadpoolctl import threadpool_limits
-        threadpool_limits(n)
-    except ImportError:
-        print("--threads: threadpoolctl is not installed; NumPy's BLAS threads unchanged",
-              file=sys.stderr)
+        where = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                               timeout=60).stdout.strip()
+        if not where:
+            return None
+        commit = subprocess.run(["git", "-C", where, "rev-parse", "--short", "HEAD"],
+                                capture_output=True, text=True, timeout=10).stdout.strip()
+        dirty = subprocess.run(["git", "-C", where, "status", "--porcelain", "--", "."],
+                               capture_output=True, text=True, timeout=10).stdout.strip()
+        return {"path": where, "commit": commit or None,
+                "modified": bool(dirty) if commit else None}
+    except (OSError, subprocess.SubprocessError):
+        return None
 
 
-def _load_libraries():
-    """Import the libraries (and what PyTorch imports on its first backward) up front,
-    so that no case pays for an import and the imports can be frozen out of the gc."""
-    for mod in ("minidl", "minidl.functional", "minidl.nn", "minidl.optim", "minidl.reference",
-                "mygrad", "mygrad.nnet"):
-        try:
-            __import__(mod)
-        except ImportError:
-            pass
+def _load_now():
     try:
-        import torch
-        torch.ones(2, requires_grad=True).sum().backward()
-    except ImportError:
-        pass
-
-
-def run_benchmarks(case_names=None, size="full", repeats=15, warmup=2, min_sample_s=0.01,
-                   contenders=CONTENDERS, log=None, cases=None):
-    """Run the selected cases; returns the result document (what ``--json`` writes)."""
-    cases = select_cases(build_cases() if cases is None else cases, case_names)
-    t0 = time.perf_counter()
-    results = []
-    machine = machine_info()
-    _load_libraries()
-    gc.collect()
-    gc.freeze()
-    try:
-        for case in cases:
-            results += time_case(case, size, repeats, warmup, min_sample_s, contenders, log,
-                                 freeze_gc=True)
-    finally:
-        gc.unfreeze()
-    try:
-        machine["load_average_after"] = [round(x, 2) for x in os.getloadavg()]
+        return [round(x, 2) for x in os.getloadavg()]
     except (AttributeError, OSError):
-        pass
-    return {"machine": machine,
-            "settings": {"size": size, "repeats": repeats, "warmup": warmup,
-                         "min_sample_s": min_sample_s, "contenders": list(contenders),
-                         "command": " ".join(["python -m benchmarks.run"] + sys.argv[1:])
-                         if sys.argv and sys.argv[0].endswith("run.py") else None,
-                         "wall_s": round(time.perf_counter() - t0, 1)},
-            "results": results}
+        return None
+
+
+def run_benchmarks(case_names=None, contenders=CONTENDERS, settings=None, thread_settings=None,
+                   log=print, workdir=None, cases=None, curve_contenders=CURVE_CONTENDERS):
+    """Probe, check, time; returns the result document (what ``--json`` writes)."""
+    settings = dict(FULL if settings is None else settings)
+    thread_settings = tuple(thread_settings or threads.SETTINGS)
+    log = log or (lambda s: None)
+    table = select_cases(build_cases() if cases is None else cases, case_names)
+    curves = build_curves() if settings.get("curves") else []
+    if case_names and curves:
+        curves = [c for c in curves if c.name.split("@")[0] in case_names]
+    everything = table + curves
+    own_dir = workdir is None
+    workdir = workdir or tempfile.mkdtemp(prefix="minidl-bench-")
+    t0 = time.perf_counter()
+    machine = machine_info()
+
+    # 1. probe (torch first: the base of the check)
+    order = sorted(contenders, key=lambda c: c != BASE)
+    probes, skipped = {}, {}
+    for who in order:
+        log(f"probe {who} ...")
+        doc = probe_contender(who, everything, settings["size"], workdir, log)
+        if not doc.get("available"):
+            skipped[who] = doc.get("detail", "?")
+            log(f"skipping {who}: {skipped[who]}")
+            continue
+        probes[who] = doc
+
+    # 2. check against the base
+    rows = {}
+    base = probes.get(BASE)
+    for who, doc in probes.items():
+        for pr in doc["rows"]:
+            case = next(c for c in everything if c.name == pr["case"])
+            r = {"case": case.name, "group": case.group, "contender": who,
+                 "status": pr["status"], "detail": pr["detail"], "note": pr["note"],
+                 "dtype": case.dtype, "description": case.describe(settings["size"]),
+                 "rss_mb": pr.get("rss_mb"), "traced_mb": pr.get("traced_mb"),
+                 "call_s": pr.get("call_s"), "curve_x": case.curve_x,
+                 "flops": case.flops(case.sizes[settings["size"]]) if case.flops else None,
+                 "target": case.target if who == "minidl" else None}
+            if pr["status"] == "ok":
+                if who == BASE:
+                    r["check"], r["check_detail"] = "base", "outputs compared against this one"
+                elif base is None:
+                    r["check"], r["check_detail"] = "", f"{BASE} not installed: not checked"
+                else:
+                    r["check"], r["check_detail"] = check(doc, base, case.name, case.dtype)
+            else:
+                r["check"], r["check_detail"] = "", ""
+            rows[case.name, who] = r
+        odd = [f"{r['case']} {r['check'] or r['status']}" for (c, w), r in rows.items()
+               if w == who and r["status"] != "n/a" and r["check"] not in ("base", "ok")]
+        log(f"checked {who}: " + (", ".join(odd) if odd else "all agree with " + BASE))
+
+    # 3. time: one pyperf Runner per (thread setting, contender)
+    results, infos, pyperf_files = [], {}, []
+    for setting in thread_settings:
+        for who in order:
+            if who not in probes:
+                continue
+            items = []
+            for case in everything:
+                allowed = CURVE_SETTINGS if case.group not in GROUP_SETTINGS \
+                    else GROUP_SETTINGS[case.group]
+                if setting not in allowed:
+                    continue
+                if case.group not in GROUP_SETTINGS and who not in curve_contenders:
+                    continue
+                r = rows.get((case.name, who))
+                if r is None or r["status"] != "ok":
+                    continue
+                inner = max(1, min(100000, math.ceil(settings["min_time"] / max(r["call_s"], 1e-7))))
+                items.append({"case": case.name, "inner_loops": 1 if settings.get("calibrate")
+                              else inner})
+            if not items:
+                continue
+            log(f"time {who} at {threads.label(setting)}: {len(items)} case(s)")
+            benches, group_infos, error, path = time_group(who, setting, items, settings,
+                                                           workdir, log)
+            pyperf_files.append(path)
+            infos[who, setting] = group_infos[0] if group_infos else None
+            from .worker import bench_name
+            for item in items:
+                r = dict(rows[item["case"], who])
+                r["threads"] = setting
+                b = benches.get(bench_name(item["case"], who, setting))
+                if b is None:
+                    r["status"], r["detail"] = "error", error or "pyperf gave no result"
+                    r.update(mean_ms=None, std_ms=None, values_ms=[], warnings=[])
+                else:
+                    vals = [v * 1e3 for v in b.get_values()]
+                    r.update(mean_ms=b.mean() * 1e3,
+                             std_ms=(b.stdev() * 1e3 if len(vals) > 1 else 0.0),
+                             values_ms=vals, n_processes=b.get_nrun(),
+                             loops=(b.get_loops(), b.get_inner_loops()),
+                             warnings=_instability(b))
+                results.append(r)
+
+    # 4. the derived columns: ratio to torch, GFLOP/s, the matmul peak, targets
+    by = {(r["case"], r["contender"], r["threads"]): r for r in results}
+    for r in results:
+        t = by.get((r["case"], BASE, r["threads"]))
+        ok = r.get("mean_ms") and t is not None and t.get("mean_ms")
+        r["ratio_to_torch"] = r["mean_ms"] / t["mean_ms"] if ok else None
+        r["gflops"] = (r["flops"] / (r["mean_ms"] * 1e-3) / 1e9
+                       if r.get("flops") and r.get("mean_ms") else None)
+        r["meets_target"] = (r["ratio_to_torch"] <= r["target"]
+                             if r["target"] is not None and r["ratio_to_torch"] is not None
+                             else None)
+    peaks = {}
+    for r in results:
+        if r["group"] == "gemm" and r.get("gflops"):
+            key = f"{r['dtype']}|{r['threads']}"
+            peaks[key] = max(peaks.get(key, 0.0), r["gflops"])
+    for r in results:
+        peak = peaks.get(f"{r['dtype']}|{r['threads']}")
+        r["of_peak"] = r["gflops"] / peak if r.get("gflops") and peak else None
+
+    machine["load_average_after"] = _load_now()
+    machine["libraries"] = {f"{who}|{s}": info for (who, s), info in infos.items()}
+    machine["probe_info"] = {who: doc.get("info") for who, doc in probes.items()}
+    doc = {"machine": machine, "skipped": skipped,
+           "settings": dict(settings, threads=list(thread_settings), contenders=list(contenders),
+                            wall_s=round(time.perf_counter() - t0, 1),
+                            command=" ".join(["python -m benchmarks.run"] + sys.argv[1:])
+                            if sys.argv and sys.argv[0].endswith("run.py") else None),
+           "gemm_peak_gflops": peaks, "results": results, "pyperf_files": pyperf_files,
+           "not_run": [r for r in rows.values() if r["status"] not in ("ok", "n/a")]}
+    if own_dir:
+        doc["workdir"] = workdir
+    return doc
+
+
+def write_pyperf_suite(doc, path):
+    """All the run's pyperf benchmarks in one pyperf JSON file (for `pyperf compare_to`)."""
+    import pyperf
+    benches = []
+    for f in doc.get("pyperf_files", []):
+        if os.path.exists(f):
+            benches += pyperf.BenchmarkSuite.load(f).get_benchmarks()
+    if not benches:
+        return None
+    suite = pyperf.BenchmarkSuite(benches)
+    if os.path.exists(path):
+        os.remove(path)
+    suite.dump(path)
+    return path
 
 
 def main(argv=None):
-    p = argparse.ArgumentParser(prog="python -m benchmarks.run", description=__doc__.split("\n")[0])
+    p = argparse.ArgumentParser(prog="python -m benchmarks.run",
+                                description=__doc__.split("\n")[0])
     p.add_argument("--quick", action="store_true",
-                   help=f"fewer repeats ({QUICK['repeats']}) and warm-ups; same sizes")
-    p.add_argument("--cases", help="comma-separated case names (default: all); a case also "
-                                   "selects its /small-fwd companion")
+                   help="tiny sizes, one pyperf process and two values per case, no curves: "
+                        "a check that the harness works (seconds), not a measurement")
+    p.add_argument("--cases", help="comma-separated case names (default: all; --list lists "
+                                   "them); a case also selects its /small companion and "
+                                   "its curves")
     p.add_argument("--contenders", default=",".join(CONTENDERS),
                    help="comma-separated subset of " + ",".join(CONTENDERS))
-    p.add_argument("--repeats", type=int, help="override the number of timed rounds")
-    p.add_argument("--threads", type=int,
-                   help="set PyTorch's and NumPy's BLAS thread counts to this (default: leave "
-                        "both libraries' defaults, and report them)")
-    p.add_argument("--json", help="write the results (with machine info) to this JSON file")
-    p.add_argument("--compare", help="a JSON file of an earlier run: print the change per case")
-    p.add_argument("--markdown", help="write the table as Markdown to this file")
-    p.add_argument("--plot", help="draw the ratios to PyTorch into this image (needs matplotlib)")
+    p.add_argument("--threads", default=",".join(threads.SETTINGS),
+                   help="thread settings to time: 1, default, or both (the default)")
+    p.add_argument("--curves", dest="curves", action="store_true", default=None,
+                   help="time the scaling curves (default unless --quick)")
+    p.add_argument("--no-curves", dest="curves", action="store_false")
+    p.add_argument("--curve-contenders", default=",".join(CURVE_CONTENDERS),
+                   help="contenders drawn on the scaling curves")
+    p.add_argument("--processes", type=int, help="pyperf processes per case")
+    p.add_argument("--values", type=int, help="pyperf values per process")
+    p.add_argument("--warmups", type=int, help="pyperf warm-up values per process")
+    p.add_argument("--calibrate", action="store_true",
+                   help="let pyperf calibrate the loop count (one more process per case) "
+                        "instead of deriving it from the probe's time per call")
+    p.add_argument("--json", help="write the results here; pyperf's own file goes beside it "
+                                  "(<name>.pyperf.json)")
+    p.add_argument("--compare", help="our JSON of an earlier run: print the change per case")
+    p.add_argument("--markdown", help="write the report as Markdown to this file")
+    p.add_argument("--plots", help="directory for the scaling and ratio plots (matplotlib)")
     p.add_argument("--list", action="store_true", help="list the cases and exit")
     args = p.parse_args(argv)
 
     if args.list:
-        for c in build_cases():
-            print(f"{c.name:24s} {c.describe()}  [{c.dtype}]")
+        for c in all_cases():
+            print(f"{c.name:18s} {c.group:16s} {c.describe()}  [{c.dtype}]")
         return 0
     settings = dict(QUICK if args.quick else FULL)
-    if args.repeats:
-        settings["repeats"] = args.repeats
+    for key in ("processes", "values", "warmups"):
+        if getattr(args, key) is not None:
+            settings[key] = getattr(args, key)
+    if args.curves is not None:
+        settings["curves"] = args.curves
+    settings["calibrate"] = args.calibrate
     names = [n.strip() for n in args.cases.split(",")] if args.cases else None
     contenders = tuple(n.strip() for n in args.contenders.split(","))
     bad = [c for c in contenders if c not in CONTENDERS]
     if bad:
         p.error(f"unknown contender(s) {bad}; known: {list(CONTENDERS)}")
+    thread_settings = tuple(s.strip() for s in args.threads.split(","))
+    bad = [s for s in thread_settings if s not in threads.SETTINGS]
+    if bad:
+        p.error(f"unknown thread setting(s) {bad}; known: {list(threads.SETTINGS)}")
     try:
         select_cases(build_cases(), names)
     except ValueError as e:
         p.error(str(e))
-    if args.threads:
-        set_threads(args.threads)
+    try:
+        import pyperf  # noqa: F401
+    except ImportError:
+        p.error("pyperf is not installed: pip install -e '.[bench]'")
     old = None
     if args.compare:
         with open(args.compare) as f:
             old = json.load(f)
 
-    print(report.format_header(), flush=True)
-    doc = run_benchmarks(names, "full", contenders=contenders, log=lambda s: print(s, flush=True),
-                         **settings)
+    doc = run_benchmarks(names, contenders, settings, thread_settings,
+                         log=lambda s: print(s, flush=True),
+                         curve_contenders=tuple(args.curve_contenders.split(",")))
     print()
-    print(report.format_machine(doc["machine"]))
-    print(report.format_notes(doc))
+    print(report.format_text(doc))
     if old is not None:
         print()
         print(report.format_comparison(old, doc))
     if args.json:
+        pyperf_path = os.path.splitext(args.json)[0] + ".pyperf.json"
+        doc["pyperf_json"] = os.path.basename(write_pyperf_suite(doc, pyperf_path) or "") or None
         report.write_json(doc, args.json)
-        print(f"\nwrote {args.json}")
-    plot_path = None
-    if args.plot:
+        print(f"\nwrote {args.json}" + (f" and {pyperf_path}" if doc["pyperf_json"] else ""))
+        if old is not None and old.get("pyperf_json") and doc["pyperf_json"]:
+            old_pyperf = os.path.join(os.path.dirname(os.path.abspath(args.compare)),
+                                      old["pyperf_json"])
+            if os.path.exists(old_pyperf):
+                print(f"(pyperf's own significance test: python -m pyperf compare_to "
+                      f"{old_pyperf} {pyperf_path})")
+    plots = {}
+    if args.plots:
         try:
-            report.write_plot(doc, args.plot)
-            plot_path = args.plot
-            print(f"wrote {args.plot}")
+            plots = report.write_plots(doc, args.plots)
+            for path in plots.values():
+                print(f"wrote {path}")
         except ImportError:
-            print("--plot: matplotlib is not installed; no plot written", file=sys.stderr)
+            print("--plots: matplotlib is not installed; no plot written", file=sys.stderr)
     if args.markdown:
-        report.write_markdown(doc, args.markdown, plot_path=plot_path, old=old,
-                              old_name=args.compare)
+        report.write_markdown(doc, args.markdown, plots=plots, old=old, old_name=args.compare)
         print(f"wrote {args.markdown}")
     return 0
 

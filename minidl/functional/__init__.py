@@ -3,16 +3,18 @@
 Primitives (with a hand-written backward) come from ``minidl/ops``; the composites here
 are written as their formulas from primitives and need no backward of their own:
 
-    activation.py     relu tanh sigmoid gelu softmax log_softmax
+    activation.py     relu tanh sigmoid gelu softmax log_softmax silu leaky_relu elu softplus
     linear.py         linear                                       (F3)
-    loss.py           cross_entropy nll_loss mse_loss              (F11)
+    loss.py           cross_entropy nll_loss mse_loss l1_loss kl_div
+                      binary_cross_entropy binary_cross_entropy_with_logits   (F11)
     dropout.py        dropout
     ../ops/conv.py    conv2d                                       (F1, a primitive)
     ../ops/pool.py    max_pool2d avg_pool2d                        (F2, primitives)
-    recurrent.py      rnn_step rnn_cell lstm_cell                  (F4–F6)
+    recurrent.py      rnn_step rnn_cell lstm_cell gru_cell         (F4–F6)
     attention.py      scaled_dot_product_attention multi_head_attention   (F7, F8)
-    normalization.py  layer_norm
-    sparse.py         embedding
+    normalization.py  layer_norm batch_norm
+    sparse.py         embedding one_hot
+    padding.py        pad
 """
 from .activation import *  # noqa: F401,F403
 from .linear import *  # noqa: F401,F403
@@ -24,3 +26,4 @@ from .recurrent import *  # noqa: F401,F403
 from .attention import *  # noqa: F401,F403
 from .normalization import *  # noqa: F401,F403
 from .sparse import *  # noqa: F401,F403
+from .padding import *  # noqa: F401,F403

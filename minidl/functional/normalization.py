@@ -1,9 +1,12 @@
-"""Layer normalisation, written as its formula from primitives (used by F10)."""
+"""Layer normalisation (used by F10) and batch normalisation, written as their formulas
+from primitives."""
+import numbers
+
 import numpy as np
 
 from ..tensor import Tensor
 
-__all__ = ["layer_norm"]
+__all__ = ["layer_norm", "batch_norm"]
 
 
 def _shape_tuple(op, normalized_shape):
@@ -86,3 +89,107 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
     x_hat = centred / (var + eps).sqrt()                      # (*, *normalized_shape)
     y = x_hat if weight is None else x_hat * weight
     return y if bias is None else y + bias
+
+
+def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False,
+               momentum=0.1, eps=1e-5):
+    r"""Batch normalisation over every axis but the channel axis 1, as PyTorch.
+
+    For channel c, with the m = N·L (or N·H·W, …) values x_{n,c,…} of the batch:
+
+    .. math::
+
+        \mu_c = rac{1}{m}\sum_{n,\dots} x_{n,c,\dots}, \qquad
+        \sigma^2_c = rac{1}{m}\sum_{n,\dots} (x_{n,c,\dots} - \mu_c)^2 \quad	ext{(biased)},
+
+        y_{n,c,\dots} = rac{x_{n,c,\dots} - \mu_c}{\sqrt{\sigma^2_c + arepsilon}}\,
+        \gamma_c + eta_c
+
+    ``training=True``: μ and σ² are the batch's, and the running statistics (when
+    given) are updated **in place** with the momentum m_r:
+    ``running_mean ← (1 − m_r)·running_mean + m_r·μ`` and
+    ``running_var ← (1 − m_r)·running_var + m_r·σ²·m/(m − 1)`` — the *unbiased*
+    variance, while the normalisation itself uses the biased one (PyTorch's rule).
+    ``training=False``: μ = running_mean and σ² = running_var, constants.
+
+    Gradient (the engine derives it from the formula): in training, with
+    x̂ = (x − μ)/√(σ² + ε) and g = ȳ ⊙ γ, per channel
+    ``x̄ = (g − mean(g) − x̂ · mean(g ⊙ x̂)) / √(σ² + ε)`` (means over the m values);
+    in evaluation simply x̄ = g / √(running_var + ε). Both modes: γ̄_c = Σ ȳ ⊙ x̂,
+    β̄_c = Σ ȳ. The running statistics get no gradient.
+
+    Args:
+        input: (N, C) or (N, C, *), e.g. (N, C, L) or (N, C, H, W).
+        running_mean, running_var: (C,) Tensors, or None (then the batch statistics
+            are used and nothing is updated).
+        weight: γ (C,) or None (1).  bias: β (C,) or None (0).
+        training: use and update batch statistics (default False).
+        momentum: m_r, the weight of the new batch in the running averages (0.1).
+        eps: ε added to the variance (1e-5); > 0 in training, >= 0 otherwise.
+
+    Returns:
+        a Tensor of the input's shape.
+
+    Raises:
+        TypeError: input (or a statistic or weight) is not a Tensor.
+        ValueError: fewer than 2 axes, a (C,) argument of the wrong length, a bad eps,
+            a single value per channel in training, or evaluation without running
+            statistics.
+
+    >>> import numpy as np, minidl as md, minidl.functional as F
+    >>> x = md.tensor(np.array([[1.0, 10.0], [3.0, 30.0]]))             # (N, C) = (2, 2)
+    >>> mean, var = md.zeros(2, dtype=np.float64), md.ones(2, dtype=np.float64)
+    >>> F.batch_norm(x, mean, var, training=True, eps=1e-12)        # μ = (2, 20), σ² = (1, 100)
+    tensor([[-1., -1.],
+            [ 1.,  1.]], dtype=float64)
+    >>> mean, var                       # 0.9·0 + 0.1·μ and 0.9·1 + 0.1·(unbiased σ²)
+    (tensor([0.2, 2. ], dtype=float64), tensor([ 1.1, 20.9], dtype=float64))
+    """
+    op = "batch_norm"
+    if not isinstance(input, Tensor):
+        raise TypeError(f"{op}: input must be a Tensor, got {type(input).__name__}")
+    if input.ndim < 2:
+        raise ValueError(f"{op}: input must be (N, C) or (N, C, *), got shape {input.shape}")
+    C = input.shape[1]
+    for name, t in (("running_mean", running_mean), ("running_var", running_var),
+                    ("weight", weight), ("bias", bias)):
+        if t is None:
+            continue
+        if not isinstance(t, Tensor):
+            raise TypeError(f"{op}: {name} must be a Tensor or None, got {type(t).__name__}")
+        if t.shape != (C,):
+            raise ValueError(f"{op}: {name} must be (C,) = ({C},) for input shape "
+                             f"{input.shape}, got shape {t.shape}")
+    if not isinstance(eps, numbers.Real) or not (eps > 0 if training else eps >= 0):
+        rule = "> 0 in training" if training else ">= 0"
+        raise ValueError(f"{op}: eps must be {rule}, got {eps}")
+    axes = (0,) + tuple(range(2, input.ndim))                   # every axis but C
+    m = input.numel() // max(C, 1)                              # values per channel
+    view = (1, C) + (1,) * (input.ndim - 2)                     # (C,) → (1, C, 1, …)
+
+    if training:
+        if m <= 1:
+            raise ValueError(f"{op}: expected more than 1 value per channel when training, got "
+                             f"input shape {input.shape}")
+        if not isinstance(momentum, numbers.Real):
+            raise TypeError(f"{op}: momentum must be a number, got {momentum!r}")
+        mu = input.mean(dim=axes, keepdim=True)                  # (1, C, 1, …)
+        centred = input - mu
+        var = (centred * centred).mean(dim=axes, keepdim=True)   # σ², biased
+        x_hat = centred / (var + eps).sqrt()
+        x_arr = np.asarray(input)
+        if running_mean is not None:                              # in place, no gradient
+            r = running_mean.numpy()
+            r[...] = (1 - momentum) * r + momentum * x_arr.mean(axis=axes)
+        if running_var is not None:
+            r = running_var.numpy()
+            r[...] = (1 - momentum) * r + momentum * x_arr.var(axis=axes, ddof=1)   # unbiased
+    else:
+        if running_mean is None or running_var is None:
+            raise ValueError(f"{op}: running_mean and running_var are needed in evaluation "
+                             f"(training=False)")
+        mu = Tensor(np.array(running_mean.numpy(), dtype=input.dtype).reshape(view))
+        var = Tensor(np.array(running_var.numpy(), dtype=input.dtype).reshape(view))
+        x_hat = (input - mu) / (var + eps).sqrt()
+    y = x_hat if weight is None else x_hat * weight.reshape(view)
+    return y if bias is None else y + bias.reshape(view)

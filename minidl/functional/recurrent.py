@@ -1,4 +1,5 @@
-"""The recurrent update and output (F4, F5) and the LSTM cell (F6), written as formulas.
+"""The recurrent update and output (F4, F5), the LSTM cell (F6) and the GRU cell, written
+as formulas.
 
 Shape legend: N batch, D input features, H hidden units, O output units; weights are
 stored (out_features, in_features), so ``W x`` for a batch of row vectors is ``x @ W.T``.
@@ -12,7 +13,7 @@ import numpy as np
 
 from ..tensor import Tensor
 
-__all__ = ["rnn_step", "rnn_cell", "lstm_cell"]
+__all__ = ["rnn_step", "rnn_cell", "lstm_cell", "gru_cell"]
 
 
 def _activation(op, activation, allowed):
@@ -281,3 +282,60 @@ def lstm_cell(input, hx, w_ih, w_hh, b_ih=None, b_hh=None):
     if unbatched:
         return h_new.reshape(H), c_new.reshape(H)
     return h_new, c_new
+
+
+def gru_cell(input, hx, w_ih, w_hh, b_ih=None, b_hh=None):
+    r"""One step of PyTorch's ``GRUCell``: reset and update gates and a new state.
+
+    .. math::
+
+        \begin{aligned}
+        r &= \sigma(W_{ir} x + b_{ir} + W_{hr} h + b_{hr}) && \text{reset gate}\\
+        z &= \sigma(W_{iz} x + b_{iz} + W_{hz} h + b_{hz}) && \text{update gate}\\
+        n &= \tanh(W_{in} x + b_{in} + r \odot (W_{hn} h + b_{hn})) && \text{new state}\\
+        h' &= (1 - z) \odot n + z \odot h
+        \end{aligned}
+
+    with the gates' weights stacked in PyTorch's order r, z, n: ``w_ih = [W_ir; W_iz;
+    W_in]`` (3H, D), ``w_hh`` (3H, H), biases (3H,). Note that the reset gate multiplies
+    W_hn h + b_hn *after* the product (PyTorch's and cuDNN's form), so b_hn sits inside
+    r ⊙ (·) and cannot be merged with b_in. The two products are one each:
+    ``g_x = x W_ihᵀ + b_ih`` and ``g_h = h W_hhᵀ + b_hh`` (N, 3H), sliced per gate.
+
+    Gradient (the engine applies it line by line, bottom up): z̄ = h̄' ⊙ (h − n),
+    n̄ = h̄' ⊙ (1 − z), h̄ += h̄' ⊙ z; through tanh' = 1 − n²: ā_n = n̄ (1 − n²), which
+    reaches g_x's n-slice directly and g_h's n-slice as ā_n ⊙ r, while
+    r̄ = ā_n ⊙ (W_hn h + b_hn); then σ' = σ(1 − σ) for r and z, and the products as in
+    ``linear``.
+
+    Args:
+        input: (N, D), or unbatched (D,).
+        hx: (N, H) (or (H,)); None means zeros.
+        w_ih: (3H, D).  w_hh: (3H, H).  b_ih, b_hh: (3H,) or None.
+
+    Returns:
+        h': (N, H), or (H,) for an unbatched input.
+
+    Raises:
+        TypeError: an argument is not a Tensor.
+        ValueError: shapes that do not fit the legend, naming ``gru_cell``.
+
+    >>> import numpy as np, minidl as md, minidl.functional as F
+    >>> zeros = md.tensor(np.zeros((3, 1)))
+    >>> F.gru_cell(md.tensor(np.zeros(1)), md.tensor(np.ones(1)), zeros, zeros)
+    tensor([0.5], dtype=float64)
+    """
+    op = "gru_cell"
+    x, (h,), unbatched = _cell_inputs(op, input, [("hx", hx)], w_ih, w_hh, b_ih, b_hh, 3)
+    H = h.shape[1]
+    g_x = x @ w_ih.T                                          # (N, 3H): W_i· x
+    if b_ih is not None:
+        g_x = g_x + b_ih
+    g_h = h @ w_hh.T                                          # (N, 3H): W_h· h
+    if b_hh is not None:
+        g_h = g_h + b_hh
+    r = (g_x[:, 0:H] + g_h[:, 0:H]).sigmoid()                 # reset gate
+    z = (g_x[:, H:2 * H] + g_h[:, H:2 * H]).sigmoid()         # update gate
+    n = (g_x[:, 2 * H:3 * H] + r * g_h[:, 2 * H:3 * H]).tanh()   # new state
+    h_new = (1 - z) * n + z * h                               # h' = (1 − z) ⊙ n + z ⊙ h
+    return h_new.reshape(H) if unbatched else h_new

@@ -1,9 +1,10 @@
-"""Embedding lookup: a row of a table per integer index, written with indexing."""
+"""Embedding lookup (a row of a table per integer index, written with indexing) and
+``one_hot``."""
 import numpy as np
 
 from ..tensor import Tensor, where
 
-__all__ = ["embedding"]
+__all__ = ["embedding", "one_hot"]
 
 
 def embedding(input, weight, padding_idx=None):
@@ -69,3 +70,46 @@ def embedding(input, weight, padding_idx=None):
     if not is_pad.any():
         return y
     return where(is_pad, weight.detach()[idx], y)             # padding rows: no gradient
+
+
+def one_hot(tensor, num_classes=-1):
+    """One-hot encoding of integer classes: y[..., c] = 1 if tensor[...] == c else 0.
+
+    Not differentiable (integer in, integer out), as PyTorch.
+
+    Args:
+        tensor: integer classes of any shape (*), each in [0, num_classes).
+        num_classes: C, or -1 (default) for one more than the largest class given.
+
+    Returns:
+        an int64 Tensor (*, C).
+
+    Raises:
+        TypeError: the classes are not integers.
+        ValueError: a class is negative or not below ``num_classes``, or
+            ``num_classes=-1`` with an empty input.
+
+    >>> import minidl as md, minidl.functional as F
+    >>> F.one_hot(md.tensor([0, 2]))
+    tensor([[1, 0, 0],
+           [0, 0, 1]], dtype=int64)
+    """
+    op = "one_hot"
+    idx = np.asarray(tensor)
+    if idx.dtype.kind not in "iu":
+        raise TypeError(f"{op}: tensor must hold integer classes (int64 in PyTorch), got dtype "
+                        f"{idx.dtype}")
+    if not isinstance(num_classes, (int, np.integer)) or isinstance(num_classes, bool):
+        raise TypeError(f"{op}: num_classes must be an int, got {num_classes!r}")
+    if num_classes == -1:
+        if idx.size == 0:
+            raise ValueError(f"{op}: cannot infer num_classes (-1) from an empty tensor of "
+                             f"shape {idx.shape}; pass num_classes")
+        num_classes = int(idx.max()) + 1
+    if num_classes < 0:
+        raise ValueError(f"{op}: num_classes must be -1 or >= 0, got {num_classes}")
+    if idx.size and (idx.min() < 0 or idx.max() >= num_classes):
+        bad = idx[(idx < 0) | (idx >= num_classes)]
+        raise ValueError(f"{op}: classes must be in [0, {num_classes}), got "
+                         f"{bad.ravel()[:5].tolist()} (tensor shape {idx.shape})")
+    return Tensor(idx[..., None] == np.arange(num_classes), dtype=np.int64)   # (*, C)

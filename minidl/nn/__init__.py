@@ -1,27 +1,32 @@
 """``minidl.nn``: layers with PyTorch's names, arguments, parameter names and shapes.
 
     module.py         Module Parameter
-    container.py      Sequential ModuleList
+    init.py, utils.py nn.init (initialisation), nn.utils (gradient clipping, vectors)
+    container.py      Sequential ModuleList ModuleDict ParameterList ParameterDict
     linear.py         Linear Identity Flatten                  (F3)
-    activation.py     ReLU Tanh Sigmoid GELU Softmax LogSoftmax
+    activation.py     ReLU Tanh Sigmoid GELU Softmax LogSoftmax SiLU LeakyReLU ELU Softplus
     dropout.py        Dropout
-    loss.py           CrossEntropyLoss MSELoss                 (F11)
+    loss.py           CrossEntropyLoss NLLLoss MSELoss L1Loss KLDivLoss BCELoss
+                      BCEWithLogitsLoss                        (F11)
     conv.py           Conv2d                                   (F1)
     pooling.py        MaxPool2d AvgPool2d                      (F2)
-    rnn.py            RNNCell RNN LSTMCell LSTM                (F4–F6)
+    rnn.py            RNNCell RNN LSTMCell LSTM GRUCell GRU    (F4–F6)
     attention.py      MultiheadAttention                       (F8)
-    normalization.py  LayerNorm
+    normalization.py  LayerNorm BatchNorm1d BatchNorm2d
     sparse.py         Embedding
     transformer.py    PositionalEncoding TransformerEncoderLayer TransformerEncoder  (F9, F10)
+                      TransformerDecoderLayer TransformerDecoder Transformer  (F8 cross-attention)
 """
 from .. import functional
 from . import init
+from . import utils
 from .module import Module, Parameter, StateDictError
-from .container import ModuleList, Sequential
+from .container import ModuleDict, ModuleList, ParameterDict, ParameterList, Sequential
 from .linear import Flatten, Identity, Linear
-from .activation import GELU, LogSoftmax, ReLU, Sigmoid, Softmax, Tanh
+from .activation import ELU, GELU, LeakyReLU, LogSoftmax, ReLU, Sigmoid, SiLU, Softmax, \
+    Softplus, Tanh
 from .dropout import Dropout
-from .loss import CrossEntropyLoss, MSELoss
+from .loss import *  # noqa: F401,F403
 from .conv import *  # noqa: F401,F403
 from .pooling import *  # noqa: F401,F403
 from .rnn import *  # noqa: F401,F403

@@ -46,21 +46,78 @@ class GELU(Module):
 
 
 class Softmax(Module):
-    """softmax along ``dim``."""
+    """softmax along ``dim``; without ``dim``, PyTorch's legacy choice (0 for 0-, 1- and
+    3-D inputs, else 1) with a warning, as ``F.softmax``."""
 
     def __init__(self, dim=None):
         super().__init__()
         self.dim = dim
 
     def forward(self, input):
-        return F.softmax(input, self.dim if self.dim is not None else -1)
+        return F.softmax(input, self.dim, _stacklevel=5)
 
     def extra_repr(self):
         return f"dim={self.dim}"
 
 
 class LogSoftmax(Softmax):
-    """log-softmax along ``dim``."""
+    """log-softmax along ``dim`` (``dim=None`` as :class:`Softmax`)."""
 
     def forward(self, input):
-        return F.log_softmax(input, self.dim if self.dim is not None else -1)
+        return F.log_softmax(input, self.dim, _stacklevel=5)
+
+
+class SiLU(Module):
+    """silu(x) = x σ(x) (swish); see ``F.silu``."""
+
+    def __init__(self, inplace=False):
+        super().__init__()
+        self.inplace = inplace  # accepted for PyTorch compatibility; minidl never overwrites
+
+    def forward(self, input):
+        return F.silu(input)
+
+    def extra_repr(self):
+        return "inplace=True" if self.inplace else ""
+
+
+class LeakyReLU(Module):
+    """x for x > 0, else negative_slope · x; see ``F.leaky_relu``."""
+
+    def __init__(self, negative_slope=0.01, inplace=False):
+        super().__init__()
+        self.negative_slope, self.inplace = negative_slope, inplace
+
+    def forward(self, input):
+        return F.leaky_relu(input, self.negative_slope)
+
+    def extra_repr(self):
+        return f"negative_slope={self.negative_slope}" + (", inplace=True" if self.inplace else "")
+
+
+class ELU(Module):
+    """x for x > 0, else α (eᕽ − 1); see ``F.elu``."""
+
+    def __init__(self, alpha=1.0, inplace=False):
+        super().__init__()
+        self.alpha, self.inplace = alpha, inplace
+
+    def forward(self, input):
+        return F.elu(input, self.alpha)
+
+    def extra_repr(self):
+        return f"alpha={self.alpha}" + (", inplace=True" if self.inplace else "")
+
+
+class Softplus(Module):
+    """(1/β) log(1 + e^{βx}), linear where βx > threshold; see ``F.softplus``."""
+
+    def __init__(self, beta=1.0, threshold=20.0):
+        super().__init__()
+        self.beta, self.threshold = beta, threshold
+
+    def forward(self, input):
+        return F.softplus(input, self.beta, self.threshold)
+
+    def extra_repr(self):
+        return f"beta={self.beta}, threshold={self.threshold}"

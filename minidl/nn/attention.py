@@ -5,7 +5,7 @@ from .. import functional as F
 from ..dtypes import get_default_dtype
 from . import init
 from .linear import Linear
-from .module import Module, Parameter
+from .module import Module, Parameter, _check_device
 
 __all__ = ["MultiheadAttention"]
 
@@ -70,6 +70,7 @@ class MultiheadAttention(Module):
     def __init__(self, embed_dim, num_heads, dropout=0.0, bias=True, add_bias_kv=False,
                  add_zero_attn=False, kdim=None, vdim=None, batch_first=False, device=None,
                  dtype=None):
+        _check_device(type(self).__name__, device)
         super().__init__()
         op = "MultiheadAttention"
         for name, v in (("embed_dim", embed_dim), ("num_heads", num_heads)):

@@ -8,7 +8,7 @@ from .. import functional as F
 from ..dtypes import get_default_dtype
 from ..arguments import is_int as _is_int, pair as _pair
 from . import init
-from .module import Module, Parameter
+from .module import Module, Parameter, _check_device
 
 __all__ = ["Conv2d"]
 
@@ -58,6 +58,7 @@ class Conv2d(Module):
     def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0,
                  dilation=1, groups=1, bias=True, padding_mode="zeros", device=None,
                  dtype=None):
+        _check_device(type(self).__name__, device)
         super().__init__()
         op = "Conv2d"
         for name, v in (("in_channels", in_channels), ("out_channels", out_channels),

@@ -5,7 +5,7 @@ from .. import functional as F
 from ..dtypes import get_default_dtype
 from ..tensor import Tensor
 from . import init
-from .module import Module, Parameter
+from .module import Module, Parameter, _check_device
 import numpy as np
 
 
@@ -29,6 +29,7 @@ class Linear(Module):
     """
 
     def __init__(self, in_features, out_features, bias=True, device=None, dtype=None):
+        _check_device(type(self).__name__, device)
         super().__init__()
         for name, v in (("in_features", in_features), ("out_features", out_features)):
             if not isinstance(v, (int, np.integer)) or v < 0:

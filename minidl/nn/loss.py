@@ -1,27 +1,122 @@
-"""Loss modules: ``CrossEntropyLoss`` and ``MSELoss`` (see ``minidl.functional.loss``)."""
+"""Loss modules: each stores its arguments and calls its function in ``minidl.functional``
+(which checks the inputs). As in PyTorch, a class ``weight`` (and ``pos_weight``) is a
+buffer, so it appears in the state dict when given.
+
+    CrossEntropyLoss NLLLoss MSELoss L1Loss KLDivLoss BCELoss BCEWithLogitsLoss
+"""
 from .. import functional as F
+from ..functional.loss import _reduction
+from ..tensor import Tensor
 from .module import Module
 
 
-class CrossEntropyLoss(Module):
-    """Cross-entropy of logits (N, C) against integer classes (N,); see ``F.cross_entropy``."""
+def _buffer(value):
+    """A class weight as a Tensor buffer (an array or list is accepted and converted)."""
+    return value if value is None or isinstance(value, Tensor) else Tensor(value)
 
-    def __init__(self, weight=None, ignore_index=-100, reduction="mean", label_smoothing=0.0):
+__all__ = ["CrossEntropyLoss", "NLLLoss", "MSELoss", "L1Loss", "KLDivLoss", "BCELoss",
+           "BCEWithLogitsLoss"]
+
+
+class _Loss(Module):
+    def __init__(self, size_average=None, reduce=None, reduction="mean"):
         super().__init__()
-        self.weight, self.ignore_index = weight, ignore_index
-        self.reduction, self.label_smoothing = reduction, label_smoothing
+        # the deprecated pair picks the reduction once, as PyTorch; the functional op
+        # checks the value at the call
+        if size_average is not None or reduce is not None:
+            reduction = _reduction(type(self).__name__, size_average, reduce, reduction)
+        self.reduction = reduction
+
+
+class _WeightedLoss(_Loss):
+    def __init__(self, weight=None, size_average=None, reduce=None, reduction="mean"):
+        super().__init__(size_average, reduce, reduction)
+        self.register_buffer("weight", _buffer(weight))
+
+
+class CrossEntropyLoss(_WeightedLoss):
+    """Cross-entropy of logits against class indices or probabilities; see
+    ``F.cross_entropy`` for the formula, ``weight``, ``ignore_index`` and
+    ``label_smoothing``.
+
+    Shape:
+        input (N, C), (C,) or (N, C, d1, …); target (N,), () or (N, d1, …) of classes,
+        or probabilities of the input's shape → a scalar ('mean', 'sum') or the
+        target's shape ('none').
+
+    >>> import minidl as md, minidl.nn as nn
+    >>> nn.CrossEntropyLoss()(md.zeros(2, 4), md.tensor([0, 3])).item()   # log 4
+    1.3862943...
+    """
+
+    def __init__(self, weight=None, size_average=None, ignore_index=-100, reduce=None,
+                 reduction="mean", label_smoothing=0.0):
+        super().__init__(weight, size_average, reduce, reduction)
+        self.ignore_index, self.label_smoothing = ignore_index, label_smoothing
 
     def forward(self, input, target):
         return F.cross_entropy(input, target, weight=self.weight, ignore_index=self.ignore_index,
                                reduction=self.reduction, label_smoothing=self.label_smoothing)
 
 
-class MSELoss(Module):
-    """Mean squared error; see ``F.mse_loss``."""
+class NLLLoss(_WeightedLoss):
+    """Negative log-likelihood of log-probabilities; see ``F.nll_loss``."""
 
-    def __init__(self, reduction="mean"):
-        super().__init__()
-        self.reduction = reduction
+    def __init__(self, weight=None, size_average=None, ignore_index=-100, reduce=None,
+                 reduction="mean"):
+        super().__init__(weight, size_average, reduce, reduction)
+        self.ignore_index = ignore_index
+
+    def forward(self, input, target):
+        return F.nll_loss(input, target, weight=self.weight, ignore_index=self.ignore_index,
+                          reduction=self.reduction)
+
+
+class MSELoss(_Loss):
+    """Mean squared error (x − y)²; see ``F.mse_loss``."""
 
     def forward(self, input, target):
         return F.mse_loss(input, target, reduction=self.reduction)
+
+
+class L1Loss(_Loss):
+    """Mean absolute error |x − y|; see ``F.l1_loss``."""
+
+    def forward(self, input, target):
+        return F.l1_loss(input, target, reduction=self.reduction)
+
+
+class KLDivLoss(_Loss):
+    """KL divergence of log-probability inputs; see ``F.kl_div`` ('batchmean' gives the
+    mathematical KL divergence per sample; 'mean' averages over every element)."""
+
+    def __init__(self, size_average=None, reduce=None, reduction="mean", log_target=False):
+        super().__init__(size_average, reduce, reduction)
+        self.log_target = log_target
+
+    def forward(self, input, target):
+        return F.kl_div(input, target, reduction=self.reduction, log_target=self.log_target)
+
+
+class BCELoss(_WeightedLoss):
+    """Binary cross-entropy of probabilities; see ``F.binary_cross_entropy``."""
+
+    def forward(self, input, target):
+        return F.binary_cross_entropy(input, target, weight=self.weight,
+                                      reduction=self.reduction)
+
+
+class BCEWithLogitsLoss(_Loss):
+    """Binary cross-entropy of logits in the stable form; see
+    ``F.binary_cross_entropy_with_logits``. ``weight`` and ``pos_weight`` are buffers."""
+
+    def __init__(self, weight=None, size_average=None, reduce=None, reduction="mean",
+                 pos_weight=None):
+        super().__init__(size_average, reduce, reduction)
+        self.register_buffer("weight", _buffer(weight))
+        self.register_buffer("pos_weight", _buffer(pos_weight))
+
+    def forward(self, input, target):
+        return F.binary_cross_entropy_with_logits(input, target, weight=self.weight,
+                                                  reduction=self.reduction,
+                                                  pos_weight=self.pos_weight)

@@ -49,7 +49,7 @@ _IncompatibleKeys = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_
 def _to_numpy(value):
     """An array from a NumPy array, a minidl Tensor or anything with ``.numpy()`` (torch)."""
     if isinstance(value, Tensor):
-        return value._array
+        return np.asarray(value)
     if hasattr(value, "detach"):  # a PyTorch tensor
         value = value.detach()
     if hasattr(value, "cpu"):
@@ -57,6 +57,35 @@ def _to_numpy(value):
     if hasattr(value, "numpy"):
         return np.asarray(value.numpy())
     return np.asarray(value)
+
+
+def _check_device(owner, device):
+    """minidl runs on the CPU only: accept None, "cpu" or a cpu device; refuse the rest."""
+    if device is None:
+        return
+    kind = getattr(device, "type", device)
+    if not isinstance(kind, str) or kind.split(":")[0] != "cpu":
+        raise ValueError(f"{owner}: minidl runs on the CPU only, got device={device!r}")
+
+
+def _check_name(owner, kind, name, module, registry):
+    """PyTorch's rules for the name of a parameter, buffer or sub-module."""
+    if not isinstance(name, str):
+        raise TypeError(f"{owner}: {kind} name should be a string, got {type(name).__name__}")
+    if not name:
+        raise KeyError(f'{owner}: {kind} name can\'t be empty string ""')
+    if "." in name:
+        raise KeyError(f'{owner}: {kind} name can\'t contain ".", got {name!r}')
+    if name not in registry and (name in module.__dict__ or hasattr(type(module), name)
+                                 or any(name in r for r in (module._parameters,
+                                                            module._buffers, module._modules))):
+        raise KeyError(f"{owner}: attribute {name!r} already exists")
+
+
+def _set_grad_zero(p):
+    """Zero ``p.grad`` in place, whether it is a Tensor or an array (one place to adjust)."""
+    g = p.grad
+    (g.numpy() if isinstance(g, Tensor) else g)[...] = 0
 
 
 class Module:
@@ -102,6 +131,7 @@ class Module:
             for registry in (params, modules, buffers):
                 if registry is not target:
                     registry.pop(name, None)
+            self._non_persistent.discard(name)
             target[name] = value  # an existing name keeps its place in the order
         elif name in params:
             if value is not None:
@@ -132,42 +162,80 @@ class Module:
         for registry in (self._parameters, self._buffers, self._modules):
             if name in registry:
                 del registry[name]
+                self._non_persistent.discard(name)
                 return
         object.__delattr__(self, name)
 
     def register_parameter(self, name, param):
+        """Add a parameter (or None: a declared but absent parameter, as ``bias=False``)."""
+        if "_parameters" not in self.__dict__:
+            raise AttributeError("cannot assign parameter before Module.__init__() call")
+        _check_name("register_parameter", "parameter", name, self, self._parameters)
         if param is not None and not isinstance(param, Parameter):
-            raise TypeError(f"register_parameter: {name} must be a Parameter or None, got "
-                            f"{type(param).__name__}")
-        self.__dict__.pop(name, None)
+            raise TypeError(f"register_parameter: cannot assign {type(param).__name__} object "
+                            f"to parameter {name!r} (a Parameter or None is required)")
         self._parameters[name] = param
 
     def register_buffer(self, name, tensor, persistent=True):
-        """Register state that is saved in the state dict but is not a parameter."""
+        """Register state that is not a parameter: saved in the state dict unless
+        ``persistent=False``, cast by ``to(dtype)``, returned by ``buffers()``."""
+        if "_buffers" not in self.__dict__:
+            raise AttributeError("cannot assign buffer before Module.__init__() call")
+        _check_name("register_buffer", "buffer", name, self, self._buffers)
+        if isinstance(tensor, np.ndarray):
+            tensor = Tensor(tensor)                   # a convenience: an array becomes a Tensor
         if tensor is not None and not isinstance(tensor, Tensor):
-            tensor = Tensor(tensor)
-        self.__dict__.pop(name, None)
+            raise TypeError(f"register_buffer: cannot assign {type(tensor).__name__} object to "
+                            f"buffer {name!r} (a Tensor or None is required)")
         self._buffers[name] = tensor
-        if not persistent:
+        if persistent:
+            self._non_persistent.discard(name)
+        else:
             self._non_persistent.add(name)
 
     def add_module(self, name, module):
+        """Add a sub-module (or None) under ``name``."""
         if module is not None and not isinstance(module, Module):
-            raise TypeError(f"add_module: {name} must be a Module or None, got "
-                            f"{type(module).__name__}")
-        self.__dict__.pop(name, None)
+            raise TypeError(f"add_module: {type(module).__name__} is not a Module subclass")
+        _check_name("add_module", "module", name, self, self._modules)
         self._modules[name] = module
 
     register_module = add_module
 
+    def get_submodule(self, target):
+        """The module at the dotted path ``target`` ("" is self), as PyTorch's."""
+        module = self
+        for part in target.split(".") if target else []:
+            if part not in module._modules or module._modules[part] is None:
+                raise AttributeError(f"{type(module).__name__} has no submodule {part!r} "
+                                     f"(path {target!r})")
+            module = module._modules[part]
+        return module
+
+    def get_parameter(self, target):
+        path, _, name = target.rpartition(".")
+        module = self.get_submodule(path)
+        if name not in module._parameters:
+            raise AttributeError(f"{type(module).__name__} has no parameter {name!r}")
+        return module._parameters[name]
+
+    def get_buffer(self, target):
+        path, _, name = target.rpartition(".")
+        module = self.get_submodule(path)
+        if name not in module._buffers:
+            raise AttributeError(f"{type(module).__name__} has no buffer {name!r}")
+        return module._buffers[name]
+
     # ------------------------------------------------------------------ traversal
-    def named_modules(self, memo=None, prefix=""):
-        """(name, module) for this module and every module below it, each once."""
+    def named_modules(self, memo=None, prefix="", remove_duplicate=True):
+        """(name, module) for this module and every module below it, depth first in
+        registration order; a module reachable by two paths is listed once unless
+        ``remove_duplicate=False``."""
         memo = set() if memo is None else memo
         stack = [(prefix, self)]
         while stack:
             name, module = stack.pop()
-            if module is None or id(module) in memo:
+            if module is None or (remove_duplicate and id(module) in memo):
                 continue
             memo.add(id(module))
             yield name, module
@@ -189,13 +257,15 @@ class Module:
         for _, m in self.named_children():
             yield m
 
-    def named_parameters(self, prefix="", recurse=True):
-        """(name, parameter) pairs, each parameter once, in registration order."""
+    def named_parameters(self, prefix="", recurse=True, remove_duplicate=True):
+        """(name, parameter) pairs, each parameter once (unless ``remove_duplicate=False``),
+        in registration order."""
         seen = set()
-        modules = self.named_modules(prefix=prefix) if recurse else [(prefix, self)]
+        modules = self.named_modules(prefix=prefix, remove_duplicate=remove_duplicate) \
+            if recurse else [(prefix, self)]
         for mod_name, m in modules:
             for name, p in m._parameters.items():
-                if p is None or id(p) in seen:
+                if p is None or (remove_duplicate and id(p) in seen):
                     continue
                 seen.add(id(p))
                 yield (f"{mod_name}.{name}" if mod_name else name), p
@@ -204,12 +274,17 @@ class Module:
         for _, p in self.named_parameters(recurse=recurse):
             yield p
 
-    def named_buffers(self, prefix="", recurse=True):
-        modules = self.named_modules(prefix=prefix) if recurse else [(prefix, self)]
+    def named_buffers(self, prefix="", recurse=True, remove_duplicate=True):
+        """(name, buffer) pairs, persistent or not, each buffer once."""
+        seen = set()
+        modules = self.named_modules(prefix=prefix, remove_duplicate=remove_duplicate) \
+            if recurse else [(prefix, self)]
         for mod_name, m in modules:
             for name, b in m._buffers.items():
-                if b is not None:
-                    yield (f"{mod_name}.{name}" if mod_name else name), b
+                if b is None or (remove_duplicate and id(b) in seen):
+                    continue
+                seen.add(id(b))
+                yield (f"{mod_name}.{name}" if mod_name else name), b
 
     def buffers(self, recurse=True):
         for _, b in self.named_buffers(recurse=recurse):
@@ -217,7 +292,10 @@ class Module:
 
     # ------------------------------------------------------------------ modes
     def train(self, mode=True):
-        """Training mode (dropout active); returns self."""
+        """Training mode (dropout active, batch norm uses and updates batch statistics);
+        returns self."""
+        if not isinstance(mode, bool):
+            raise ValueError(f"train: training mode is expected to be a bool, got {mode!r}")
         for m in self.modules():
             object.__setattr__(m, "training", bool(mode))
         return self
@@ -232,7 +310,7 @@ class Module:
             if set_to_none or p.grad is None:
                 p.grad = None
             else:
-                p.grad = np.zeros_like(p.grad)
+                _set_grad_zero(p)
 
     def requires_grad_(self, requires_grad=True):
         for p in self.parameters():
@@ -240,26 +318,49 @@ class Module:
         return self
 
     def apply(self, fn):
-        """Call ``fn`` on every sub-module (children first) and on self; returns self."""
-        for m in reversed(list(self.modules())):
-            fn(m)
+        """Call ``fn`` on every sub-module, then on self (post-order, as PyTorch: each
+        child's whole subtree before the next child); returns self. Typical use:
+        ``model.apply(init_weights)``."""
+        stack = [(self, False)]
+        while stack:                       # iterative post-order: children, then the module
+            module, expanded = stack.pop()
+            if expanded:
+                fn(module)
+                continue
+            stack.append((module, True))
+            stack.extend((c, False) for c in reversed(list(module.children())))
         return self
 
     # ------------------------------------------------------------------ dtype
-    def to(self, dtype=None, device=None):
-        """Cast every floating parameter and buffer to ``dtype``, in place; returns self.
+    def to(self, *args, **kwargs):
+        """Cast every floating parameter and buffer to a dtype, in place; returns self.
 
-        ``to("cpu")`` / ``to(device="cpu")`` are accepted as in PyTorch and change nothing
-        (minidl runs on the CPU only).
+        Called as PyTorch's: ``to(dtype)``, ``to(device)``, ``to(device, dtype)``,
+        ``to(tensor)`` (its dtype), or with ``device=``/``dtype=``/``non_blocking=``
+        keywords. The device must be the CPU (``"cpu"``, ``md.device("cpu")``): minidl
+        runs on the CPU only, and asking for another device is a ValueError.
         """
-        if isinstance(dtype, str) and dtype == "cpu":
-            dtype, device = None, "cpu"
-        if device not in (None, "cpu"):
-            raise ValueError(f"{type(self).__name__}.to: minidl runs on the CPU only, got "
-                             f"device={device!r}")
+        owner = f"{type(self).__name__}.to"
+        dtype, device = kwargs.pop("dtype", None), kwargs.pop("device", None)
+        kwargs.pop("non_blocking", None)
+        kwargs.pop("memory_format", None)
+        if kwargs:
+            raise TypeError(f"{owner}: unexpected keyword arguments {sorted(kwargs)}")
+        for a in args:
+            if isinstance(a, Tensor):
+                dtype = a.dtype
+            elif isinstance(a, str) or hasattr(a, "type") and not isinstance(a, type):
+                device = a
+            elif isinstance(a, bool) or a is None:
+                continue                                        # non_blocking, positional
+            else:
+                dtype = a
+        _check_device(owner, device)
         if dtype is None:
             return self
         dtype = np.dtype(dtype)
+        if dtype.kind not in "fc":
+            raise TypeError(f"{owner}: only floating dtypes are supported, got {dtype}")
         for m in self.modules():
             for t in list(m._parameters.values()) + list(m._buffers.values()):
                 if t is not None and t._array.dtype.kind == "f" and t._array.dtype != dtype:
@@ -268,6 +369,12 @@ class Module:
                         t.grad = t.grad.astype(dtype)
         return self
 
+    def cpu(self):
+        return self
+
+    def cuda(self, device=None):
+        raise ValueError(f"{type(self).__name__}.cuda: minidl runs on the CPU only")
+
     def double(self):
         return self.to(np.float64)
 
@@ -275,11 +382,14 @@ class Module:
         return self.to(np.float32)
 
     # ------------------------------------------------------------------ state
-    def state_dict(self):
+    def state_dict(self, destination=None, prefix="", keep_vars=False):
         """An ordered mapping of PyTorch-style names to (copies of) NumPy arrays:
         every parameter, then every persistent buffer, module by module. A module
-        reachable by two paths (a shared layer) is listed under both, as in PyTorch."""
-        return OrderedDict((k, t._array.copy()) for k, t in self._state_tensors().items())
+        reachable by two paths (a shared layer) is listed under both, as in PyTorch.
+        ``prefix`` is put before every name; ``keep_vars=True`` gives the Tensors
+        themselves. (``destination`` is accepted and ignored, as PyTorch deprecates it.)"""
+        return OrderedDict((prefix + k, t if keep_vars else np.array(t.numpy(), copy=True))
+                           for k, t in self._state_tensors().items())
 
     def _state_tensors(self):
         """name → Tensor for every parameter and persistent buffer, along every path."""
@@ -297,7 +407,7 @@ class Module:
             stack.extend(reversed(children))
         return out
 
-    def load_state_dict(self, state_dict, strict=True):
+    def load_state_dict(self, state_dict, strict=True, assign=False):
         """Copy values from ``state_dict`` (names → arrays, minidl Tensors or PyTorch
         tensors) into this module's parameters and buffers, keeping their dtypes.
 
@@ -315,8 +425,8 @@ class Module:
         for k, t in own.items():
             if k in state_dict:
                 v = _to_numpy(state_dict[k])
-                if v.shape != t._array.shape:
-                    mismatched.append(f"{k}: checkpoint shape {v.shape}, model shape {t._array.shape}")
+                if v.shape != t.shape:
+                    mismatched.append(f"{k}: checkpoint shape {v.shape}, model shape {t.shape}")
                 values[k] = v
         problems = []
         if strict and missing:

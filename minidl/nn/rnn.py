@@ -1,8 +1,9 @@
 """Recurrent layers (F4–F6) with PyTorch's arguments, parameter names, layouts and results.
 
-    RNNCell, LSTMCell   one step:      F.rnn_cell, F.lstm_cell
-    RNN                 a sequence:    a loop of F.rnn_cell over time (composite: the
-                                       engine's backward walk is the BPTT)
+    RNNCell, LSTMCell,  one step:      F.rnn_cell, F.lstm_cell, F.gru_cell
+    GRUCell
+    RNN, GRU            a sequence:    a loop of F.rnn_cell / F.gru_cell over time
+                                       (composite: the engine's backward walk is the BPTT)
     LSTM                a sequence:    one matrix product for the input projection of all
                                        steps, then the fused primitive ops.recurrent.LSTMScan
 
@@ -22,9 +23,9 @@ from ..dtypes import get_default_dtype
 from ..ops.recurrent import LSTMScan
 from ..tensor import Tensor, cat, stack
 from . import init
-from .module import Module, Parameter
+from .module import Module, Parameter, _check_device
 
-__all__ = ["RNNCell", "LSTMCell", "RNN", "LSTM"]
+__all__ = ["RNNCell", "LSTMCell", "GRUCell", "RNN", "LSTM", "GRU"]
 
 
 def _check_size(cls, name, value):
@@ -76,22 +77,6 @@ class _CellBase(Module):
     def reset_parameters(self):
         _reset_uniform(self, self.hidden_size)
 
-    def _check(self, input, states):
-        """Name the module in errors about the input and the state shapes."""
-        name = type(self).__name__
-        if not isinstance(input, Tensor):
-            raise TypeError(f"{name}: input must be a Tensor, got {type(input).__name__}")
-        if input.ndim not in (1, 2):
-            raise ValueError(f"{name}: input must be (N, D) or unbatched (D,), got shape "
-                             f"{input.shape}")
-        if input.shape[-1] != self.input_size:
-            raise ValueError(f"{name}: input has {input.shape[-1]} features but input_size is "
-                             f"{self.input_size}; input shape {input.shape}")
-        expected = input.shape[:-1] + (self.hidden_size,)
-        legend = "(N, H)" if input.ndim == 2 else "(H,)"
-        for state_name, s in states:
-            _check_state(name, state_name, s, expected, legend, input.shape)
-
     def extra_repr(self):
         s = f"{self.input_size}, {self.hidden_size}"
         if not self.bias:
@@ -138,6 +123,7 @@ class RNNCell(_CellBase):
 
     def __init__(self, input_size, hidden_size, bias=True, nonlinearity="tanh",
                  device=None, dtype=None):
+        _check_device(type(self).__name__, device)
         if nonlinearity not in ("tanh", "relu"):
             raise ValueError(f"RNNCell: nonlinearity must be 'tanh' or 'relu', got "
                              f"{nonlinearity!r}")
@@ -145,7 +131,6 @@ class RNNCell(_CellBase):
         self.nonlinearity = nonlinearity
 
     def forward(self, input, hx=None):
-        self._check(input, [("hx", hx)])
         return F.rnn_cell(input, hx, self.weight_ih, self.weight_hh, self.bias_ih,
                           self.bias_hh, nonlinearity=self.nonlinearity)
 
@@ -193,16 +178,54 @@ class LSTMCell(_CellBase):
     _gates = 4
 
     def __init__(self, input_size, hidden_size, bias=True, device=None, dtype=None):
+        _check_device(type(self).__name__, device)
         super().__init__(input_size, hidden_size, bias, dtype)
 
     def forward(self, input, hx=None):
-        if hx is not None and (not isinstance(hx, (tuple, list)) or len(hx) != 2):
-            raise TypeError(f"LSTMCell: hx must be a pair (h_0, c_0) of Tensors or None, got "
-                            f"{type(hx).__name__}")
-        self._check(input, [("h_0", None if hx is None else hx[0]),
-                            ("c_0", None if hx is None else hx[1])])
         return F.lstm_cell(input, hx, self.weight_ih, self.weight_hh, self.bias_ih,
                            self.bias_hh)
+
+
+class GRUCell(_CellBase):
+    r"""One step of a gated recurrent unit, PyTorch's ``GRUCell``.
+
+    .. math::
+
+        \begin{aligned}
+        r &= \sigma(W_{ir} x + b_{ir} + W_{hr} h + b_{hr}) && \text{reset gate}\\
+        z &= \sigma(W_{iz} x + b_{iz} + W_{hz} h + b_{hz}) && \text{update gate}\\
+        n &= \tanh(W_{in} x + b_{in} + r \odot (W_{hn} h + b_{hn})) && \text{new state}\\
+        h' &= (1 - z) \odot n + z \odot h
+        \end{aligned}
+
+    The gates' weights are stacked in the order r, z, n: ``weight_ih = [W_ir; W_iz;
+    W_in]``. The gradient is the chain rule through these lines (see ``F.gru_cell``,
+    which also checks the shapes).
+
+    Args:
+        input_size: D.  hidden_size: H.  bias: learn the biases (default True).
+
+    Shape:
+        input (N, D) or (D,); hx (N, H) or (H,), zeros if omitted → h' (N, H) or (H,).
+
+    Attributes:
+        weight_ih (3H, D), weight_hh (3H, H), bias_ih (3H,), bias_hh (3H,):
+        all from U(−1/√H, 1/√H).
+
+    >>> import minidl as md, minidl.nn as nn
+    >>> cell = nn.GRUCell(10, 20)
+    >>> cell(md.randn(3, 10)).shape
+    (3, 20)
+    """
+
+    _gates = 3
+
+    def __init__(self, input_size, hidden_size, bias=True, device=None, dtype=None):
+        _check_device(type(self).__name__, device)
+        super().__init__(input_size, hidden_size, bias, dtype)
+
+    def forward(self, input, hx=None):
+        return F.gru_cell(input, hx, self.weight_ih, self.weight_hh, self.bias_ih, self.bias_hh)
 
 
 # ---------------------------------------------------------------------- sequences
@@ -275,7 +298,7 @@ class _RNNBase(Module):
         if unbatched:
             x = input.reshape(input.shape[0], 1, self.input_size)   # (L, 1, D)
         elif self.batch_first:
-            x = input.transpose(1, 0, 2)                              # (N, L, D) → (L, N, D)
+            x = input.swapaxes(0, 1)                                  # (N, L, D) → (L, N, D)
         else:
             x = input
         L, N, _ = x.shape
@@ -296,8 +319,35 @@ class _RNNBase(Module):
             output = output.reshape(output.shape[0], output.shape[2])
             states = [s.reshape(s.shape[0], s.shape[2]) for s in states]
         elif self.batch_first:
-            output = output.transpose(1, 0, 2)
+            output = output.swapaxes(0, 1)
         return output, states
+
+    def _scan(self, input, hx, cell):
+        """The layers of a one-state network (RNN, GRU) as a loop of ``cell`` over time:
+        h_t = cell(x_t, h_{t−1}, w_ih, w_hh, b_ih, b_hh), each layer and direction."""
+        x, (h_0,), unbatched = self._prepare(input, [("h_0", hx)])
+        L = x.shape[0]
+        steps = x.unbind(0)                     # L × (N, D): one node, linear-time backward
+        directions = 2 if self.bidirectional else 1
+        h_n = []
+        for layer in range(self.num_layers):
+            if layer > 0 and self.dropout and self.training:
+                steps = [F.dropout(s, self.dropout, True) for s in steps]
+            outputs = []
+            for direction in range(directions):
+                w_ih, w_hh, b_ih, b_hh = self._weights(layer, direction)
+                h = None if h_0 is None else h_0[layer * directions + direction]
+                hs = [None] * L
+                for t in (range(L - 1, -1, -1) if direction else range(L)):
+                    h = cell(steps[t], h, w_ih, w_hh, b_ih, b_hh)     # h_t
+                    hs[t] = h
+                outputs.append(hs)
+                h_n.append(h)
+            steps = outputs[0] if directions == 1 else \
+                [cat([f, b], dim=1) for f, b in zip(*outputs)]         # (N, 2H) per step
+        output = stack(steps, dim=0)                                   # (L, N, directions·H)
+        output, (h_n,) = self._finish(output, [stack(h_n, dim=0)], unbatched)
+        return output, h_n
 
     def extra_repr(self):
         s = f"{self.input_size}, {self.hidden_size}"
@@ -366,6 +416,7 @@ class RNN(_RNNBase):
 
     def __init__(self, input_size, hidden_size, num_layers=1, nonlinearity="tanh", bias=True,
                  batch_first=False, dropout=0.0, bidirectional=False, device=None, dtype=None):
+        _check_device(type(self).__name__, device)
         if nonlinearity not in ("tanh", "relu"):
             raise ValueError(f"RNN: nonlinearity must be 'tanh' or 'relu', got {nonlinearity!r}")
         super().__init__(input_size, hidden_size, num_layers, bias, batch_first, dropout,
@@ -373,29 +424,8 @@ class RNN(_RNNBase):
         self.nonlinearity = nonlinearity
 
     def forward(self, input, hx=None):
-        x, (h_0,), unbatched = self._prepare(input, [("h_0", hx)])
-        L, N, _ = x.shape
-        steps = x.unbind(0)                     # L × (N, D): one node, linear-time backward
-        directions = 2 if self.bidirectional else 1
-        h_n = []
-        for layer in range(self.num_layers):
-            if layer > 0 and self.dropout and self.training:
-                steps = [F.dropout(s, self.dropout, True) for s in steps]
-            outputs = []
-            for direction in range(directions):
-                w_ih, w_hh, b_ih, b_hh = self._weights(layer, direction)
-                h = None if h_0 is None else h_0[layer * directions + direction]
-                hs = [None] * L
-                for t in (range(L - 1, -1, -1) if direction else range(L)):
-                    h = F.rnn_cell(steps[t], h, w_ih, w_hh, b_ih, b_hh, self.nonlinearity)
-                    hs[t] = h                                          # h_t = f(...)
-                outputs.append(hs)
-                h_n.append(h)
-            steps = outputs[0] if directions == 1 else \
-                [cat([f, b], dim=1) for f, b in zip(*outputs)]         # (N, 2H) per step
-        output = stack(steps, dim=0)                                   # (L, N, directions·H)
-        output, (h_n,) = self._finish(output, [stack(h_n, dim=0)], unbatched)
-        return output, h_n
+        return self._scan(input, hx, lambda x_t, h, w_ih, w_hh, b_ih, b_hh: F.rnn_cell(
+            x_t, h, w_ih, w_hh, b_ih, b_hh, self.nonlinearity))
 
 
 class LSTM(_RNNBase):
@@ -461,6 +491,7 @@ class LSTM(_RNNBase):
 
     def __init__(self, input_size, hidden_size, num_layers=1, bias=True, batch_first=False,
                  dropout=0.0, bidirectional=False, proj_size=0, device=None, dtype=None):
+        _check_device(type(self).__name__, device)
         super().__init__(input_size, hidden_size, num_layers, bias, batch_first, dropout,
                          bidirectional, proj_size, dtype)
 
@@ -485,7 +516,7 @@ class LSTM(_RNNBase):
             for direction in range(directions):
                 w_ih, w_hh, b_ih, b_hh = self._weights(layer, direction)
                 k = layer * directions + direction
-                zeros = Tensor._make(np.zeros((N, H), x.dtype), None)
+                zeros = Tensor(np.zeros((N, H), x.dtype))
                 h = zeros if h_0 is None else h_0[k]
                 c = zeros if c_0 is None else c_0[k]
                 xz = x.reshape(-1, x.shape[2]) @ w_ih.T                # (L·N, 4H): one GEMM
@@ -493,7 +524,7 @@ class LSTM(_RNNBase):
                     xz = xz + (b_ih + b_hh)                            # x_t W_ihᵀ + b_ih + b_hh
                 xz = xz.reshape(x.shape[0], x.shape[1], 4 * H)
                 if batch_major:
-                    xz = xz.permute(1, 0, 2)                           # (N, L, 4H) → (L, N, 4H)
+                    xz = xz.swapaxes(0, 1)                             # (N, L, 4H) → (L, N, 4H)
                 if direction:
                     xz = xz.flip(0)                                    # run from t = L to 1
                 hs, c_last = LSTMScan.apply(xz, h, c, w_hh)            # (L, N, H), (N, H)
@@ -505,3 +536,64 @@ class LSTM(_RNNBase):
         output, (h_n, c_n) = self._finish(x, [stack(h_n, dim=0), stack(c_n, dim=0)],
                                           unbatched)
         return output, (h_n, c_n)
+
+
+class GRU(_RNNBase):
+    r"""A multi-layer gated recurrent unit over a sequence, PyTorch's ``GRU``.
+
+    For each layer and each step t = 1..L (gates stacked r, z, n, as PyTorch):
+
+    .. math::
+
+        \begin{aligned}
+        r_t &= \sigma(W_{ir} x_t + b_{ir} + W_{hr} h_{t-1} + b_{hr}) && \text{reset gate}\\
+        z_t &= \sigma(W_{iz} x_t + b_{iz} + W_{hz} h_{t-1} + b_{hz}) && \text{update gate}\\
+        n_t &= \tanh(W_{in} x_t + b_{in} + r_t \odot (W_{hn} h_{t-1} + b_{hn})) && \text{new state}\\
+        h_t &= (1 - z_t) \odot n_t + z_t \odot h_{t-1}
+        \end{aligned}
+
+    where x_t is the input for the first layer and the previous layer's h_t (after
+    dropout, in training mode) for the others. ``bidirectional=True`` adds a second
+    set of weights (``_reverse``) run from t = L down to 1, concatenated along the last
+    axis of the output. The forward is a Python loop of ``F.gru_cell`` over time (a
+    composite: the backward is the engine's walk over the recorded steps).
+
+    Args:
+        input_size: D.  hidden_size: H.  num_layers: stacked layers (default 1).
+        bias: learn ``bias_ih_l*`` and ``bias_hh_l*`` (default True).
+        batch_first: input and output are (N, L, ·) instead of (L, N, ·).
+        dropout: probability of zeroing the output of each layer except the last, in
+            training mode (default 0).
+        bidirectional: run each layer in both directions (default False).
+
+    Shape:
+        input (L, N, D), (N, L, D) with batch_first, or unbatched (L, D);
+        h_0 (num_layers · num_directions, N, H) (or without N), zeros if omitted
+        → output (L, N, num_directions · H) (or (N, L, ·), or (L, ·)) and h_n, shaped
+        as h_0.
+
+    Attributes:
+        weight_ih_l{k} (3H, D) for k = 0, else (3H, num_directions · H); weight_hh_l{k}
+        (3H, H); bias_ih_l{k}, bias_hh_l{k} (3H,): all from U(−1/√H, 1/√H).
+
+    Raises:
+        ValueError: non-positive sizes, dropout outside [0, 1], an input or h_0 of the
+            wrong shape, an empty sequence.
+
+    >>> import minidl as md, minidl.nn as nn
+    >>> gru = nn.GRU(10, 20, num_layers=2, bidirectional=True)
+    >>> output, h_n = gru(md.randn(5, 3, 10))
+    >>> output.shape, h_n.shape
+    ((5, 3, 40), (4, 3, 20))
+    """
+
+    _gates = 3
+
+    def __init__(self, input_size, hidden_size, num_layers=1, bias=True, batch_first=False,
+                 dropout=0.0, bidirectional=False, device=None, dtype=None):
+        _check_device(type(self).__name__, device)
+        super().__init__(input_size, hidden_size, num_layers, bias, batch_first, dropout,
+                         bidirectional, 0, dtype)
+
+    def forward(self, input, hx=None):
+        return self._scan(input, hx, F.gru_cell)

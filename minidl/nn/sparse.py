@@ -4,7 +4,7 @@ import numpy as np
 from .. import functional as F
 from ..dtypes import get_default_dtype
 from . import init
-from .module import Module, Parameter
+from .module import Module, Parameter, _check_device
 
 __all__ = ["Embedding"]
 
@@ -42,6 +42,7 @@ class Embedding(Module):
 
     def __init__(self, num_embeddings, embedding_dim, padding_idx=None, device=None,
                  dtype=None):
+        _check_device(type(self).__name__, device)
         super().__init__()
         for name, v in (("num_embeddings", num_embeddings), ("embedding_dim", embedding_dim)):
             if not isinstance(v, (int, np.integer)) or isinstance(v, bool) or v <= 0:

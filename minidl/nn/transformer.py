@@ -1,12 +1,16 @@
-"""The sinusoidal positional encoding (F9) and the Transformer encoder (F10).
+"""The sinusoidal positional encoding (F9), the Transformer encoder (F10), the decoder
+and the whole encoder–decoder ``Transformer`` (F8's cross-attention).
 
 ``PositionalEncoding`` adds a fixed table to its input; ``TransformerEncoderLayer`` is
 the layer's two residual sub-layers written with modules that carry PyTorch's names
 (so a PyTorch state dict loads by name); ``TransformerEncoder`` stacks independent
-copies of a layer. Everything here is a composite: the engine differentiates it.
+copies of a layer. ``TransformerDecoderLayer`` adds a third sub-layer between the two,
+cross-attention: queries from the target, keys and values from the encoder's output
+(the memory). ``TransformerDecoder`` stacks decoder layers and ``Transformer`` joins an
+encoder and a decoder. Everything here is a composite: the engine differentiates it.
 
-Shape legend: L sequence length, N batch, E embedding (d_model), h heads, F the
-feed-forward width (dim_feedforward).
+Shape legend: S source length, T target length (L when there is only one sequence),
+N batch, E embedding (d_model), h heads, F the feed-forward width (dim_feedforward).
 """
 import copy
 
@@ -15,6 +19,7 @@ import numpy as np
 from .. import functional as F
 from ..dtypes import get_default_dtype
 from ..tensor import Tensor
+from . import init
 from .attention import MultiheadAttention
 from .container import ModuleList
 from .dropout import Dropout
@@ -22,7 +27,8 @@ from .linear import Linear
 from .module import Module
 from .normalization import LayerNorm
 
-__all__ = ["PositionalEncoding", "TransformerEncoderLayer", "TransformerEncoder"]
+__all__ = ["PositionalEncoding", "TransformerEncoderLayer", "TransformerEncoder",
+           "TransformerDecoderLayer", "TransformerDecoder", "Transformer"]
 
 
 def _positive_int(op, name, v):
@@ -77,7 +83,7 @@ class PositionalEncoding(Module):
 
     >>> import math, numpy as np, minidl as md, minidl.nn as nn
     >>> pe = nn.PositionalEncoding(d_model=4, max_len=10)
-    >>> bool(np.isclose(pe.pe.data[1, 0], math.sin(1.0)))     # PE(1, 0) = sin 1
+    >>> bool(np.isclose(pe.pe.numpy()[1, 0], math.sin(1.0)))  # PE(1, 0) = sin 1
     True
     >>> pe(md.zeros(3, 2, 4)).shape                          # (L, N, E)
     (3, 2, 4)
@@ -117,7 +123,7 @@ class PositionalEncoding(Module):
         if L > self.max_len:
             raise ValueError(f"{op}: input has length L = {L} but max_len = {self.max_len}; "
                              f"input shape {x.shape}")
-        source = self._pe64 if x.dtype.itemsize > 4 else self.pe._array
+        source = self._pe64 if x.dtype.itemsize > 4 else self.pe.numpy()
         table = source[:L].astype(x.dtype, copy=False)        # (L, E), never up-casts x
         if x.ndim == 3:
             table = table[None] if self.batch_first else table[:, None]   # (1, L, E) | (L, 1, E)
@@ -129,6 +135,24 @@ class PositionalEncoding(Module):
 
 
 _ACTIVATIONS = {"relu": F.relu, "gelu": F.gelu}
+
+
+def _activation(op, activation):
+    """The feed-forward non-linearity f: a name ("relu", "gelu") or a callable on Tensors."""
+    if isinstance(activation, str):
+        if activation not in _ACTIVATIONS:
+            raise ValueError(f"{op}: activation must be 'relu', 'gelu' or a callable, got "
+                             f"{activation!r}")
+        return _ACTIVATIONS[activation]
+    if not callable(activation):
+        raise TypeError(f"{op}: activation must be 'relu', 'gelu' or a callable, got "
+                        f"{type(activation).__name__}")
+    return activation
+
+
+def _check_device(op, device):
+    if device is not None and str(device) != "cpu":
+        raise ValueError(f"{op}: minidl runs on the CPU only, got device={device!r}")
 
 
 class TransformerEncoderLayer(Module):
@@ -204,16 +228,8 @@ class TransformerEncoderLayer(Module):
         if d_model % nhead:
             raise ValueError(f"{op}: d_model E={d_model} must be divisible by nhead h={nhead}")
         dropout = _probability(op, "dropout", dropout)
-        if isinstance(activation, str):
-            if activation not in _ACTIVATIONS:
-                raise ValueError(f"{op}: activation must be 'relu', 'gelu' or a callable, got "
-                                 f"{activation!r}")
-            activation = _ACTIVATIONS[activation]
-        elif not callable(activation):
-            raise TypeError(f"{op}: activation must be 'relu', 'gelu' or a callable, got "
-                            f"{type(activation).__name__}")
-        if device not in (None, "cpu"):
-            raise ValueError(f"{op}: minidl runs on the CPU only, got device={device!r}")
+        activation = _activation(op, activation)
+        _check_device(op, device)
         self.d_model, self.nhead, self.dim_feedforward = d_model, nhead, dim_feedforward
         self.batch_first = bool(batch_first)
 
@@ -330,3 +346,409 @@ class TransformerEncoder(Module):
             x = layer(x, src_mask=mask, src_key_padding_mask=src_key_padding_mask,
                       is_causal=bool(is_causal))
         return x if self.norm is None else self.norm(x)
+
+
+# ---------------------------------------------------------------------- the decoder
+def _check_sequence(op, name, x, d_model, batch_first):
+    """x must be a Tensor (T, N, E) — (N, T, E) with batch_first — or unbatched (T, E)."""
+    if not isinstance(x, Tensor):
+        raise TypeError(f"{op}: {name} must be a Tensor, got {type(x).__name__}")
+    if x.ndim not in (2, 3) or x.shape[-1] != d_model:
+        layout = "(N, T, E)" if batch_first else "(T, N, E)"
+        raise ValueError(f"{op}: {name} must be {layout} or unbatched (T, E) with E = d_model = "
+                         f"{d_model}, got shape {x.shape}")
+
+
+def _check_pair(op, tgt, memory, d_model, batch_first):
+    """tgt (T, N, E) and memory (S, N, E): the same rank, batch size N and width E."""
+    _check_sequence(op, "tgt", tgt, d_model, batch_first)
+    _check_sequence(op, "memory", memory, d_model, batch_first)
+    bat = 0 if batch_first else 1
+    if tgt.ndim != memory.ndim or (tgt.ndim == 3 and tgt.shape[bat] != memory.shape[bat]):
+        layout = "(N, T, E) and (N, S, E)" if batch_first else "(T, N, E) and (S, N, E)"
+        raise ValueError(f"{op}: tgt and memory must be {layout} with the same batch size N "
+                         f"(or both unbatched); got tgt shape {tgt.shape}, memory shape "
+                         f"{memory.shape}")
+
+
+class TransformerDecoderLayer(Module):
+    r"""One Transformer decoder layer: masked self-attention, cross-attention over the
+    memory, and a feed-forward network, each in a residual connection with layer
+    normalisation, as PyTorch.
+
+    With x the target sequence (T positions) and m the memory (the encoder's output, S
+    positions),
+
+    * SA(x) = dropout1(MultiHead(x, x, x))    — self-attention, usually causal (``tgt_mask``);
+    * CA(x, m) = dropout2(MultiHead(x, m, m)) — **cross-attention**: queries from the
+      target, keys and values from the source;
+    * FF(x) = dropout3(W₂ dropout(f(W₁ x + b₁)) + b₂), f = relu or gelu:
+
+    .. math::
+
+        \text{post-norm (default)}:\quad x \leftarrow \mathrm{LN}_1(x + \mathrm{SA}(x)),\quad
+        x \leftarrow \mathrm{LN}_2(x + \mathrm{CA}(x, m)),\quad
+        x \leftarrow \mathrm{LN}_3(x + \mathrm{FF}(x))
+
+        \text{pre-norm (norm\_first)}:\quad x \leftarrow x + \mathrm{SA}(\mathrm{LN}_1(x)),\quad
+        x \leftarrow x + \mathrm{CA}(\mathrm{LN}_2(x), m),\quad
+        x \leftarrow x + \mathrm{FF}(\mathrm{LN}_3(x))
+
+    Cross-attention is the only place where the two sequences meet: target position t
+    reads ``Σ_s a[t, s] · V(m_s)`` with ``a[t, ·] = softmax_s(Q(x_t) · K(m_s) / √E_h)``.
+
+    Gradient: a composite; the engine differentiates it. The memory receives gradient
+    only through the keys and values of cross-attention: m̄_s = W_kᵀ k̄_s + W_vᵀ v̄_s with
+    v̄_s = Σ_t a[t, s] ō_t (per head) and k̄_s from the softmax's gradient — this is what
+    flows back into the encoder. Masked positions (``True``/−inf) get zero gradient.
+
+    Args:
+        d_model: E.  nhead: h, which must divide E.
+        dim_feedforward: F (default 2048).
+        dropout: the probability used by every dropout, including both attentions'
+            (default 0.1).
+        activation: ``"relu"`` (default), ``"gelu"`` or a callable on Tensors.
+        layer_norm_eps: ε of the three layer norms (default 1e-5).
+        batch_first: inputs are (N, T, E) and (N, S, E) instead of (T, N, E), (S, N, E).
+        norm_first: pre-norm instead of post-norm.
+        bias: learn biases in the linear layers, both attentions and the layer norms.
+        device: only None or "cpu".  dtype: dtype of the parameters.
+
+    Shape:
+        tgt (T, N, E), memory (S, N, E) — (N, T, E), (N, S, E) with ``batch_first``, or
+        unbatched (T, E), (S, E) → output like tgt.
+        tgt_mask (T, T) or (N·h, T, T); memory_mask (T, S) or (N·h, T, S): bool True =
+        may NOT attend, or float added to the scores. tgt_key_padding_mask (N, T),
+        memory_key_padding_mask (N, S): bool True = ignore that key, or float added.
+        ``tgt_is_causal`` / ``memory_is_causal``: without the matching mask, apply the
+        causal mask (key s allowed for query t iff s ≤ t); with it, a hint, and the mask
+        is used as given.
+
+    Attributes (state-dict names, as PyTorch):
+        self_attn and multihead_attn (each ``in_proj_weight`` (3E, E), ``in_proj_bias``
+        (3E,), ``out_proj.weight`` (E, E), ``out_proj.bias`` (E,)), linear1 (F, E) / (F,),
+        linear2 (E, F) / (E,), norm1, norm2, norm3 (E,) / (E,); dropout, dropout1,
+        dropout2, dropout3. Initial values: each module's own default (as PyTorch's layer;
+        ``nn.Transformer`` then redraws every matrix xavier-uniform).
+
+    Raises:
+        ValueError: E not divisible by h, a bad size, dropout or activation name, or in
+            forward a tgt or memory of the wrong rank, width or batch size.
+        TypeError: an activation that is neither a name nor a callable; a non-Tensor input.
+
+    Examples:
+        >>> import minidl as md, minidl.nn as nn
+        >>> layer = nn.TransformerDecoderLayer(d_model=8, nhead=2, dim_feedforward=16, dropout=0.0)
+        >>> tgt, memory = md.randn(4, 3, 8), md.randn(6, 3, 8)    # (T, N, E), (S, N, E)
+        >>> mask = nn.Transformer.generate_square_subsequent_mask(4)
+        >>> layer(tgt, memory, tgt_mask=mask).shape
+        (4, 3, 8)
+        >>> [k for k in layer.state_dict() if k.startswith("norm")]
+        ['norm1.weight', 'norm1.bias', 'norm2.weight', 'norm2.bias', 'norm3.weight', 'norm3.bias']
+    """
+
+    def __init__(self, d_model, nhead, dim_feedforward=2048, dropout=0.1, activation="relu",
+                 layer_norm_eps=1e-5, batch_first=False, norm_first=False, bias=True,
+                 device=None, dtype=None):
+        super().__init__()
+        op = "TransformerDecoderLayer"
+        d_model = _positive_int(op, "d_model", d_model)
+        nhead = _positive_int(op, "nhead", nhead)
+        dim_feedforward = _positive_int(op, "dim_feedforward", dim_feedforward)
+        if d_model % nhead:
+            raise ValueError(f"{op}: d_model E={d_model} must be divisible by nhead h={nhead}")
+        dropout = _probability(op, "dropout", dropout)
+        activation = _activation(op, activation)
+        _check_device(op, device)
+        self.d_model, self.nhead, self.dim_feedforward = d_model, nhead, dim_feedforward
+        self.batch_first = bool(batch_first)
+
+        self.self_attn = MultiheadAttention(d_model, nhead, dropout=dropout, bias=bias,
+                                            batch_first=batch_first, dtype=dtype)
+        self.multihead_attn = MultiheadAttention(d_model, nhead, dropout=dropout, bias=bias,
+                                                 batch_first=batch_first, dtype=dtype)
+        self.linear1 = Linear(d_model, dim_feedforward, bias=bias, dtype=dtype)   # W₁ (F, E)
+        self.dropout = Dropout(dropout)
+        self.linear2 = Linear(dim_feedforward, d_model, bias=bias, dtype=dtype)   # W₂ (E, F)
+        self.norm_first = bool(norm_first)
+        self.norm1 = LayerNorm(d_model, eps=layer_norm_eps, bias=bias, dtype=dtype)
+        self.norm2 = LayerNorm(d_model, eps=layer_norm_eps, bias=bias, dtype=dtype)
+        self.norm3 = LayerNorm(d_model, eps=layer_norm_eps, bias=bias, dtype=dtype)
+        self.dropout1 = Dropout(dropout)
+        self.dropout2 = Dropout(dropout)
+        self.dropout3 = Dropout(dropout)
+        self.activation = activation          # a Module given here becomes a sub-module
+
+    def forward(self, tgt, memory, tgt_mask=None, memory_mask=None, tgt_key_padding_mask=None,
+                memory_key_padding_mask=None, tgt_is_causal=False, memory_is_causal=False):
+        """The layer on ``tgt`` reading ``memory``; see the class docstring for the masks."""
+        _check_pair("TransformerDecoderLayer", tgt, memory, self.d_model, self.batch_first)
+        x = tgt
+        if self.norm_first:
+            x = x + self._sa_block(self.norm1(x), tgt_mask, tgt_key_padding_mask, tgt_is_causal)
+            x = x + self._mha_block(self.norm2(x), memory, memory_mask, memory_key_padding_mask,
+                                    memory_is_causal)
+            x = x + self._ff_block(self.norm3(x))
+        else:
+            x = self.norm1(x + self._sa_block(x, tgt_mask, tgt_key_padding_mask, tgt_is_causal))
+            x = self.norm2(x + self._mha_block(x, memory, memory_mask, memory_key_padding_mask,
+                                               memory_is_causal))
+            x = self.norm3(x + self._ff_block(x))
+        return x
+
+    def _sa_block(self, x, attn_mask, key_padding_mask, is_causal):
+        """SA(x) = dropout1(MultiHead(x, x, x))."""
+        out, _ = self.self_attn(x, x, x, attn_mask=attn_mask, key_padding_mask=key_padding_mask,
+                                need_weights=False, is_causal=bool(is_causal))
+        return self.dropout1(out)
+
+    def _mha_block(self, x, memory, attn_mask, key_padding_mask, is_causal):
+        """CA(x, m) = dropout2(MultiHead(x, m, m)): queries from x, keys and values from m."""
+        out, _ = self.multihead_attn(x, memory, memory, attn_mask=attn_mask,
+                                     key_padding_mask=key_padding_mask, need_weights=False,
+                                     is_causal=bool(is_causal))
+        return self.dropout2(out)
+
+    def _ff_block(self, x):
+        """FF(x) = dropout3(linear2(dropout(f(linear1(x)))))."""
+        hidden = self.dropout(self.activation(self.linear1(x)))     # (*, F)
+        return self.dropout3(self.linear2(hidden))                  # (*, E)
+
+    def extra_repr(self):
+        name = getattr(self.activation, "__name__", None)
+        act = f", activation={name}" if name and not isinstance(self.activation, Module) else ""
+        return f"norm_first={self.norm_first}, batch_first={self.batch_first}{act}"
+
+
+def _is_causal_mask(mask, size):
+    """True when ``mask`` is exactly ``generate_square_subsequent_mask(size)`` (float: 0 on
+    and below the diagonal, −inf above; bool: True above) — PyTorch's detection rule."""
+    array = np.asarray(mask)
+    if array.shape != (size, size):
+        return False
+    above = np.triu(np.ones((size, size), dtype=bool), 1)
+    if array.dtype == bool:
+        return bool(np.array_equal(array, above))
+    return bool(np.array_equal(array, np.where(above, -np.inf, 0.0)))
+
+
+class TransformerDecoder(Module):
+    r"""A stack of ``num_layers`` decoder layers, every one reading the same memory, then
+    an optional final norm.
+
+    .. math::
+
+        x_0 = \mathrm{tgt},\quad x_k = \mathrm{layer}_k(x_{k-1}, \mathrm{memory}),\quad
+        \mathrm{out} = \mathrm{norm}(x_{\text{num\_layers}})
+
+    Each layer is an independent deep copy of ``decoder_layer`` (same initial weights,
+    separate parameters), named ``layers.0``, ``layers.1``, … as in PyTorch.
+
+    Gradient: a composite; the memory's gradient is the sum of what each layer's
+    cross-attention sends back.
+
+    Args:
+        decoder_layer: a ``TransformerDecoderLayer`` (any Module called as
+            ``layer(x, memory, tgt_mask=..., memory_mask=..., tgt_key_padding_mask=...,
+            memory_key_padding_mask=..., tgt_is_causal=..., memory_is_causal=...)``).
+        num_layers: how many copies (>= 1).
+        norm: a final Module (e.g. ``LayerNorm(E)``) or None.
+
+    Shape:
+        tgt (T, N, E), memory (S, N, E) (batch first or unbatched as the layer expects);
+        masks as the layer's; output like tgt.
+
+    ``tgt_is_causal=None`` (the default) means: causal iff ``tgt_mask`` equals
+    ``Transformer.generate_square_subsequent_mask(T)`` (PyTorch's detection; either way
+    the mask given is what is applied).
+
+    Raises:
+        TypeError: ``decoder_layer`` or ``norm`` is not a Module.
+        ValueError: ``num_layers`` is not a positive int.
+
+    >>> import minidl as md, minidl.nn as nn
+    >>> layer = nn.TransformerDecoderLayer(d_model=8, nhead=2, dim_feedforward=16, dropout=0.0)
+    >>> decoder = nn.TransformerDecoder(layer, num_layers=2, norm=nn.LayerNorm(8))
+    >>> decoder(md.randn(4, 3, 8), md.randn(6, 3, 8)).shape      # (T, N, E)
+    (4, 3, 8)
+    >>> list(decoder.state_dict())[-2:]
+    ['norm.weight', 'norm.bias']
+    """
+
+    def __init__(self, decoder_layer, num_layers, norm=None):
+        super().__init__()
+        op = "TransformerDecoder"
+        if not isinstance(decoder_layer, Module):
+            raise TypeError(f"{op}: decoder_layer must be a Module, got "
+                            f"{type(decoder_layer).__name__}")
+        if norm is not None and not isinstance(norm, Module):
+            raise TypeError(f"{op}: norm must be a Module or None, got {type(norm).__name__}")
+        self.num_layers = _positive_int(op, "num_layers", num_layers)
+        self.layers = ModuleList(copy.deepcopy(decoder_layer) for _ in range(self.num_layers))
+        self.norm = norm
+
+    def forward(self, tgt, memory, tgt_mask=None, memory_mask=None, tgt_key_padding_mask=None,
+                memory_key_padding_mask=None, tgt_is_causal=None, memory_is_causal=False):
+        """Run ``tgt`` through every layer, each reading ``memory``, with the same masks."""
+        if tgt_is_causal is None:
+            tgt_is_causal = False
+            if tgt_mask is not None and isinstance(tgt, Tensor) and tgt.ndim in (2, 3):
+                batch_first = getattr(self.layers[0], "batch_first", False)
+                T = tgt.shape[1] if (tgt.ndim == 3 and batch_first) else tgt.shape[0]
+                tgt_is_causal = _is_causal_mask(tgt_mask, T)
+        x = tgt
+        for layer in self.layers:
+            x = layer(x, memory, tgt_mask=tgt_mask, memory_mask=memory_mask,
+                      tgt_key_padding_mask=tgt_key_padding_mask,
+                      memory_key_padding_mask=memory_key_padding_mask,
+                      tgt_is_causal=bool(tgt_is_causal), memory_is_causal=bool(memory_is_causal))
+        return x if self.norm is None else self.norm(x)
+
+
+class Transformer(Module):
+    r"""The encoder–decoder Transformer, as PyTorch's ``nn.Transformer``: an encoder
+    reads the source, a decoder writes the target while reading the encoder's output
+    through cross-attention.
+
+    .. math::
+
+        \mathrm{memory} = \mathrm{Encoder}(\mathrm{src}),\qquad
+        \mathrm{out} = \mathrm{Decoder}(\mathrm{tgt}, \mathrm{memory})
+
+    The encoder is ``num_encoder_layers`` encoder layers and a final ``LayerNorm``; the
+    decoder ``num_decoder_layers`` decoder layers and a final ``LayerNorm`` (unless
+    ``custom_encoder`` / ``custom_decoder`` are given). There is no embedding and no
+    output projection: inputs are already (·, ·, E) vectors, the output is (T, N, E).
+
+    Initialisation, as PyTorch: after the layers are built, every parameter with more
+    than one axis (the attention's ``in_proj_weight`` and ``out_proj.weight``, both
+    linear weights) is redrawn xavier-uniform, U(−a, a) with a = √(6 / (fan_in + fan_out));
+    biases stay zero (attention) or U(−1/√fan_in, 1/√fan_in) (linear), layer norms 1 and 0.
+    This includes a custom encoder's and decoder's matrices.
+
+    Gradient: a composite. The source's gradient arrives only through the memory, i.e.
+    through every decoder layer's cross-attention keys and values (and src_mask'ed
+    encoder self-attention in between).
+
+    Args:
+        d_model: E (default 512).  nhead: h (default 8).
+        num_encoder_layers, num_decoder_layers: (default 6 each).
+        dim_feedforward: F (default 2048).  dropout: (default 0.1).
+        activation: ``"relu"`` (default), ``"gelu"`` or a callable.
+        custom_encoder, custom_decoder: Modules used instead of the default stacks.
+        layer_norm_eps: (default 1e-5).  batch_first: (default False).
+        norm_first: pre-norm layers (default False).  bias: (default True).
+        device: only None or "cpu".  dtype: dtype of the parameters.
+
+    Shape:
+        src (S, N, E), tgt (T, N, E) — (N, S, E), (N, T, E) with ``batch_first``, or
+        unbatched (S, E), (T, E) → output (T, N, E) (like tgt).
+        src_mask (S, S), tgt_mask (T, T), memory_mask (T, S) (or (N·h, ·, ·)):
+        bool True = may NOT attend, or float added; src_key_padding_mask (N, S),
+        tgt_key_padding_mask (N, T), memory_key_padding_mask (N, S).
+
+    State-dict names (as PyTorch): ``encoder.layers.K.…``, ``encoder.norm.…``,
+    ``decoder.layers.K.…`` (``self_attn``, ``multihead_attn``, ``linear1``, ``linear2``,
+    ``norm1``–``norm3``), ``decoder.norm.…``.
+
+    Raises:
+        ValueError: bad sizes; in forward, src and tgt with different batch sizes, or
+            widths other than d_model.
+        TypeError: a custom encoder or decoder that is not a Module.
+
+    >>> import minidl as md, minidl.nn as nn
+    >>> model = nn.Transformer(d_model=8, nhead=2, num_encoder_layers=1, num_decoder_layers=1,
+    ...                        dim_feedforward=16, dropout=0.0)
+    >>> src, tgt = md.randn(6, 3, 8), md.randn(4, 3, 8)          # (S, N, E), (T, N, E)
+    >>> model(src, tgt, tgt_mask=model.generate_square_subsequent_mask(4)).shape
+    (4, 3, 8)
+    """
+
+    def __init__(self, d_model=512, nhead=8, num_encoder_layers=6, num_decoder_layers=6,
+                 dim_feedforward=2048, dropout=0.1, activation="relu", custom_encoder=None,
+                 custom_decoder=None, layer_norm_eps=1e-5, batch_first=False, norm_first=False,
+                 bias=True, device=None, dtype=None):
+        super().__init__()
+        op = "Transformer"
+        _check_device(op, device)
+        for name, m in (("custom_encoder", custom_encoder), ("custom_decoder", custom_decoder)):
+            if m is not None and not isinstance(m, Module):
+                raise TypeError(f"{op}: {name} must be a Module or None, got {type(m).__name__}")
+        layer_kwargs = dict(dim_feedforward=dim_feedforward, dropout=dropout,
+                            activation=activation, layer_norm_eps=layer_norm_eps,
+                            batch_first=batch_first, norm_first=norm_first, bias=bias,
+                            dtype=dtype)
+        if custom_encoder is not None:
+            self.encoder = custom_encoder
+        else:
+            layer = TransformerEncoderLayer(d_model, nhead, **layer_kwargs)
+            norm = LayerNorm(d_model, eps=layer_norm_eps, bias=bias, dtype=dtype)
+            self.encoder = TransformerEncoder(layer, num_encoder_layers, norm)
+        if custom_decoder is not None:
+            self.decoder = custom_decoder
+        else:
+            layer = TransformerDecoderLayer(d_model, nhead, **layer_kwargs)
+            norm = LayerNorm(d_model, eps=layer_norm_eps, bias=bias, dtype=dtype)
+            self.decoder = TransformerDecoder(layer, num_decoder_layers, norm)
+        self._reset_parameters()
+        self.d_model = int(d_model)
+        self.nhead = int(nhead)
+        self.batch_first = bool(batch_first)
+
+    def _reset_parameters(self):
+        """Every parameter with more than one axis: xavier-uniform (PyTorch's rule)."""
+        for p in self.parameters():
+            if p.ndim > 1:
+                init.xavier_uniform_(p)
+
+    def forward(self, src, tgt, src_mask=None, tgt_mask=None, memory_mask=None,
+                src_key_padding_mask=None, tgt_key_padding_mask=None,
+                memory_key_padding_mask=None, src_is_causal=None, tgt_is_causal=None,
+                memory_is_causal=False):
+        """memory = encoder(src); out = decoder(tgt, memory); see the class docstring."""
+        op = "Transformer"
+        for name, x in (("src", src), ("tgt", tgt)):
+            if not isinstance(x, Tensor):
+                raise TypeError(f"{op}: {name} must be a Tensor, got {type(x).__name__}")
+        layout = "(N, S, E) and (N, T, E)" if self.batch_first else "(S, N, E) and (T, N, E)"
+        if src.ndim not in (2, 3) or tgt.ndim != src.ndim:
+            raise ValueError(f"{op}: src and tgt must be {layout} (or both unbatched (S, E) and "
+                             f"(T, E)); got src shape {src.shape}, tgt shape {tgt.shape}")
+        bat = 0 if self.batch_first else 1
+        if src.ndim == 3 and src.shape[bat] != tgt.shape[bat]:
+            raise ValueError(f"{op}: src and tgt must have the same batch size N ({layout}); got "
+                             f"src shape {src.shape}, tgt shape {tgt.shape}")
+        if src.shape[-1] != self.d_model or tgt.shape[-1] != self.d_model:
+            raise ValueError(f"{op}: src and tgt must have E = d_model = {self.d_model} features; "
+                             f"got src shape {src.shape}, tgt shape {tgt.shape}")
+        memory = self.encoder(src, mask=src_mask, src_key_padding_mask=src_key_padding_mask,
+                              is_causal=src_is_causal)
+        return self.decoder(tgt, memory, tgt_mask=tgt_mask, memory_mask=memory_mask,
+                            tgt_key_padding_mask=tgt_key_padding_mask,
+                            memory_key_padding_mask=memory_key_padding_mask,
+                            tgt_is_causal=tgt_is_causal, memory_is_causal=memory_is_causal)
+
+    @staticmethod
+    def generate_square_subsequent_mask(sz, device=None, dtype=None):
+        r"""The causal mask (sz, sz): 0.0 on and below the diagonal, −inf above it.
+
+        ``mask[t, s] = −inf`` for s > t: added to the scores, it stops position t from
+        reading later positions. A float Tensor of ``dtype`` (default: the default dtype,
+        float32 unless changed), as PyTorch.
+
+        >>> import minidl.nn as nn
+        >>> nn.Transformer.generate_square_subsequent_mask(3)
+        tensor([[  0., -inf, -inf],
+                [  0.,   0., -inf],
+                [  0.,   0.,   0.]])
+        """
+        op = "Transformer.generate_square_subsequent_mask"
+        if not isinstance(sz, (int, np.integer)) or isinstance(sz, bool) or sz < 0:
+            raise ValueError(f"{op}: sz must be a non-negative int, got {sz!r}")
+        _check_device(op, device)
+        dtype = get_default_dtype() if dtype is None else np.dtype(dtype)
+        above = np.triu(np.ones((int(sz), int(sz)), dtype=bool), 1)
+        return Tensor(np.where(above, -np.inf, 0.0).astype(dtype))
+
+    def extra_repr(self):
+        return f"d_model={self.d_model}, nhead={self.nhead}, batch_first={self.batch_first}"

@@ -31,7 +31,9 @@ from .linear import linear
 from .loss import cross_entropy, log_softmax, softmax
 from .positional import positional_encoding
 from .recurrent import lstm_cell, rnn_step
-from .transformer import layer_norm, transformer_encoder_layer
+from .gru import gru, gru_cell
+from .batch_norm import batch_norm
+from .transformer import layer_norm, transformer_decoder_layer, transformer_encoder_layer
 
 __all__ = [
     "conv2d",
@@ -39,6 +41,9 @@ __all__ = [
     "avg_pool2d",
     "rnn_step",
     "lstm_cell",
+    "gru_cell",
+    "gru",
+    "batch_norm",
     "scaled_dot_product_attention",
     "multi_head_attention",
     "linear",
@@ -48,4 +53,5 @@ __all__ = [
     "positional_encoding",
     "layer_norm",
     "transformer_encoder_layer",
+    "transformer_decoder_layer",
 ]

@@ -165,3 +165,114 @@ def test_bad_arguments():
         F.layer_norm(md.randn(2, 4), 4, eps=-1.0)
     with pytest.raises(TypeError, match=r"layer_norm: input"):
         F.layer_norm(np.ones((2, 4)), 4)
+
+
+# ====================================================================== batch_norm
+def _stats(C, rng):
+    return rng.standard_normal(C), rng.uniform(0.5, 2.0, C)
+
+
+@pytest.mark.parametrize("shape", [(4, 3), (3, 2, 5), (2, 3, 4, 5), (2, 2, 2, 3, 2)])
+@pytest.mark.parametrize("training", [True, False])
+@pytest.mark.parametrize("affine", [True, False])
+def test_batch_norm_matches_literal_reference(shape, training, affine):
+    rng = np.random.default_rng(5)
+    C = shape[1]
+    x = rng.standard_normal(shape) * 2 + 1
+    rm, rv = _stats(C, rng)
+    w, b = (rng.standard_normal(C), rng.standard_normal(C)) if affine else (None, None)
+    y_ref, rm_ref, rv_ref = ref.batch_norm(x, rm, rv, w, b, training, 0.3, 1e-4)
+    rm_t, rv_t = leaf(rm, False), leaf(rv, False)
+    y = F.batch_norm(leaf(x, False), rm_t, rv_t, None if w is None else leaf(w, False),
+                     None if b is None else leaf(b, False), training=training, momentum=0.3,
+                     eps=1e-4)
+    np.testing.assert_allclose(y.numpy(), y_ref, rtol=1e-12, atol=1e-13)
+    np.testing.assert_allclose(rm_t.numpy(), rm_ref, rtol=1e-13)          # updated in place
+    np.testing.assert_allclose(rv_t.numpy(), rv_ref, rtol=1e-13)
+
+
+def test_batch_norm_hand_computed():
+    # channel 0: values 1, 3 → μ = 2, biased σ² = 1, unbiased 2
+    x = leaf(np.array([[1.0, 0.0], [3.0, 4.0]]), False)
+    rm, rv = leaf(np.zeros(2), False), leaf(np.ones(2), False)
+    y = F.batch_norm(x, rm, rv, training=True, momentum=0.5, eps=1e-12)
+    np.testing.assert_allclose(y.numpy(), [[-1, -1], [1, 1]], rtol=1e-10)
+    np.testing.assert_allclose(rm.numpy(), [1.0, 1.0])                    # ½·0 + ½·μ
+    np.testing.assert_allclose(rv.numpy(), [1.5, 4.5])                    # ½·1 + ½·(2, 8)
+    y = F.batch_norm(x, rm, rv, eps=0.0)                                  # evaluation
+    np.testing.assert_allclose(y.numpy(), (x.numpy() - 1.0) / np.sqrt([1.5, 4.5]), rtol=1e-14)
+
+
+def test_batch_norm_without_running_stats_uses_the_batch():
+    x = np.random.default_rng(0).standard_normal((6, 3))
+    y = F.batch_norm(leaf(x, False), None, None, training=True)
+    np.testing.assert_allclose(y.numpy(), (x - x.mean(0)) / np.sqrt(x.var(0) + 1e-5),
+                               rtol=1e-12)
+
+
+@given(data=st.data(), training=st.booleans(), seed=st.integers(0, 2 ** 16))
+def test_batch_norm_gradient(data, training, seed):
+    ndim = data.draw(st.integers(2, 4), label="ndim")
+    shape = tuple(data.draw(st.lists(st.integers(1, 3), min_size=ndim, max_size=ndim)))
+    shape = (max(shape[0], 2),) + shape[1:]                              # > 1 value per channel
+    rng = np.random.default_rng(seed)
+    C = shape[1]
+    x = rng.standard_normal(shape) * 2
+    w, b = rng.standard_normal(C), rng.standard_normal(C)
+    rm, rv = _stats(C, rng)
+
+    def f(x, w, b):   # fresh statistics each call: the finite differences must not move them
+        return F.batch_norm(x, leaf(rm, False), leaf(rv, False), w, b, training=training,
+                            eps=1e-3)
+    assert check_gradients(f, x, w, b, atol=1e-6, rtol=1e-5)
+
+
+def test_batch_norm_gradient_invariants():
+    # in training the input gradient is orthogonal to a shift and to x̂ within each channel
+    rng = np.random.default_rng(1)
+    x = leaf(rng.standard_normal((5, 2, 3)))
+    y = F.batch_norm(x, None, None, training=True, eps=1e-14)       # ε ≈ 0: Σ x̂² = m exactly
+    y.backward(md.tensor(rng.standard_normal((5, 2, 3))))
+    g = np.asarray(x.grad)
+    np.testing.assert_allclose(g.sum(axis=(0, 2)), 0.0, atol=1e-12)
+    np.testing.assert_allclose((g * y.numpy()).sum(axis=(0, 2)), 0.0, atol=1e-11)
+
+
+@pytest.mark.parametrize("shape", [(5, 3), (4, 3, 6), (3, 2, 4, 5)])
+@pytest.mark.parametrize("training", [True, False])
+def test_batch_norm_against_torch(shape, training):
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(2)
+    C = shape[1]
+    x = rng.standard_normal(shape) * 3 + 2
+    w, b = rng.standard_normal(C), rng.standard_normal(C)
+    rm, rv = _stats(C, rng)
+    rm_md, rv_md = leaf(rm, False), leaf(rv, False)
+    rm_t, rv_t = torch.tensor(rm), torch.tensor(rv)
+    out, grads, u = vjp(lambda x, w, b: F.batch_norm(x, rm_md, rv_md, w, b, training, 0.2, 1e-4),
+                        x, w, b)
+    t_out, t_grads = torch_vjp(torch, lambda x, w, b: torch.nn.functional.batch_norm(
+        x, rm_t, rv_t, w, b, training, 0.2, 1e-4), x, w, b, upstream=u)
+    np.testing.assert_allclose(out, t_out, rtol=1e-12, atol=1e-12)
+    for g, tg in zip(grads, t_grads):
+        np.testing.assert_allclose(g, tg, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(rm_md.numpy(), rm_t.numpy(), rtol=1e-14)
+    np.testing.assert_allclose(rv_md.numpy(), rv_t.numpy(), rtol=1e-14)
+
+
+def test_batch_norm_bad_input():
+    x = md.ones(4, 3)
+    with pytest.raises(TypeError, match="batch_norm: input must be a Tensor"):
+        F.batch_norm(np.ones((4, 3)), None, None, training=True)
+    with pytest.raises(ValueError, match=r"batch_norm: input must be \(N, C\) or \(N, C, \*\), "
+                                         r"got shape \(3,\)"):
+        F.batch_norm(md.ones(3), None, None, training=True)
+    with pytest.raises(ValueError, match=r"batch_norm: running_mean must be \(C,\) = \(3,\) for "
+                                         r"input shape \(4, 3\), got shape \(2,\)"):
+        F.batch_norm(x, md.zeros(2), md.ones(3))
+    with pytest.raises(ValueError, match="more than 1 value per channel"):
+        F.batch_norm(md.ones(1, 3), None, None, training=True)
+    with pytest.raises(ValueError, match="eps must be > 0 in training"):
+        F.batch_norm(x, None, None, training=True, eps=0.0)
+    with pytest.raises(ValueError, match="running_mean and running_var are needed"):
+        F.batch_norm(x, None, None, training=False)

@@ -338,3 +338,98 @@ def test_cells_bad_input():
         F.rnn_cell(x, h, T(np.zeros((4, 3))), T(np.zeros((4, 4))), nonlinearity="sigmoid")
     with pytest.raises(ValueError, match=r"rnn_cell: hx must be \(N, H\) = \(2, 4\) .* got shape \(3, 4\)"):
         F.rnn_cell(x, T(np.zeros((3, 4))), T(np.zeros((4, 3))), T(np.zeros((4, 4))))
+
+
+# ====================================================================== gru_cell
+def test_gru_cell_hand_computed():
+    # D = H = 1. r = σ(1·1 + 0.5·2) = σ(2); z = σ(0); n = tanh(−1 + r·(1·2 + 0.5)); h' mixes
+    x, h = T([[1.0]]), T([[2.0]])
+    w_ih, w_hh = T([[1.0], [0.0], [-1.0]]), T([[0.5], [0.0], [1.0]])
+    b_hh = T([0.0, 0.0, 0.5])
+    r = _sigmoid(2.0)
+    n = math.tanh(-1.0 + r * 2.5)
+    out = F.gru_cell(x, h, w_ih, w_hh, None, b_hh)
+    np.testing.assert_allclose(out.numpy(), [[0.5 * n + 0.5 * 2.0]], rtol=1e-14)
+
+
+def test_gru_cell_reset_gate_multiplies_the_hidden_bias():
+    # b_hn sits inside r ⊙ (W_hn h + b_hn): with r → 0 it has no effect, unlike b_in
+    x, h = T([[0.0]]), T([[0.0]])
+    w = T(np.zeros((3, 1)))
+    far = -50.0                                               # r = σ(−50) ≈ 0, z = σ(0)
+    out_hn = F.gru_cell(x, h, w, w, T([far, 0, 0]), T([0, 0, 3.0]))
+    out_in = F.gru_cell(x, h, w, w, T([far, 0, 3.0]), T([0, 0, 0]))
+    np.testing.assert_allclose(out_hn.numpy(), [[0.5 * math.tanh(3.0 * _sigmoid(far))]],
+                               rtol=1e-12)
+    np.testing.assert_allclose(out_in.numpy(), [[0.5 * math.tanh(3.0)]], rtol=1e-14)
+
+
+@pytest.mark.parametrize("bias", [False, True])
+@pytest.mark.parametrize("batched", [False, True])
+@pytest.mark.parametrize("state", [False, True])
+def test_gru_cell_matches_reference(bias, batched, state):
+    rng = np.random.default_rng(11)
+    N, D, H = 3, 4, 5
+    x = rng.standard_normal((N, D) if batched else (D,))
+    h = rng.standard_normal((N, H) if batched else (H,)) if state else None
+    w_ih, w_hh = rng.standard_normal((3 * H, D)), rng.standard_normal((3 * H, H))
+    b_ih, b_hh = (rng.standard_normal(3 * H), rng.standard_normal(3 * H)) if bias else (None,) * 2
+    want = ref.gru_cell(x, h, w_ih, w_hh, b_ih, b_hh)
+    got = F.gru_cell(T(x), None if h is None else T(h), T(w_ih), T(w_hh),
+                     None if b_ih is None else T(b_ih), None if b_hh is None else T(b_hh))
+    assert got.shape == want.shape
+    np.testing.assert_allclose(got.numpy(), want, rtol=1e-12, atol=1e-14)
+
+
+@settings(max_examples=20)
+@given(N=sizes, D=sizes, H=sizes, L=st.integers(1, 3), seed=st.integers(0, 2**31 - 1),
+       bias=st.booleans(), state=st.booleans())
+def test_gru_cell_gradients_over_a_sequence(N, D, H, L, seed, bias, state):
+    """L steps of gru_cell; random upstream gradients on every h_t (check_gradients)."""
+    rng = np.random.default_rng(seed)
+    xs, h0 = rng.standard_normal((L, N, D)), rng.standard_normal((N, H))
+    w_ih, w_hh = rng.standard_normal((3 * H, D)), rng.standard_normal((3 * H, H))
+    b_ih, b_hh = rng.standard_normal(3 * H), rng.standard_normal(3 * H)
+
+    def run(xs, h0, w_ih, w_hh, b_ih, b_hh):
+        h, hs = h0, []
+        for t in range(L):
+            h = F.gru_cell(xs[t], h, w_ih, w_hh, b_ih, b_hh)
+            hs.append(h)
+        return md.stack(hs)
+
+    check_gradients(run, xs, h0 if state else None, w_ih, w_hh, b_ih if bias else None,
+                    b_hh if bias else None)
+
+
+@pytest.mark.parametrize("bias", [False, True])
+def test_gru_cell_matches_torch(bias):
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(12)
+    N, D, H = 3, 4, 5
+    arrays = [rng.standard_normal((N, D)), rng.standard_normal((N, H)),
+              rng.standard_normal((3 * H, D)), rng.standard_normal((3 * H, H))]
+    if bias:
+        arrays += [rng.standard_normal(3 * H), rng.standard_normal(3 * H)]
+    ours = [leaf(a) for a in arrays]
+    theirs = [torch.tensor(a, requires_grad=True) for a in arrays]
+    out = F.gru_cell(*ours)
+    want = torch.gru_cell(*theirs) if bias else torch.gru_cell(*theirs, None, None)
+    u = rng.standard_normal((N, H))
+    out.backward(md.tensor(u))
+    want.backward(torch.tensor(u))
+    np.testing.assert_allclose(out.numpy(), want.detach().numpy(), rtol=1e-12, atol=1e-14)
+    for a, b in zip(ours, theirs):
+        np.testing.assert_allclose(np.asarray(a.grad), b.grad.numpy(), rtol=1e-10, atol=1e-12)
+
+
+def test_gru_cell_bad_input():
+    x, h = T(np.zeros((2, 3))), T(np.zeros((2, 4)))
+    with pytest.raises(ValueError, match=r"gru_cell: w_ih must be \(3H, D\) and w_hh \(3H, H\)"):
+        F.gru_cell(x, h, T(np.zeros((16, 3))), T(np.zeros((16, 4))))
+    with pytest.raises(ValueError, match=r"gru_cell: hx must be \(N, H\) = \(2, 4\)"):
+        F.gru_cell(x, T(np.zeros((3, 4))), T(np.zeros((12, 3))), T(np.zeros((12, 4))))
+    with pytest.raises(ValueError, match=r"gru_cell: input has 2 features but w_ih expects D = 3"):
+        F.gru_cell(T(np.zeros((2, 2))), h, T(np.zeros((12, 3))), T(np.zeros((12, 4))))
+    with pytest.raises(TypeError, match="gru_cell: input must be a Tensor"):
+        F.gru_cell(np.zeros((2, 3)), h, T(np.zeros((12, 3))), T(np.zeros((12, 4))))

@@ -259,3 +259,49 @@ def test_loss_modules_bad_input():
         nn.CrossEntropyLoss(reduction="avg")(md.zeros(2, 3), md.tensor([0, 1]))
     with pytest.raises(ValueError, match=r"mse_loss: input shape \(2, 3\) and target shape \(3, 2\)"):
         nn.MSELoss()(md.zeros(2, 3), md.zeros(3, 2))
+
+
+# ---------------------------------------------------------------------- the other activations and losses
+@pytest.mark.parametrize("name, kw", [("SiLU", {}), ("LeakyReLU", {"negative_slope": 0.3}),
+                                      ("ELU", {"alpha": 0.7}), ("Softplus", {"beta": 2.0}),
+                                      ("Identity", {}), ("Flatten", {"start_dim": 0})])
+def test_more_activation_modules_match_torch(name, kw):
+    torch = pytest.importorskip("torch")
+    x = np.random.default_rng(0).standard_normal((3, 4)) * 3
+    ours, theirs = getattr(nn, name)(**kw), getattr(torch.nn, name)(**kw)
+    np.testing.assert_allclose(ours(md.tensor(x)).numpy(), theirs(torch.tensor(x)).numpy(),
+                               rtol=1e-13, atol=1e-15)
+    assert repr(ours) == repr(theirs)
+
+
+@pytest.mark.parametrize("name, kw, make", [
+    ("NLLLoss", {"ignore_index": 1}, lambda r: (np.log(r.dirichlet(np.ones(3), 4)), r.integers(0, 3, 4))),
+    ("L1Loss", {"reduction": "sum"}, lambda r: (r.standard_normal((3, 2)), r.standard_normal((3, 2)))),
+    ("KLDivLoss", {"reduction": "batchmean", "log_target": True},
+     lambda r: (np.log(r.dirichlet(np.ones(3), 4)), np.log(r.dirichlet(np.ones(3), 4)))),
+    ("BCELoss", {}, lambda r: (r.uniform(0.1, 0.9, 5), r.uniform(0, 1, 5))),
+    ("BCEWithLogitsLoss", {"reduction": "none"}, lambda r: (r.standard_normal(5), r.uniform(0, 1, 5))),
+    ("CrossEntropyLoss", {"label_smoothing": 0.1, "reduction": "sum"},
+     lambda r: (r.standard_normal((4, 3, 2)), r.integers(0, 3, (4, 2)))),
+])
+def test_more_loss_modules_match_torch(name, kw, make):
+    torch = pytest.importorskip("torch")
+    x, y = make(np.random.default_rng(1))
+    xm, xt = md.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    out, want = getattr(nn, name)(**kw)(xm, md.tensor(y)), getattr(torch.nn, name)(**kw)(
+        xt, torch.tensor(y))
+    np.testing.assert_allclose(out.numpy(), want.detach().numpy(), rtol=1e-12, atol=1e-14)
+    u = np.random.default_rng(2).standard_normal(want.shape)
+    out.backward(md.tensor(u))
+    want.backward(torch.tensor(u))
+    np.testing.assert_allclose(np.asarray(xm.grad), xt.grad.numpy(), rtol=1e-11, atol=1e-13)
+
+
+def test_loss_weights_are_buffers_and_legacy_reduction():
+    torch = pytest.importorskip("torch")
+    w = np.array([1.0, 2.0, 0.5])
+    assert list(nn.CrossEntropyLoss(weight=md.tensor(w)).state_dict()) == \
+        list(torch.nn.CrossEntropyLoss(weight=torch.tensor(w)).state_dict()) == ["weight"]
+    assert list(nn.BCEWithLogitsLoss(pos_weight=md.tensor(w)).state_dict()) == ["pos_weight"]
+    assert nn.MSELoss(size_average=False).reduction == "sum"
+    assert nn.NLLLoss(reduce=False).reduction == "none"

@@ -1,4 +1,5 @@
-"""nn.RNNCell, nn.RNN, nn.LSTMCell, nn.LSTM and the fused LSTMScan: PyTorch parity, BPTT, errors."""
+"""nn.RNNCell, nn.RNN, nn.LSTMCell, nn.LSTM, nn.GRUCell, nn.GRU and the fused LSTMScan:
+PyTorch parity, BPTT, errors."""
 import itertools
 import math
 import tracemalloc
@@ -40,7 +41,7 @@ def _compare(ours, theirs, torch, x, states, rng):
     xt = torch.tensor(x, requires_grad=True)
     sm = [leaf(s) for s in states]
     st_ = [torch.tensor(s, requires_grad=True) for s in states]
-    is_lstm = isinstance(ours, (nn.LSTM, nn.LSTMCell))
+    is_lstm = isinstance(ours, (nn.LSTM, nn.LSTMCell))       # GRU and RNN: one state
     arg_m = None if not states else (tuple(sm) if is_lstm else sm[0])
     arg_t = None if not states else (tuple(st_) if is_lstm else st_[0])
     out_m, out_t = ours(xm, arg_m), theirs(xt, arg_t)
@@ -69,6 +70,8 @@ def _compare(ours, theirs, torch, x, states, rng):
     ("RNN", dict(num_layers=2)), ("RNN", dict(num_layers=2, bias=False, bidirectional=True)),
     ("LSTM", dict(num_layers=3)), ("LSTM", dict(num_layers=2, bias=False, bidirectional=True)),
     ("RNNCell", {}), ("LSTMCell", dict(bias=False)),
+    ("GRU", dict(num_layers=2)), ("GRU", dict(num_layers=2, bias=False, bidirectional=True)),
+    ("GRUCell", {}), ("GRUCell", dict(bias=False)),
 ])
 def test_parameter_names_and_shapes_match_torch(cls_name, kw):
     torch = _torch()
@@ -79,8 +82,9 @@ def test_parameter_names_and_shapes_match_torch(cls_name, kw):
     assert all(p.dtype == np.float32 for p in ours.parameters())
 
 
-def test_initialisation_is_uniform_within_one_over_sqrt_hidden():
-    lstm = nn.LSTM(10, 64, num_layers=2)
+@pytest.mark.parametrize("cls_name", ["LSTM", "GRU"])
+def test_initialisation_is_uniform_within_one_over_sqrt_hidden(cls_name):
+    lstm = getattr(nn, cls_name)(10, 64, num_layers=2)
     bound = 1 / math.sqrt(64)
     values = np.concatenate([p.numpy().ravel() for p in lstm.parameters()])
     assert np.abs(values).max() <= bound
@@ -97,6 +101,8 @@ def test_repr():
     assert repr(nn.LSTM(28, 128, num_layers=2, batch_first=True)) == \
         "LSTM(28, 128, num_layers=2, batch_first=True)"
     assert repr(nn.RNNCell(3, 4, nonlinearity="relu")) == "RNNCell(3, 4, nonlinearity=relu)"
+    assert repr(nn.GRU(3, 4, bidirectional=True)) == "GRU(3, 4, bidirectional=True)"
+    assert repr(nn.GRUCell(3, 4, bias=False)) == "GRUCell(3, 4, bias=False)"
 
 
 # ---------------------------------------------------------------------- cells vs PyTorch
@@ -121,6 +127,17 @@ def test_lstm_cell_matches_torch(bias, state, batched):
     ours, theirs = _pair("LSTMCell", torch, input_size=3, hidden_size=4, bias=bias)
     lead = (5,) if batched else ()
     states = [rng.standard_normal(lead + (4,)), rng.standard_normal(lead + (4,))] if state else []
+    _compare(ours, theirs, torch, rng.standard_normal(lead + (3,)), states, rng)
+
+
+@pytest.mark.parametrize("bias", [True, False])
+@pytest.mark.parametrize("state, batched", [(True, True), (False, True), (True, False)])
+def test_gru_cell_matches_torch(bias, state, batched):
+    torch = _torch()
+    rng = np.random.default_rng(11)
+    ours, theirs = _pair("GRUCell", torch, input_size=3, hidden_size=4, bias=bias)
+    lead = (5,) if batched else ()
+    states = [rng.standard_normal(lead + (4,))] if state else []
     _compare(ours, theirs, torch, rng.standard_normal(lead + (3,)), states, rng)
 
 
@@ -153,7 +170,19 @@ def test_lstm_matches_torch(bias, batch_first, state):
     _compare(ours, theirs, torch, x, states, rng)
 
 
-@pytest.mark.parametrize("cls_name", ["RNN", "LSTM"])
+@pytest.mark.parametrize("bias, batch_first, state", CONFIGS)
+def test_gru_matches_torch(bias, batch_first, state):
+    torch = _torch()
+    rng = np.random.default_rng(12)
+    ours, theirs = _pair("GRU", torch, input_size=3, hidden_size=4, num_layers=2, bias=bias,
+                         batch_first=batch_first)
+    L, N = 5, 2
+    x = rng.standard_normal((N, L, 3) if batch_first else (L, N, 3))
+    states = [rng.standard_normal((2, N, 4))] if state else []
+    _compare(ours, theirs, torch, x, states, rng)
+
+
+@pytest.mark.parametrize("cls_name", ["RNN", "LSTM", "GRU"])
 @pytest.mark.parametrize("batch_first, state", [(False, True), (True, False)])
 def test_bidirectional_matches_torch(cls_name, batch_first, state):
     torch = _torch()
@@ -168,7 +197,7 @@ def test_bidirectional_matches_torch(cls_name, batch_first, state):
     _compare(ours, theirs, torch, x, states, rng)
 
 
-@pytest.mark.parametrize("cls_name", ["RNN", "LSTM"])
+@pytest.mark.parametrize("cls_name", ["RNN", "LSTM", "GRU"])
 @pytest.mark.parametrize("state", [False, True])
 def test_unbatched_sequence_matches_torch(cls_name, state):
     torch = _torch()
@@ -194,7 +223,7 @@ def test_lstm_float32_matches_torch():
 
 
 # ---------------------------------------------------------------------- dropout between layers
-@pytest.mark.parametrize("cls_name", ["RNN", "LSTM"])
+@pytest.mark.parametrize("cls_name", ["RNN", "LSTM", "GRU"])
 def test_dropout_one_zeroes_the_inputs_of_upper_layers_like_torch(cls_name):
     """p = 1 is deterministic: every layer but the first sees zeros; the output itself
     (the last layer's) is never dropped."""
@@ -371,11 +400,16 @@ def test_input_feature_size_is_checked():
         lstm(md.zeros(64, 28, 5))
     with pytest.raises(ValueError, match=r"RNN: input has 2 features but input_size is 3"):
         nn.RNN(3, 4)(md.zeros(5, 2))
-    with pytest.raises(ValueError, match=r"RNNCell: input has 2 features but input_size is 3; "
-                                         r"input shape \(4, 2\)"):
+    # cells: checked once, by the functional op the cell calls
+    with pytest.raises(ValueError, match=r"rnn_cell: input has 2 features but w_ih expects "
+                                         r"D = 3; input shape \(4, 2\)"):
         nn.RNNCell(3, 4)(md.zeros(4, 2))
-    with pytest.raises(ValueError, match=r"LSTMCell: input has 2 features but input_size is 3"):
+    with pytest.raises(ValueError, match=r"lstm_cell: input has 2 features but w_ih expects D = 3"):
         nn.LSTMCell(3, 4)(md.zeros(2))
+    with pytest.raises(ValueError, match=r"gru_cell: input has 2 features but w_ih expects D = 3"):
+        nn.GRUCell(3, 4)(md.zeros(2))
+    with pytest.raises(ValueError, match=r"GRU: input has 2 features but input_size is 3"):
+        nn.GRU(3, 4)(md.zeros(5, 2))
 
 
 def test_wrong_ranks_and_kinds():
@@ -384,7 +418,7 @@ def test_wrong_ranks_and_kinds():
         nn.LSTM(3, 4)(md.zeros(3))
     with pytest.raises(ValueError, match=r"RNN: input must be \(N, L, D\) .* got shape \(1, 2, 3, 3\)"):
         nn.RNN(3, 4, batch_first=True)(md.zeros(1, 2, 3, 3))
-    with pytest.raises(ValueError, match=r"LSTMCell: input must be \(N, D\) or unbatched \(D,\)"):
+    with pytest.raises(ValueError, match=r"lstm_cell: input must be \(N, D\) or unbatched \(D,\)"):
         nn.LSTMCell(3, 4)(md.zeros(1, 2, 3))
     with pytest.raises(TypeError, match="RNN: input must be a Tensor, got ndarray"):
         nn.RNN(3, 4)(np.zeros((2, 1, 3)))
@@ -404,9 +438,11 @@ def test_hidden_state_shapes_are_checked():
     with pytest.raises(ValueError, match=r"LSTM: h_0 must be \(num_layers \* num_directions, H\) = "
                                          r"\(1, 4\)"):
         nn.LSTM(3, 4)(md.zeros(5, 3), (md.zeros(1, 1, 4), md.zeros(1, 1, 4)))
-    with pytest.raises(ValueError, match=r"RNNCell: hx must be \(N, H\) = \(2, 4\) .* got shape \(4,\)"):
+    with pytest.raises(ValueError, match=r"rnn_cell: hx must be \(N, H\) = \(2, 4\) .* got shape \(4,\)"):
         nn.RNNCell(3, 4)(md.zeros(2, 3), md.zeros(4))
-    with pytest.raises(ValueError, match=r"LSTMCell: c_0 must be \(H,\) = \(4,\)"):
+    with pytest.raises(ValueError, match=r"GRU: h_0 must be \(num_layers \* num_directions, N, H\)"):
+        nn.GRU(3, 4)(x, md.zeros(2, 2, 4))
+    with pytest.raises(ValueError, match=r"lstm_cell: c must be \(H,\) = \(4,\)"):
         nn.LSTMCell(3, 4)(md.zeros(3), (md.zeros(4), md.zeros(1, 4)))
 
 
@@ -431,3 +467,40 @@ def test_bad_hyper_parameters(make, message):
 def test_proj_size_is_not_implemented():
     with pytest.raises(NotImplementedError, match="LSTM: proj_size=2"):
         nn.LSTM(3, 4, proj_size=2)
+
+
+# ---------------------------------------------------------------------- GRU: the reference loop
+@settings(max_examples=10)
+@given(L=st.integers(1, 4), N=st.integers(1, 3), D=st.integers(1, 3), H=st.integers(1, 3),
+       layers=st.integers(1, 2), bidirectional=st.booleans(), seed=st.integers(0, 2**31 - 1))
+def test_gru_equals_the_literal_reference(L, N, D, H, layers, bidirectional, seed):
+    import minidl.reference as ref
+    md.manual_seed(seed % 1000)
+    gru = nn.GRU(D, H, num_layers=layers, bidirectional=bidirectional).double()
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal((L, N, D))
+    h0 = rng.standard_normal((layers * (1 + bidirectional), N, H))
+    out, h_n = gru(leaf(x, False), leaf(h0, False))
+    sd = gru.state_dict()
+    sfx = ["", "_reverse"][:1 + bidirectional]
+    weights = [[tuple(sd[f"{n}_l{k}{s}"] for n in ("weight_ih", "weight_hh", "bias_ih", "bias_hh"))
+                for s in sfx] for k in range(layers)]
+    want_out, want_h = ref.gru(x, h0, weights, bidirectional)
+    np.testing.assert_allclose(out.numpy(), want_out, rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(h_n.numpy(), want_h, rtol=1e-12, atol=1e-14)
+
+
+@settings(max_examples=8)
+@given(L=st.integers(1, 3), N=st.integers(1, 2), H=st.integers(1, 3), seed=st.integers(0, 2**31 - 1))
+def test_gru_layer_gradcheck(L, N, H, seed):
+    """Every parameter, the input and h_0 of a 2-layer bidirectional GRU (random upstream)."""
+    md.manual_seed(seed % 1000)
+    gru = nn.GRU(2, H, num_layers=2, bidirectional=True).double()
+    rng = np.random.default_rng(seed)
+
+    def run(x, h0, *params):             # the parameters are perturbed in place by gradcheck
+        out, h_n = gru(x, h0)
+        return md.cat([out.reshape(-1), h_n.reshape(-1)])
+
+    x, h0 = leaf(rng.standard_normal((L, N, 2))), leaf(rng.standard_normal((4, N, H)))
+    assert md.gradcheck(run, (x, h0, *gru.parameters()), atol=1e-6, rtol=1e-5, seed=seed % 997)
