@@ -92,7 +92,7 @@ def one_hot(tensor, num_classes=-1):
     >>> import minidl as md, minidl.functional as F
     >>> F.one_hot(md.tensor([0, 2]))
     tensor([[1, 0, 0],
-           [0, 0, 1]], dtype=int64)
+            [0, 0, 1]])
     """
     op = "one_hot"
     idx = np.asarray(tensor)

@@ -349,7 +349,7 @@ class Module:
         for a in args:
             if isinstance(a, Tensor):
                 dtype = a.dtype
-            elif isinstance(a, str) or hasattr(a, "type") and not isinstance(a, type):
+            elif isinstance(a, str) or hasattr(a, "type") and not isinstance(a, (type, np.dtype)):
                 device = a
             elif isinstance(a, bool) or a is None:
                 continue                                        # non_blocking, positional

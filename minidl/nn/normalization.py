@@ -191,7 +191,7 @@ _BATCH_NORM_DOC = r"""Batch normalisation of {what}, PyTorch's ``{name}``.
     ['weight', 'bias', 'running_mean', 'running_var', 'num_batches_tracked']
     >>> y = bn(md.randn({example}))
     >>> bn.num_batches_tracked
-    tensor(1, dtype=int64)
+    tensor(1)
     """
 
 
