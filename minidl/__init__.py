@@ -19,10 +19,10 @@ from .dtypes import (bool, bool_, cdouble, complex64, complex128, double, float,
                      int64, long, set_default_dtype, short, uint8)
 from .factories import *  # noqa: F401,F403
 from .functions import *  # noqa: F401,F403
-from .random import get_rng_state, manual_seed, set_rng_state
+from .random import Generator, get_rng_state, initial_seed, manual_seed, seed, set_rng_state
 from .serialization import load, save
 from .tensor import Tensor, broadcast_to, cat, device, maximum, minimum, return_types, stack, where
-from . import functional, nn, optim, viz  # noqa: E402  (they import the names above)
+from . import functional, nn, optim, utils, viz  # noqa: E402  (they import the names above)
 
 __version__ = "0.2.0"
 

@@ -1,52 +1,82 @@
-"""``Optimizer``: what SGD, Adam and AdamW share — parameter groups, state, checkpoints.
+"""``Optimizer``: what every optimiser shares — parameter groups, state, checkpoints.
 
 An optimiser holds a list of *parameter groups*, each a dict ``{"params": [p, ...],
 "lr": ..., <other hyper-parameters>}``, so that parts of a model can learn at different
-rates, and a per-parameter ``state`` dict (a momentum buffer, Adam's moment estimates).
-``step()`` updates every parameter that has a gradient, in place on ``p._array`` and in
-``p``'s dtype; no graph is recorded.
+rates (a learning-rate scheduler changes ``param_groups[i]["lr"]``), and a
+per-parameter ``state`` dict (a momentum buffer, Adam's moment estimates). ``step()``
+updates every parameter that has a gradient, in place on its array (``p.numpy()``) and
+in ``p``'s dtype; no graph is recorded.
 
-``state_dict()`` has PyTorch's shape: parameters are named by their position over all
-groups (0, 1, 2, …), so the dict holds no Tensors and can be written with ``md.save``::
+``state_dict()`` has PyTorch's layout: parameters are named by their position over all
+groups (0, 1, 2, …), so the dict holds only arrays and numbers and can be written with
+``md.save``; a state dict saved by PyTorch (``torch.optim.X.state_dict()``) loads too::
 
     {"state": {0: {"momentum_buffer": array(...)}, ...},
      "param_groups": [{"lr": 0.1, "momentum": 0.9, ..., "params": [0, 1, 2]}]}
+
+A subclass sets ``defaults`` and writes ``_check_group`` (hyper-parameters in range)
+and ``_update`` (one parameter's step, the formula of its docstring). A PyTorch-style
+subclass that overrides ``step`` itself and keeps its own ``self.state[p]`` works too.
 """
 import numbers
+from collections import defaultdict
 
 import numpy as np
 
+from ..grad_mode import enable_grad
 from ..tensor import Tensor
 
 __all__ = ["Optimizer"]
 
+# Arguments PyTorch has for choosing *how* an update is computed. foreach and fused pick a
+# faster kernel for the same formula, so minidl accepts them and runs its one loop;
+# capturable (CUDA graphs) and differentiable (a step recorded by autograd) change what a
+# step is, and minidl does not do them.
+_NOT_DONE = {
+    "capturable": "capturable=True (steps captured in CUDA graphs) is not supported: "
+                  "minidl runs on the CPU",
+    "differentiable": "differentiable=True (recording the update in the autograd graph) "
+                      "is not implemented: minidl's optimisers update the arrays in place",
+}
+
 
 def _as_array(value):
-    """A NumPy array from an array, a minidl Tensor or a PyTorch tensor."""
+    """A NumPy array from an array, a number, a minidl Tensor or a PyTorch tensor."""
     if isinstance(value, Tensor):
-        return value._array
-    if hasattr(value, "detach"):  # a PyTorch tensor
+        return np.asarray(value)
+    if hasattr(value, "detach") and hasattr(value, "cpu"):  # a PyTorch tensor
         value = value.detach().cpu().numpy()
     return np.asarray(value)
 
 
+def _lerp_(a, b, weight):
+    """``a ← a + weight (b − a)`` in place, rounded as PyTorch's ``lerp_`` rounds it."""
+    if abs(weight) < 0.5:
+        a += weight * (b - a)
+    else:
+        a[...] = b - (b - a) * (1 - weight)
+
+
 class Optimizer:
-    """Base class: subclasses set ``defaults`` and write ``_check_group`` and ``_update``.
+    """Base class of the optimisers.
 
     Args:
-        params: an iterable of Parameters (Tensors), or of dicts ``{"params": [...],
-            "lr": ..., ...}`` (parameter groups; keys left out take the defaults).
+        params: an iterable of Parameters (Tensors); or of ``(name, Parameter)`` pairs
+            (as ``model.named_parameters()`` gives; the names go to the group's
+            ``"param_names"``); or of dicts ``{"params": [...], "lr": ..., ...}``
+            (parameter groups; keys left out take the defaults).
         defaults: the hyper-parameters of the subclass, by name.
 
     Raises:
         TypeError: ``params`` is a single Tensor, or holds something that is not a Tensor.
         ValueError: an empty parameter list, a parameter given twice, a non-leaf tensor,
             or a hyper-parameter out of range.
+        NotImplementedError: ``capturable=True`` or ``differentiable=True``.
     """
 
     def __init__(self, params, defaults):
         self.defaults = dict(defaults)
-        self.state = {}          # Parameter -> dict of its state
+        self.state = defaultdict(dict)   # Parameter -> dict of its state
         self.param_groups = []
         name = type(self).__name__
         if isinstance(params, Tensor):
@@ -82,6 +112,13 @@ class Optimizer:
         ps = [ps] if isinstance(ps, Tensor) else list(ps)
         if not ps:
             raise ValueError(f"{name}: got an empty parameter list (params)")
+        named = [isinstance(p, tuple) and len(p) == 2 and isinstance(p[0], str) for p in ps]
+        if all(named):
+            group["param_names"] = [n for n, _ in ps]
+            ps = [p for _, p in ps]
+        elif any(named):
+            raise TypeError(f"{name}: params must be all Tensors or all (name, Tensor) "
+                            f"pairs, not a mix")
         for j, p in enumerate(ps):
             if isinstance(p, dict):
                 raise TypeError(f"{name}: params must hold Tensors or dicts (parameter "
@@ -105,18 +142,30 @@ class Optimizer:
         self.param_groups.append(group)
 
     def _check_group(self, group):
-        """Raise ValueError / TypeError for hyper-parameters out of range."""
-        self._check_number(group, "lr", low=0)
+        """Raise ValueError / TypeError for hyper-parameters out of range (subclasses)."""
 
-    def _check_number(self, group, key, low=None, high=None):
-        """``group[key]`` must be a real number in [low, high)."""
+    def _check_number(self, group, key, low=None, high=None, high_inclusive=False):
+        """``group[key]`` must be a real number in [low, high) (or [low, high])."""
         name, value = type(self).__name__, group[key]
         if not isinstance(value, numbers.Real) or isinstance(value, bool):
             raise TypeError(f"{name}: {key} must be a number, got {type(value).__name__}")
         if low is not None and not value >= low:
             raise ValueError(f"{name}: {key} must be >= {low}, got {value}")
-        if high is not None and not value < high:
-            raise ValueError(f"{name}: {key} must be < {high}, got {value}")
+        if high is not None and not (value <= high if high_inclusive else value < high):
+            raise ValueError(f"{name}: {key} must be {'<=' if high_inclusive else '<'} "
+                             f"{high}, got {value}")
+
+    def _check_flags(self, group):
+        """PyTorch's implementation switches: accepted, or NotImplementedError naming them."""
+        name = type(self).__name__
+        for key, message in _NOT_DONE.items():
+            if group.get(key):
+                raise NotImplementedError(f"{name}: {message}")
+        if group.get("foreach") and group.get("fused"):
+            raise RuntimeError(f"{name}: fused and foreach cannot be True together")
+        for key in ("maximize", "nesterov", "amsgrad", "centered", "decoupled_weight_decay"):
+            if key in group and not isinstance(group[key], (bool, np.bool_)):
+                raise TypeError(f"{name}: {key} must be a bool, got {type(group[key]).__name__}")
 
     # ------------------------------------------------------------------ training loop
     def zero_grad(self, set_to_none=True):
@@ -133,25 +182,33 @@ class Optimizer:
 
         Args:
             closure: optional function that recomputes the loss (calls ``backward``) and
-                returns it; its result is returned.
+                returns it; it runs with gradients enabled, and its result is returned.
         """
-        loss = closure() if closure is not None else None
+        loss = None
+        if closure is not None:
+            with enable_grad():
+                loss = closure()
         for group in self.param_groups:
             for p in group["params"]:
                 if p.grad is None:
                     continue
+                theta = p.numpy()
                 grad = np.asarray(p.grad)
-                if grad.shape != p._array.shape:
+                if grad.shape != theta.shape:
                     raise ValueError(f"{type(self).__name__}: a parameter of shape "
-                                     f"{p._array.shape} has a gradient of shape {grad.shape}")
-                state = self.state.setdefault(p, {})
-                self._update(p, grad, state, group)
+                                     f"{theta.shape} has a gradient of shape {grad.shape}")
+                grad = grad.astype(theta.dtype, copy=False)
+                state = self.state[p]
+                self._update(theta, grad, state, group)
+                p._vc[0] += 1        # an in-place change of p: saved copies of it are stale
                 if not state:
                     del self.state[p]
         return loss
 
-    def _update(self, p, grad, state, group):
-        raise NotImplementedError
+    def _update(self, theta, grad, state, group):
+        """One parameter's step: ``theta`` (its array, changed in place), ``grad`` (an
+        array of the same shape and dtype), its ``state`` dict and its ``group``."""
+        raise NotImplementedError(f"{type(self).__name__} must define step() or _update()")
 
     # ------------------------------------------------------------------ checkpoints
     def state_dict(self):
@@ -168,16 +225,20 @@ class Optimizer:
             groups.append(packed)
         state = {}
         for p, s in self.state.items():
-            state[index[id(p)]] = {k: (v.copy() if isinstance(v, np.ndarray) else v)
-                                   for k, v in s.items()}
+            if not s:
+                continue
+            state[index[id(p)]] = {k: (np.array(v) if isinstance(v, (np.ndarray, Tensor))
+                                       else v) for k, v in s.items()}
         return {"state": dict(sorted(state.items())), "param_groups": groups}
 
     def load_state_dict(self, state_dict):
-        """Restore what :meth:`state_dict` returned (or ``md.load`` read back), so that
-        training resumes exactly where it stopped. Hyper-parameters come from the saved
-        groups; floating state arrays are cast to their parameter's dtype.
+        """Restore what :meth:`state_dict` returned (or ``md.load`` read back, or PyTorch's
+        optimiser saved), so that training resumes exactly where it stopped. The saved
+        groups' hyper-parameters replace the current ones (as in PyTorch, a scheduler's
+        ``initial_lr`` too); floating state arrays are cast to their parameter's dtype.
 
         Raises:
+            TypeError: ``state_dict`` is not a dict with "state" and "param_groups".
             ValueError: the saved groups do not match this optimiser's groups in number or
                 size, or a saved array's shape differs from its parameter's.
         """
@@ -199,13 +260,14 @@ class Optimizer:
             for i, p in zip(saved["params"], group["params"]):
                 by_index[int(i)] = p
 
-        new_state = {}
+        new_state = defaultdict(dict)
         for i, s in state_dict["state"].items():
             i = int(i)
             if i not in by_index:
                 raise ValueError(f"{name}.load_state_dict: state for parameter {i}, which is "
                                  f"in no parameter group")
             p = by_index[i]
+            theta = p.numpy()
             entry = {}
             for key, value in s.items():
                 if key == "step":
@@ -214,20 +276,22 @@ class Optimizer:
                 if value is None:
                     continue
                 arr = _as_array(value)
-                if arr.shape != p._array.shape:
+                if arr.dtype.kind == "f" and arr.shape != theta.shape:
                     raise ValueError(f"{name}.load_state_dict: {key} of parameter {i} has "
-                                     f"shape {arr.shape}, the parameter {p._array.shape}")
-                entry[key] = np.array(arr, dtype=p._array.dtype)
+                                     f"shape {arr.shape}, the parameter {theta.shape}")
+                entry[key] = np.array(arr, dtype=theta.dtype if arr.dtype.kind == "f" else None)
             if entry:
                 new_state[p] = entry
 
         new_groups = []
         for saved, group in zip(saved_groups, self.param_groups):
-            updated = dict(group)
-            for key in self.defaults:
-                if key in saved:
-                    value = saved[key]
-                    updated[key] = tuple(value) if isinstance(value, (list, tuple)) else value
+            updated = {k: v for k, v in saved.items() if k != "params"}
+            for key, value in updated.items():
+                if isinstance(self.defaults.get(key), tuple) and isinstance(value, list):
+                    updated[key] = tuple(value)      # betas come back from a file as a list
+            for key, value in self.defaults.items():
+                updated.setdefault(key, value)
+            updated["params"] = group["params"]
             self._check_group(updated)
             new_groups.append(updated)
         self.param_groups = new_groups

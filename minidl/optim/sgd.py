@@ -18,8 +18,9 @@ class SGD(Optimizer):
         θ_t = θ_{t−1} − γ g_t
 
     (PyTorch negates the gradient for ``maximize`` *before* adding the weight decay, and
-    so does minidl.) The update is in place on ``p._array``, in ``p``'s dtype; parameters
-    whose ``grad`` is None are skipped. With μ = 0 no state is kept.
+    so does minidl.) The update is in place on the parameter's array, in its dtype;
+    parameters whose ``grad`` is None are skipped. With μ = 0 no state is kept; otherwise
+    the state is ``"momentum_buffer"`` (b).
 
     Args:
         params: an iterable of Parameters, or of parameter-group dicts
@@ -30,25 +31,31 @@ class SGD(Optimizer):
         weight_decay: λ ≥ 0, an L2 penalty added to the gradient (default 0).
         nesterov: Nesterov momentum (needs μ > 0 and τ = 0).
         maximize: ascend instead of descend.
+        foreach, fused: PyTorch's faster kernels for the same formula; accepted, and the
+            update is minidl's one loop either way.
+        differentiable: only False (True raises NotImplementedError).
 
     Raises:
         ValueError: lr, momentum or weight_decay < 0; nesterov without momentum or with
             dampening; an empty parameter list.
         TypeError: params holds something that is not a Tensor.
+        NotImplementedError: ``differentiable=True``.
 
     >>> import minidl as md, minidl.nn as nn, minidl.optim as optim
     >>> w = nn.Parameter(md.tensor([1.0, 2.0]))
     >>> opt = optim.SGD([w], lr=0.1)
     >>> (w * w).sum().backward()          # ∂/∂w = 2w = [2, 4]
     >>> opt.step()
-    >>> w.data                            # w − 0.1 · 2w
-    tensor([0.8, 1.6])
+    >>> w.numpy()                         # w − 0.1 · 2w
+    array([0.8, 1.6], dtype=float32)
     """
 
     def __init__(self, params, lr=1e-3, momentum=0, dampening=0, weight_decay=0,
-                 nesterov=False, maximize=False):
+                 nesterov=False, *, maximize=False, foreach=None, differentiable=False,
+                 fused=None):
         defaults = dict(lr=lr, momentum=momentum, dampening=dampening,
-                        weight_decay=weight_decay, nesterov=nesterov, maximize=maximize)
+                        weight_decay=weight_decay, nesterov=nesterov, maximize=maximize,
+                        foreach=foreach, differentiable=differentiable, fused=fused)
         super().__init__(params, defaults)
 
     def _check_group(self, group):
@@ -56,16 +63,17 @@ class SGD(Optimizer):
         self._check_number(group, "momentum", low=0)
         self._check_number(group, "dampening")
         self._check_number(group, "weight_decay", low=0)
+        self._check_flags(group)
         if group["nesterov"] and (group["momentum"] <= 0 or group["dampening"] != 0):
             raise ValueError(f"SGD: nesterov=True needs momentum > 0 and dampening = 0, got "
                              f"momentum={group['momentum']}, dampening={group['dampening']}")
 
-    def _update(self, p, grad, state, group):
+    def _update(self, theta, grad, state, group):
         lr, mu, tau = group["lr"], group["momentum"], group["dampening"]
         wd = group["weight_decay"]
         g = -grad if group["maximize"] else grad
         if wd != 0:
-            g = g + wd * p._array                              # L2 penalty λθ
+            g = g + wd * theta                               # L2 penalty λθ
         if mu != 0:
             b = state.get("momentum_buffer")
             if b is None:
@@ -74,4 +82,4 @@ class SGD(Optimizer):
                 b *= mu                                      # b_t = μ b_{t−1} + (1 − τ) g_t
                 b += (1 - tau) * g
             g = g + mu * b if group["nesterov"] else b
-        p._array -= lr * g                                     # θ_t = θ_{t−1} − γ g_t
+        theta += -lr * g                                     # θ_t = θ_{t−1} − γ g_t

@@ -7,7 +7,7 @@ import minidl.nn as nn
 import minidl.optim as optim
 
 RTOL, ATOL = 1e-10, 1e-12
-STEPS = 7
+STEPS = 25
 
 
 # ---------------------------------------------------------------------- helpers
@@ -68,13 +68,27 @@ CASES = [
     ("SGD", dict(lr=0.1, momentum=0.9, dampening=0.3), "ce"),
     ("SGD", dict(lr=0.1, momentum=0.9, nesterov=True), "mse"),
     ("SGD", dict(lr=0.1, weight_decay=0.05), "ce"),
-    ("SGD", dict(lr=0.1, momentum=0.5, dampening=0.1, weight_decay=0.05, maximize=True), "mse"),
+    ("SGD", dict(lr=0.01, momentum=0.5, dampening=0.1, weight_decay=0.05, maximize=True), "mse"),
     ("Adam", dict(lr=0.01), "mse"),
     ("Adam", dict(lr=0.01, weight_decay=0.1), "ce"),
     ("Adam", dict(lr=0.05, betas=(0.9, 0.6), amsgrad=True), "mse"),
     ("Adam", dict(lr=0.01, betas=(0.8, 0.99), eps=1e-6, maximize=True), "ce"),
     ("AdamW", dict(lr=0.01), "mse"),
     ("AdamW", dict(lr=0.05, betas=(0.9, 0.6), weight_decay=0.1, amsgrad=True), "ce"),
+    ("AdamW", dict(lr=0.01, weight_decay=0.1, maximize=True, foreach=False), "mse"),
+    ("Adam", dict(lr=0.01, weight_decay=0.1, decoupled_weight_decay=True), "ce"),
+    ("RMSprop", dict(lr=0.01), "mse"),
+    ("RMSprop", dict(lr=0.01, alpha=0.9, weight_decay=0.05), "ce"),
+    ("RMSprop", dict(lr=0.01, momentum=0.9), "mse"),
+    ("RMSprop", dict(lr=0.005, alpha=0.8, centered=True), "ce"),
+    ("RMSprop", dict(lr=0.005, alpha=0.3, eps=1e-4, momentum=0.5, centered=True,
+                     weight_decay=0.01, maximize=True), "mse"),
+    ("Adagrad", dict(lr=0.1), "mse"),
+    ("Adagrad", dict(lr=0.1, lr_decay=0.05, weight_decay=0.02), "ce"),
+    ("Adagrad", dict(lr=0.1, initial_accumulator_value=0.3, eps=1e-6, maximize=True), "mse"),
+    ("Adadelta", dict(), "mse"),
+    ("Adadelta", dict(lr=0.5, rho=0.7, eps=1e-4, weight_decay=0.05), "ce"),
+    ("Adadelta", dict(rho=0.95, maximize=True), "mse"),
 ]
 
 
@@ -174,7 +188,7 @@ def test_adam_first_step_by_hand():
     # step 1: m = (1−β₁)g, v = (1−β₂)g², update = lr·g/(|g| + ε/√(1−β₂))·… ≈ lr·sign(g)
     g = np.array([3.0, -0.5])
     w = nn.Parameter(md.tensor([1.0, 1.0], dtype=np.float64))
-    w.grad = g.copy()
+    w.grad = md.tensor(g.copy())
     lr, b1, b2, eps = 0.1, 0.9, 0.999, 1e-8
     optim.Adam([w], lr=lr, betas=(b1, b2), eps=eps).step()
     m, v = (1 - b1) * g, (1 - b2) * g * g
@@ -187,8 +201,8 @@ def test_adamw_decay_is_decoupled_and_adam_decay_is_not():
     # so its first step moves θ by ≈ lr
     w1 = nn.Parameter(md.tensor([2.0], dtype=np.float64))
     w2 = nn.Parameter(md.tensor([2.0], dtype=np.float64))
-    w1.grad = np.zeros(1)
-    w2.grad = np.zeros(1)
+    w1.grad = md.zeros(1, dtype=np.float64)
+    w2.grad = md.zeros(1, dtype=np.float64)
     optim.AdamW([w1], lr=0.1, weight_decay=0.5).step()
     optim.Adam([w2], lr=0.1, weight_decay=0.5).step()
     np.testing.assert_allclose(w1.numpy(), [2.0 * (1 - 0.1 * 0.5)], rtol=1e-14)
@@ -196,19 +210,27 @@ def test_adamw_decay_is_decoupled_and_adam_decay_is_not():
 
 
 # ---------------------------------------------------------------------- behaviour
-@pytest.mark.parametrize("name", ["SGD", "Adam", "AdamW"])
+ALL = ["SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "Adadelta"]
+WITH_STATE = {"SGD": dict(lr=0.1, momentum=0.9), "RMSprop": dict(lr=0.1, momentum=0.9,
+                                                                  centered=True)}
+
+
+@pytest.mark.parametrize("name", ALL)
 def test_step_skips_params_without_grad_and_updates_in_place(name):
     a = nn.Parameter(md.randn(3, 2))
     b = nn.Parameter(md.randn(4))
     a_before, b_before, a_array = a.numpy().copy(), b.numpy().copy(), a.numpy()
-    opt = getattr(optim, name)([a, b], lr=0.1, momentum=0.9) if name == "SGD" else \
-        getattr(optim, name)([a, b], lr=0.1)
-    a.grad = np.ones((3, 2), np.float32)
+    opt = getattr(optim, name)([a, b], **WITH_STATE.get(name, dict(lr=0.1)))
+    a.grad = md.ones(3, 2)
     opt.step()
     assert a.numpy() is a_array and a.numpy().dtype == np.float32       # in place, same dtype
     assert np.all(a.numpy() != a_before)
-    np.testing.assert_array_equal(b.numpy(), b_before)               # b had no grad
-    assert b not in opt.state and a in opt.state
+    np.testing.assert_array_equal(b.numpy(), b_before)                  # b had no grad
+    assert a in opt.state
+    if name == "Adagrad":            # PyTorch's Adagrad makes its state up front
+        assert opt.state[b]["step"] == 0
+    else:
+        assert b not in opt.state
     if name != "SGD":
         opt.step()
         assert opt.state[a]["step"] == 2
@@ -217,10 +239,10 @@ def test_step_skips_params_without_grad_and_updates_in_place(name):
 def test_zero_grad():
     a = nn.Parameter(md.randn(3))
     opt = optim.SGD([a], lr=0.1)
-    a.grad = np.ones(3, np.float32)
+    a.grad = md.ones(3)
     opt.zero_grad(set_to_none=False)
-    np.testing.assert_array_equal(a.grad, np.zeros(3))
-    assert a.grad.dtype == np.float32
+    np.testing.assert_array_equal(np.asarray(a.grad), np.zeros(3))
+    assert np.asarray(a.grad).dtype == np.float32
     opt.zero_grad()
     assert a.grad is None
 
@@ -245,7 +267,10 @@ def test_float32_params_stay_float32():
     model = nn.Sequential(nn.Linear(3, 4), nn.Tanh(), nn.Linear(4, 1))
     x, y = _data("mse")
     for opt in (optim.SGD(model.parameters(), lr=0.1, momentum=0.9, nesterov=True),
-                optim.AdamW(model.parameters(), lr=0.1, amsgrad=True)):
+                optim.AdamW(model.parameters(), lr=0.1, amsgrad=True),
+                optim.RMSprop(model.parameters(), momentum=0.5, centered=True),
+                optim.Adagrad(model.parameters(), lr_decay=0.1),
+                optim.Adadelta(model.parameters(), weight_decay=0.1)):
         opt.zero_grad()
         nn.MSELoss()(model(md.tensor(x.astype(np.float32))),
                      md.tensor(y[:, :1].astype(np.float32))).backward()
@@ -265,6 +290,9 @@ def _train(model, opt, x, y, loss, steps):
     ("SGD", dict(lr=0.1, momentum=0.9, nesterov=True, weight_decay=0.01)),
     ("Adam", dict(lr=0.01, amsgrad=True)),
     ("AdamW", dict(lr=0.01, weight_decay=0.1)),
+    ("RMSprop", dict(lr=0.01, momentum=0.9, centered=True)),
+    ("Adagrad", dict(lr=0.1, lr_decay=0.01, initial_accumulator_value=0.1)),
+    ("Adadelta", dict(lr=0.5, weight_decay=0.01)),
 ])
 @pytest.mark.parametrize("through_file", [False, True])
 def test_state_dict_round_trip_resumes_identically(name, kwargs, through_file, tmp_path):
@@ -314,7 +342,8 @@ def test_state_dict_shape():
     _train(model, sgd, x, y, "mse", 1)
     assert sgd.state_dict()["state"] == {}
     assert set(sgd.state_dict()["param_groups"][0]) == {
-        "lr", "momentum", "dampening", "weight_decay", "nesterov", "maximize", "params"}
+        "lr", "momentum", "dampening", "weight_decay", "nesterov", "maximize", "foreach",
+        "differentiable", "fused", "params"}
 
 
 def test_load_state_dict_mismatch():
@@ -389,6 +418,275 @@ def test_bad_params_value_errors():
     opt = optim.SGD([p], lr=0.1)
     with pytest.raises(ValueError, match="SGD: some parameters appear in more than one"):
         opt.add_param_group({"params": [p]})
-    with pytest.raises(ValueError, match=r"grad: assigned grad has shape \(3,\) but the tensor has "
-                                         r"shape \(2,\)"):
-        p.grad = np.ones(3, np.float32)          # as PyTorch: refused at the assignment
+    p.grad = md.ones(3)
+    with pytest.raises(ValueError, match=r"SGD: a parameter of shape \(2,\) has a gradient of shape \(3,\)"):
+        opt.step()
+
+
+# ---------------------------------------------------------------------- every optimiser vs PyTorch
+GROUP_CASES = [
+    ("SGD", dict(lr=0.2, momentum=0.9), dict(lr=0.01, momentum=0.5, nesterov=True)),
+    ("Adam", dict(lr=0.01), dict(lr=0.03, betas=(0.8, 0.9), weight_decay=0.1)),
+    ("AdamW", dict(lr=0.01), dict(weight_decay=0.0, amsgrad=True)),
+    ("RMSprop", dict(lr=0.01, centered=True), dict(lr=0.003, momentum=0.8)),
+    ("Adagrad", dict(lr=0.1, lr_decay=0.01), dict(initial_accumulator_value=0.5)),
+    ("Adadelta", dict(rho=0.8), dict(lr=0.3, weight_decay=0.1)),
+]
+
+
+@pytest.mark.parametrize("name, defaults, second", GROUP_CASES)
+def test_param_groups_every_optimizer_match_torch(name, defaults, second):
+    torch = pytest.importorskip("torch")
+    x, y = _data("ce")
+    model, tmodel = _torch_pair(torch, "ce")
+    opt = getattr(optim, name)([{"params": model[0].parameters()},
+                                {"params": model[2].parameters(), **second}], **defaults)
+    topt = getattr(torch.optim, name)([{"params": tmodel[0].parameters()},
+                                       {"params": tmodel[2].parameters(), **second}],
+                                      **defaults)
+    # the same hyper-parameters in every group, key for key (PyTorch's layout)
+    for g, tg in zip(opt.state_dict()["param_groups"], topt.state_dict()["param_groups"]):
+        assert g == tg
+    for step in range(1, STEPS + 1):
+        _md_step(model, opt, x, y, "ce")
+        _torch_step(torch, tmodel, topt, x, y, "ce")
+        _assert_same_weights(model, tmodel, step)
+
+
+@pytest.mark.parametrize("name, kwargs", [
+    ("SGD", dict(lr=0.1, momentum=0.9, dampening=0.2)),
+    ("Adam", dict(lr=0.01, weight_decay=0.05)),
+    ("AdamW", dict(lr=0.01, amsgrad=True)),
+    ("RMSprop", dict(lr=0.01, momentum=0.5, centered=True)),
+    ("Adagrad", dict(lr=0.1, lr_decay=0.1)),
+    ("Adadelta", dict(lr=0.7, rho=0.8)),
+])
+def test_resume_from_torch_state_dict_mid_run(name, kwargs):
+    """Train 10 steps in PyTorch, load its model and optimiser state into minidl, and go
+    on side by side: the next steps match (the state, the step count, lr_decay's clock)."""
+    torch = pytest.importorskip("torch")
+    x, y = _data("mse")
+    model, tmodel = _torch_pair(torch, "mse")
+    topt = getattr(torch.optim, name)(tmodel.parameters(), **kwargs)
+    for _ in range(10):
+        _torch_step(torch, tmodel, topt, x, y, "mse")
+    model.load_state_dict(tmodel.state_dict())
+    opt = getattr(optim, name)(model.parameters(), lr=123.0)
+    opt.load_state_dict(topt.state_dict())
+    assert opt.param_groups[0]["lr"] == kwargs["lr"]
+    for step in range(11, 11 + STEPS):
+        _md_step(model, opt, x, y, "mse")
+        _torch_step(torch, tmodel, topt, x, y, "mse")
+        _assert_same_weights(model, tmodel, step)
+    # and back: PyTorch resumes from minidl's state dict
+    sd = opt.state_dict()
+    topt2 = getattr(torch.optim, name)(tmodel.parameters(), lr=123.0)
+    topt2.load_state_dict({"state": {i: {k: torch.tensor(v) if k != "step" else
+                                         torch.tensor(float(v)) for k, v in s.items()}
+                                     for i, s in sd["state"].items()},
+                           "param_groups": sd["param_groups"]})
+    _md_step(model, opt, x, y, "mse")
+    _torch_step(torch, tmodel, topt2, x, y, "mse")
+    _assert_same_weights(model, tmodel, "after PyTorch loaded minidl's state")
+
+
+@pytest.mark.parametrize("name", ALL)
+def test_repr_and_group_keys_match_torch(name):
+    torch = pytest.importorskip("torch")
+    p, tp = nn.Parameter(md.zeros(2)), torch.nn.Parameter(torch.zeros(2))
+    opt, topt = getattr(optim, name)([p]), getattr(torch.optim, name)([tp])
+    assert opt.defaults == topt.defaults
+    assert repr(opt) == repr(topt)
+    assert opt.state_dict() == {"state": {}, "param_groups": topt.state_dict()["param_groups"]} \
+        or name == "Adagrad"
+
+
+def test_named_parameters_give_param_names_as_torch():
+    torch = pytest.importorskip("torch")
+    model, tmodel = _torch_pair(torch, "mse")
+    opt = optim.SGD(model.named_parameters(), lr=0.1)
+    topt = torch.optim.SGD(tmodel.named_parameters(), lr=0.1)
+    assert opt.param_groups[0]["param_names"] == topt.param_groups[0]["param_names"]
+    assert opt.state_dict()["param_groups"] == topt.state_dict()["param_groups"]
+
+
+def test_adagrad_state_made_up_front_as_torch():
+    torch = pytest.importorskip("torch")
+    p, tp = nn.Parameter(md.zeros(2, dtype=np.float64)), torch.nn.Parameter(torch.zeros(2).double())
+    opt = optim.Adagrad([p], initial_accumulator_value=0.25)
+    topt = torch.optim.Adagrad([tp], initial_accumulator_value=0.25)
+    sd, tsd = opt.state_dict()["state"], topt.state_dict()["state"]
+    assert sd[0]["step"] == tsd[0]["step"].item() == 0
+    np.testing.assert_array_equal(sd[0]["sum"], tsd[0]["sum"].numpy())
+    q, tq = nn.Parameter(md.ones(3)), torch.nn.Parameter(torch.ones(3))
+    opt.add_param_group({"params": [q]})        # a later group: state at its first step
+    topt.add_param_group({"params": [tq]})
+    q.grad, tq.grad = md.ones(3), torch.ones(3)
+    opt.step()
+    topt.step()
+    np.testing.assert_allclose(q.numpy(), tq.detach().numpy(), rtol=1e-6)
+    assert opt.state[q]["step"] == 1
+
+
+# ---------------------------------------------------------------------- formulas by hand
+def _one_param(value, grad):
+    w = nn.Parameter(md.tensor(np.array(value, dtype=np.float64)))
+    w.grad = md.tensor(np.array(grad, dtype=np.float64))
+    return w
+
+
+def test_rmsprop_centered_momentum_by_hand():
+    # g = 2, α = 0.5: v = 0.5·4 = 2, ḡ = 0.5·2 = 1, s = √(2 − 1) + ε = 1 + ε,
+    # b = 0.9·0 + g/s, θ = 1 − 0.1·b.  Step 2 with g = 2 again: v = 0.5·2 + 0.5·4 = 3,
+    # ḡ = 1.5, s = √(3 − 2.25), b = 0.9 b₁ + 2/s.
+    lr, alpha, eps, mu = 0.1, 0.5, 1e-3, 0.9
+    w = _one_param([1.0], [2.0])
+    opt = optim.RMSprop([w], lr=lr, alpha=alpha, eps=eps, momentum=mu, centered=True)
+    opt.step()
+    b1 = 2.0 / (1.0 + eps)
+    np.testing.assert_allclose(w.numpy(), [1 - lr * b1], rtol=1e-15)
+    w.grad = md.tensor(np.array([2.0]))
+    opt.step()
+    b2 = mu * b1 + 2.0 / (np.sqrt(3.0 - 2.25) + eps)
+    np.testing.assert_allclose(w.numpy(), [1 - lr * b1 - lr * b2], rtol=1e-15)
+    np.testing.assert_allclose(opt.state[w]["square_avg"], [3.0], rtol=1e-15)
+    np.testing.assert_allclose(opt.state[w]["grad_avg"], [1.5], rtol=1e-15)
+    np.testing.assert_allclose(opt.state[w]["momentum_buffer"], [b2], rtol=1e-15)
+
+
+def test_rmsprop_plain_with_weight_decay_by_hand():
+    # g = 1 + 0.5·2 = 2 (λθ added), v = 0.01·4, θ = 2 − 0.01·2/(√0.04 + ε)
+    w = _one_param([2.0], [1.0])
+    optim.RMSprop([w], lr=0.01, weight_decay=0.5, eps=1e-8).step()
+    np.testing.assert_allclose(w.numpy(), [2.0 - 0.01 * 2.0 / (0.2 + 1e-8)], rtol=1e-15)
+
+
+def test_adagrad_lr_decay_by_hand():
+    # γ_t = γ / (1 + (t − 1)η); s accumulates g² from s₀
+    lr, eta, s0, eps = 0.5, 0.25, 1.0, 1e-10
+    w = _one_param([0.0, 0.0], [1.0, -3.0])
+    opt = optim.Adagrad([w], lr=lr, lr_decay=eta, initial_accumulator_value=s0, eps=eps)
+    theta, s = np.zeros(2), np.full(2, s0)
+    for t in range(1, 4):
+        g = np.array([1.0, -3.0]) * t
+        w.grad = md.tensor(g)
+        opt.step()
+        s = s + g * g
+        theta = theta - lr / (1 + (t - 1) * eta) * g / (np.sqrt(s) + eps)
+        np.testing.assert_allclose(w.numpy(), theta, rtol=1e-14)
+    np.testing.assert_allclose(opt.state[w]["sum"], s, rtol=1e-15)
+
+
+def test_adadelta_by_hand():
+    # Zeiler's rule, two steps with ρ = 0.5, ε = 0.01, γ = 1
+    rho, eps = 0.5, 0.01
+    w = _one_param([1.0], [2.0])
+    opt = optim.Adadelta([w], rho=rho, eps=eps)
+    v = u = 0.0
+    theta = 1.0
+    for g in (2.0, -1.0):
+        w.grad = md.tensor(np.array([g]))
+        opt.step()
+        v = rho * v + (1 - rho) * g * g
+        delta = np.sqrt(u + eps) / np.sqrt(v + eps) * g
+        u = rho * u + (1 - rho) * delta * delta
+        theta -= delta
+        np.testing.assert_allclose(w.numpy(), [theta], rtol=1e-14)
+    np.testing.assert_allclose(opt.state[w]["acc_delta"], [u], rtol=1e-14)
+    assert opt.state[w]["step"] == 2
+
+
+def test_adam_decoupled_weight_decay_is_adamw():
+    a, b = _one_param([1.0, -1.0], [0.3, 0.2]), _one_param([1.0, -1.0], [0.3, 0.2])
+    optim.Adam([a], lr=0.1, weight_decay=0.2, decoupled_weight_decay=True).step()
+    optim.AdamW([b], lr=0.1, weight_decay=0.2).step()
+    np.testing.assert_array_equal(a.numpy(), b.numpy())
+    c = _one_param([1.0, -1.0], [0.3, 0.2])
+    optim.Adam([c], lr=0.1, weight_decay=0.2).step()
+    assert not np.allclose(a.numpy(), c.numpy())
+
+
+def test_load_state_dict_takes_the_saved_groups_whole():
+    """As in PyTorch, the saved groups replace the current ones: a scheduler's
+    ``initial_lr`` comes back too, and tuples saved as lists become tuples again."""
+    w = nn.Parameter(md.zeros(2))
+    opt = optim.Adam([w], lr=0.1)
+    sd = opt.state_dict()
+    sd["param_groups"][0]["initial_lr"] = 0.5
+    sd["param_groups"][0]["betas"] = [0.8, 0.9]
+    opt2 = optim.Adam([nn.Parameter(md.zeros(2))], lr=0.3)
+    opt2.load_state_dict(sd)
+    assert opt2.param_groups[0]["initial_lr"] == 0.5
+    assert opt2.param_groups[0]["betas"] == (0.8, 0.9)
+    assert opt2.param_groups[0]["lr"] == 0.1
+
+
+def test_pytorch_style_subclass_runs():
+    """A user optimiser written the PyTorch way: defaults, its own step and self.state."""
+
+    class SignSGD(optim.Optimizer):
+        def __init__(self, params, lr=0.1):
+            super().__init__(params, dict(lr=lr))
+
+        def step(self, closure=None):
+            for group in self.param_groups:
+                for p in group["params"]:
+                    state = self.state[p]
+                    state["n"] = state.get("n", 0) + 1
+                    p.numpy()[...] -= group["lr"] * np.sign(np.asarray(p.grad))
+
+    w = _one_param([1.0, -1.0], [3.0, -0.5])
+    opt = SignSGD([w], lr=0.25)
+    opt.step()
+    np.testing.assert_array_equal(w.numpy(), [0.75, -0.75])
+    assert opt.state_dict()["state"] == {0: {"n": 1}}
+
+
+# ---------------------------------------------------------------------- more bad input
+@pytest.mark.parametrize("make, match", [
+    (lambda: optim.RMSprop(_p(), lr=-0.1), r"RMSprop: lr must be >= 0"),
+    (lambda: optim.RMSprop(_p(), alpha=-0.5), r"RMSprop: alpha must be >= 0, got -0.5"),
+    (lambda: optim.RMSprop(_p(), momentum=-1), r"RMSprop: momentum must be >= 0"),
+    (lambda: optim.RMSprop(_p(), eps=-1e-8), r"RMSprop: eps must be >= 0"),
+    (lambda: optim.Adagrad(_p(), lr_decay=-0.1), r"Adagrad: lr_decay must be >= 0"),
+    (lambda: optim.Adagrad(_p(), initial_accumulator_value=-1),
+     r"Adagrad: initial_accumulator_value must be >= 0"),
+    (lambda: optim.Adagrad(_p(), weight_decay=-1), r"Adagrad: weight_decay must be >= 0"),
+    (lambda: optim.Adadelta(_p(), rho=1.5), r"Adadelta: rho must be <= 1, got 1.5"),
+    (lambda: optim.Adadelta(_p(), rho=-0.1), r"Adadelta: rho must be >= 0"),
+    (lambda: optim.Adadelta(_p(), lr=-1.0), r"Adadelta: lr must be >= 0"),
+])
+def test_bad_hyper_parameters_new_optimizers(make, match):
+    with pytest.raises(ValueError, match=match):
+        make()
+
+
+@pytest.mark.parametrize("name", ALL)
+def test_implementation_switches(name):
+    cls = getattr(optim, name)
+    params = set(__import__("inspect").signature(cls).parameters)
+    cls(_p(), foreach=True)                         # the same formula: accepted
+    cls(_p(), foreach=False)
+    if "fused" in params:
+        cls(_p(), fused=True)
+        with pytest.raises(RuntimeError, match=f"{name}: fused and foreach"):
+            cls(_p(), fused=True, foreach=True)
+    with pytest.raises(NotImplementedError, match=f"{name}: differentiable=True"):
+        cls(_p(), differentiable=True)
+    if "capturable" in params:
+        with pytest.raises(NotImplementedError, match=f"{name}: capturable=True"):
+            cls(_p(), capturable=True)
+    with pytest.raises(TypeError, match=f"{name}: maximize must be a bool"):
+        cls(_p(), maximize="yes")
+
+
+def test_signatures_match_torch():
+    torch = pytest.importorskip("torch")
+    import inspect
+    for name in ALL:
+        ours = inspect.signature(getattr(optim, name)).parameters
+        theirs = inspect.signature(getattr(torch.optim, name)).parameters
+        assert list(ours) == list(theirs), name
+        for key in ours:
+            assert ours[key].default == theirs[key].default, (name, key)
+            assert ours[key].kind == theirs[key].kind, (name, key)
