@@ -86,7 +86,7 @@ def test_random_factories_follow_manual_seed():
     np.testing.assert_array_equal(md.randn(3, 4).numpy(), a.numpy())
     np.testing.assert_array_equal(md.rand(2).numpy(), b.numpy())
     assert a.dtype == np.float32 and np.all((b.numpy() >= 0) & (b.numpy() < 1))
-    assert md.manual_seed(1) is None
+    assert isinstance(md.manual_seed(1), md.Generator)          # as torch.manual_seed
     with pytest.raises(TypeError, match="manual_seed: seed must be an int"):
         md.manual_seed(1.5)
     x = md.randn(20000).numpy()
