@@ -1,11 +1,15 @@
-"""Benchmarks: minidl timed beside PyTorch, MyGrad and the literal references.
+"""Benchmarks: minidl timed beside PyTorch, JAX, HIPS autograd, MyGrad and the literal loops.
 
-    python -m benchmarks.run [--quick] [--cases a,b] [--json out.json] [--compare old.json]
-                             [--markdown docs/benchmarks.md] [--plot docs/img/benchmarks.png]
+    python -m benchmarks.run [--quick] [--cases a,b] [--threads 1,default] [--json out.json]
+                             [--compare old.json] [--markdown docs/benchmarks.md] [--plots docs/img]
 
     cases.py    what is timed: one small function per case and contender, doing the same work
-    run.py      the timer (warm-up, interleaved repeats, median) and the command line
-    report.py   the table, JSON, Markdown, the comparison of two runs and the plot
+    run.py      the command line: probe, check against PyTorch, time with pyperf, report
+    probe.py    worker that builds, checks and measures the peak memory of one contender's cases
+    worker.py   pyperf worker that times one contender at one thread setting
+    threads.py  thread settings of a worker and what the libraries report about them
+    report.py   the tables, JSON, Markdown, the plot, fitted exponents, the comparison of runs
 
-See benchmarks/README.md.
+This package imports nothing when it is imported (the workers must set their thread
+variables before NumPy is loaded). See benchmarks/README.md.
 """

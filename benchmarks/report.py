@@ -26,7 +26,9 @@ def ms_pm(mean, std):
     """'12.3 ± 0.41' (ms; the deviation to 2 significant digits)."""
     if mean is None:
         return "—"
-    return f"{ms(mean)} ± {std:.2g}" if std else ms(mean)
+    if not std:
+        return ms(mean)
+    return f"{ms(mean)} ± {std:.0f}" if std >= 10 else f"{ms(mean)} ± {std:.2g}"
 
 
 def gflops(v):
@@ -56,7 +58,7 @@ def fit_exponent(xs, ys):
 
 # --------------------------------------------------------------------------- views
 def index(doc):
-    return {(r["case"], r["contender"], r["threads"]): r for r in doc["results"]}
+    return {(r["case"], r["contender"], r.get("threads")): r for r in doc["results"]}
 
 
 def default_threads(doc):
@@ -491,15 +493,23 @@ def format_markdown(doc, plots=None, markdown_dir=".", old=None, old_name=None):
         parts += [f"- `{c}` / {who}: {t}" for c, who, t in notes]
         parts.append("")
     if warn:
+        flagged = {}
+        for c, who, t, msg in warn:
+            flagged.setdefault((c, who, t), []).append(msg)
+        timed = len(doc["results"])
         parts += ["## Instability warnings", "",
-                  "What pyperf says about the timings marked ⚠ (rerun on a quiet machine "
-                  "with more `--processes`/`--values`):", ""]
-        parts += [f"- `{c}` {who} {t}: {msg}" for c, who, t, msg in warn] + [""]
+                  f"pyperf flagged {len(flagged)} of the {timed} timings (⚠; rerun on a quiet "
+                  "machine with more `--processes`/`--values`). Those of the table's cases, "
+                  "each with pyperf's first remark (all of them are in the JSON):", ""]
+        table = set(cases_in(doc, ("table", "gemm")))
+        parts += [f"- `{c}` {who} {t}: {msgs[0]}" for (c, who, t), msgs in flagged.items()
+                  if c in table] + [""]
     parts += ["## Machine", "",
               _md_table(["", ""], [
                   ["CPU", f"{m.get('cpu')} ({m.get('cpu_count')} logical CPUs)"],
                   ["platform", m.get("platform")], ["Python", m.get("python")],
                   ["pyperf", m.get("pyperf")],
+                  ["minidl", _source(m.get("minidl_source"))],
                   ["load average", f"{load0} at the start, {load1} at the end (1, 5, 15 min)"]],
                   code_first=False), "",
               "What each contender's timed processes ran with (version, PyTorch's intra-op "
@@ -523,6 +533,14 @@ def format_markdown(doc, plots=None, markdown_dir=".", old=None, old_name=None):
     return "\n".join(parts)
 
 
+def _source(src):
+    if not src:
+        return "?"
+    if not src.get("commit"):
+        return "not in a git checkout"
+    return f"commit {src['commit']}" + (", with local changes" if src.get("modified") else "")
+
+
 def write_markdown(doc, path, plots=None, old=None, old_name=None):
     os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
     text = format_markdown(doc, plots, os.path.dirname(os.path.abspath(path)), old, old_name)
@@ -544,6 +562,7 @@ def write_plots(doc, directory):
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    import matplotlib.ticker
 
     data = curves(doc)
     if not data:
@@ -563,6 +582,10 @@ def write_plots(doc, directory):
                     label=f"{who} (k = {k:.2f})" if k is not None else who)
         ax.set_xscale("log")
         ax.set_yscale("log")
+        xs_all = sorted({x for pts in per.values() for x, _ in pts})
+        ax.set_xticks(xs_all)                   # the measured sizes, as plain numbers
+        ax.set_xticklabels([f"{x:g}" for x in xs_all])
+        ax.xaxis.set_minor_locator(matplotlib.ticker.NullLocator())
         ax.set_title(curve, fontsize=10)
         ax.set_xlabel(curve.split(" vs ")[-1])
         ax.set_ylabel("ms per step")

@@ -226,7 +226,12 @@ def run_benchmarks(case_names=None, contenders=CONTENDERS, settings=None, thread
     """Probe, check, time; returns the result document (what ``--json`` writes)."""
     settings = dict(FULL if settings is None else settings)
     thread_settings = tuple(thread_settings or threads.SETTINGS)
-    log = log or (lambda s: None)
+    start = time.perf_counter()
+    if log:
+        user_log = log
+        log = lambda s: user_log(f"[{time.perf_counter() - start:5.0f} s] {s}")  # noqa: E731
+    else:
+        log = lambda s: None                                                    # noqa: E731
     table = select_cases(build_cases() if cases is None else cases, case_names)
     curves = build_curves() if settings.get("curves") else []
     if case_names and curves:
@@ -242,7 +247,8 @@ def run_benchmarks(case_names=None, contenders=CONTENDERS, settings=None, thread
     probes, skipped = {}, {}
     for who in order:
         log(f"probe {who} ...")
-        doc = probe_contender(who, everything, settings["size"], workdir, log)
+        mine = [c for c in everything if c.group in GROUP_SETTINGS or who in curve_contenders]
+        doc = probe_contender(who, mine, settings["size"], workdir, log)
         if not doc.get("available"):
             skipped[who] = doc.get("detail", "?")
             log(f"skipping {who}: {skipped[who]}")
@@ -254,7 +260,7 @@ def run_benchmarks(case_names=None, contenders=CONTENDERS, settings=None, thread
     base = probes.get(BASE)
     for who, doc in probes.items():
         for pr in doc["rows"]:
-            case = next(c for c in everything if c.name == pr["case"])
+            case = next(c for c in everything if c.name == pr["case"])  # noqa: B023
             r = {"case": case.name, "group": case.group, "contender": who,
                  "status": pr["status"], "detail": pr["detail"], "note": pr["note"],
                  "dtype": case.dtype, "description": case.describe(settings["size"]),
@@ -352,6 +358,7 @@ def run_benchmarks(case_names=None, contenders=CONTENDERS, settings=None, thread
            "not_run": [r for r in rows.values() if r["status"] not in ("ok", "n/a")]}
     if own_dir:
         doc["workdir"] = workdir
+    report.write_json(doc, os.path.join(workdir, "run.json"))   # kept whatever happens next
     return doc
 
 
@@ -365,6 +372,7 @@ def write_pyperf_suite(doc, path):
     if not benches:
         return None
     suite = pyperf.BenchmarkSuite(benches)
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
     if os.path.exists(path):
         os.remove(path)
     suite.dump(path)
@@ -401,6 +409,9 @@ def main(argv=None):
     p.add_argument("--markdown", help="write the report as Markdown to this file")
     p.add_argument("--plots", help="directory for the scaling and ratio plots (matplotlib)")
     p.add_argument("--list", action="store_true", help="list the cases and exit")
+    p.add_argument("--from", dest="from_json", metavar="RUN.json",
+                   help="time nothing: report the run saved in this JSON file again "
+                        "(with --markdown, --plots, --compare)")
     args = p.parse_args(argv)
 
     if args.list:
@@ -436,15 +447,19 @@ def main(argv=None):
         with open(args.compare) as f:
             old = json.load(f)
 
-    doc = run_benchmarks(names, contenders, settings, thread_settings,
-                         log=lambda s: print(s, flush=True),
-                         curve_contenders=tuple(args.curve_contenders.split(",")))
+    if args.from_json:
+        with open(args.from_json) as f:
+            doc = json.load(f)
+    else:
+        doc = run_benchmarks(names, contenders, settings, thread_settings,
+                             log=lambda s: print(s, flush=True),
+                             curve_contenders=tuple(args.curve_contenders.split(",")))
     print()
     print(report.format_text(doc))
     if old is not None:
         print()
         print(report.format_comparison(old, doc))
-    if args.json:
+    if args.json and not args.from_json:
         pyperf_path = os.path.splitext(args.json)[0] + ".pyperf.json"
         doc["pyperf_json"] = os.path.basename(write_pyperf_suite(doc, pyperf_path) or "") or None
         report.write_json(doc, args.json)

@@ -82,15 +82,18 @@ default_generator = Generator()
 
 
 def manual_seed(seed):
-    """Seed minidl's random generator; returns it (a :class:`Generator`), as PyTorch does.
+    """Seed minidl's random generator (returns nothing; ``default_generator`` is it).
+
+    PyTorch's ``torch.manual_seed`` returns the default generator; minidl's returns None
+    for now (pages and tests print and check that), see ``default_generator``.
 
     >>> import minidl as md
-    >>> _ = md.manual_seed(0); a = md.randn(2)
-    >>> _ = md.manual_seed(0); b = md.randn(2)
+    >>> md.manual_seed(0); a = md.randn(2)
+    >>> md.manual_seed(0); b = md.randn(2)
     >>> bool((a.numpy() == b.numpy()).all())
     True
     """
-    return default_generator.manual_seed(_check_seed("manual_seed", seed))
+    default_generator.manual_seed(_check_seed("manual_seed", seed))
 
 
 def seed():

@@ -274,3 +274,12 @@ def test_jax_is_an_extra_ci_does_not_install():
     bench = next(line for line in text.splitlines() if line.startswith("bench = "))
     assert "pyperf" in bench and "jax" not in bench
     assert any(line.startswith("bench-jax = ") and "jax" in line for line in text.splitlines())
+
+
+def test_report_again_from_a_saved_run(tmp_path, capsys):
+    saved, md = tmp_path / "run.json", tmp_path / "page.md"
+    report.write_json(_made_up_doc(), str(saved))
+    assert run.main(["--from", str(saved), "--markdown", str(md), "--compare", str(saved)]) == 0
+    out = capsys.readouterr().out
+    assert "minidl / PyTorch" in out and "change since the run of 2026-12-01" in out
+    assert "| `conv2d` | 30 ⚠ | 20 | 1.50 |" in md.read_text()

@@ -63,7 +63,7 @@ class Adam(Optimizer):
     >>> opt = optim.Adam([w], lr=0.1)
     >>> (w * w).sum().backward()
     >>> opt.step()                        # the first step moves each weight by ≈ lr
-    >>> w.numpy()                         # float32 arithmetic, bit for bit as PyTorch's
+    >>> w.numpy()                         # float32 arithmetic, as PyTorch gives it
     array([ 0.90000004, -1.9       ], dtype=float32)
     """
 

@@ -503,15 +503,16 @@ class OneCycleLR(LRScheduler):
             pct_start out of [0, 1], an unknown anneal_strategy, cycle_momentum with an
             optimiser that has neither momentum nor betas; stepping more than T times.
 
-    >>> import minidl as md, minidl.nn as nn, minidl.optim as optim
-    >>> opt = optim.SGD([nn.Parameter(md.zeros(1))], lr=0.1, momentum=0.9)
-    >>> sched = optim.lr_scheduler.OneCycleLR(opt, max_lr=1.0, total_steps=10)
-    >>> sched.get_last_lr()                 # max_lr / div_factor
-    [0.04]
-    >>> for _ in range(2):
-    ...     opt.step(); sched.step()
-    >>> sched.get_last_lr(), opt.param_groups[0]["momentum"]     # at the peak
-    ([1.0], 0.85)
+    Examples:
+        >>> import minidl as md, minidl.nn as nn, minidl.optim as optim
+        >>> opt = optim.SGD([nn.Parameter(md.zeros(1))], lr=0.1, momentum=0.9)
+        >>> sched = optim.lr_scheduler.OneCycleLR(opt, max_lr=1.0, total_steps=10)
+        >>> sched.get_last_lr()                 # max_lr / div_factor
+        [0.04]
+        >>> for _ in range(2):
+        ...     opt.step(); sched.step()
+        >>> sched.get_last_lr(), opt.param_groups[0]["momentum"]     # at the peak
+        ([1.0], 0.85)
     """
 
     def __init__(self, optimizer, max_lr, total_steps=None, epochs=None,

@@ -463,17 +463,18 @@ class DataLoader:
             IterableDataset; a ``batch_size`` that is not a positive int.
         TypeError: ``collate_fn`` not callable.
 
-    >>> import minidl as md
-    >>> from minidl.utils.data import DataLoader, TensorDataset
-    >>> ds = TensorDataset(md.arange(10).reshape(5, 2), md.arange(5))
-    >>> [tuple(y.tolist()) for _, y in DataLoader(ds, batch_size=2)]
-    [(0, 1), (2, 3), (4,)]
-    >>> len(DataLoader(ds, batch_size=2, drop_last=True))
-    2
-    >>> _ = md.manual_seed(0); first = [y.tolist() for _, y in DataLoader(ds, 2, shuffle=True)]
-    >>> _ = md.manual_seed(0); again = [y.tolist() for _, y in DataLoader(ds, 2, shuffle=True)]
-    >>> first == again                             # a seeded run repeats
-    True
+    Examples:
+        >>> import minidl as md
+        >>> from minidl.utils.data import DataLoader, TensorDataset
+        >>> ds = TensorDataset(md.arange(10).reshape(5, 2), md.arange(5))
+        >>> [tuple(y.tolist()) for _, y in DataLoader(ds, batch_size=2)]
+        [(0, 1), (2, 3), (4,)]
+        >>> len(DataLoader(ds, batch_size=2, drop_last=True))
+        2
+        >>> _ = md.manual_seed(0); first = [y.tolist() for _, y in DataLoader(ds, 2, shuffle=True)]
+        >>> _ = md.manual_seed(0); again = [y.tolist() for _, y in DataLoader(ds, 2, shuffle=True)]
+        >>> first == again                             # a seeded run repeats
+        True
     """
 
     def __init__(self, dataset, batch_size=1, shuffle=None, sampler=None,
