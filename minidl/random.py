@@ -82,18 +82,16 @@ default_generator = Generator()
 
 
 def manual_seed(seed):
-    """Seed minidl's random generator (returns nothing; ``default_generator`` is it).
-
-    PyTorch's ``torch.manual_seed`` returns the default generator; minidl's returns None
-    for now (pages and tests print and check that), see ``default_generator``.
+    """Seed minidl's random generator; returns it (``default_generator``), as PyTorch's
+    ``torch.manual_seed`` does.
 
     >>> import minidl as md
-    >>> md.manual_seed(0); a = md.randn(2)
-    >>> md.manual_seed(0); b = md.randn(2)
+    >>> _ = md.manual_seed(0); a = md.randn(2)
+    >>> _ = md.manual_seed(0); b = md.randn(2)
     >>> bool((a.numpy() == b.numpy()).all())
     True
     """
-    default_generator.manual_seed(_check_seed("manual_seed", seed))
+    return default_generator.manual_seed(_check_seed("manual_seed", seed))
 
 
 def seed():

@@ -23,7 +23,7 @@ from collections import defaultdict
 
 import numpy as np
 
-from ..grad_mode import enable_grad
+from ..autograd.grad_mode import enable_grad
 from ..tensor import Tensor
 
 __all__ = ["Optimizer"]
