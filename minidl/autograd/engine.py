@@ -161,7 +161,7 @@ def _run(tensors, grads, retain_graph, create_graph, targets, accumulate):
                 for k in range(len(buf)):
                     if buf[k] is not None and _key((node, k)) in wanted:
                         deliver((node, k), buf[k])
-            hooks = getattr(node, "_hooks", None)
+            hooks = node._hooks
             if hooks:
                 _run_hooks(node, buf, hooks)
             dinputs = _call_backward(node, buf, create_graph)
@@ -202,6 +202,13 @@ def _key(key):
 
 def _call_backward(node, buf, create_graph):
     """Call ``node.backward`` with one gradient per output; return one per input."""
+    if not create_graph and node.on_arrays and len(buf) == 1 and buf[0] is not None:
+        dinputs = node.backward(node, buf[0])           # the common case, made fast
+        if type(dinputs) is not tuple:
+            dinputs = tuple(dinputs) if isinstance(dinputs, list) else (dinputs,)
+        if len(dinputs) == len(node.next_edges):
+            return dinputs                              # a primitive returns arrays
+        buf = list(buf)
     T = tensor_type()
     for k, g in enumerate(buf):
         if g is None and node.materialize_grads:
@@ -234,6 +241,8 @@ def _call_backward(node, buf, create_graph):
 
 def _fit(g, shape, dtype, node, i):
     """Sum ``g`` over the axes broadcasting added, match dtype, check the shape."""
+    if type(g) is np.ndarray and g.shape == shape and g.dtype == dtype:
+        return g                                        # the common case, made fast
     T = tensor_type()
     if isinstance(g, T):
         gshape, gdtype = g._array.shape, g._array.dtype

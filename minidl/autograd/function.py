@@ -84,6 +84,7 @@ class Function:
     next_edges = None
     _saved = None
     _freed = False
+    _hooks = None      # {output index: [hook, ...]}, from Tensor.register_hook
     _to_save = ()
 
     # ------------------------------------------------------------------ inside forward
@@ -154,13 +155,26 @@ class Function:
     def apply(cls, *args, **kwargs):
         """Run ``forward`` on ``args`` and record the node when a gradient is wanted."""
         T = _Tensor
-        ctx = cls()
-        needs = tuple(isinstance(a, T) and a.requires_grad for a in args)
-        ctx.needs_input_grad = needs
+        ctx = cls.__new__(cls)
+        inputs = [a._array if isinstance(a, T) else a for a in args]
+        ctx.needs_input_grad = needs = tuple([isinstance(a, T) and a.requires_grad
+                                              for a in args])
         record = grad_mode._enabled and True in needs
         if cls.on_arrays:
-            inputs = [a._array if isinstance(a, T) else a for a in args]
             out = cls.forward(ctx, *inputs, **kwargs)
+            if type(out) is not tuple:                   # the common case, made fast
+                raw = out                                # (a NumPy scalar, for 0-d results)
+                if type(out) is not np.ndarray:
+                    out = out._array if isinstance(out, T) else np.asarray(out)
+                if not record:
+                    return T._make(out, None)
+                ctx.next_edges = tuple([(a if a._ctx is None else (a._ctx, a._nr)) if n else None
+                                        for a, n in zip(args, needs)])
+                ctx.out_meta = ((out.shape, out.dtype),)
+                result = T._make(out, ctx if out.dtype.kind in "fc" else None)
+                if ctx._to_save:
+                    _pack_saved(ctx, args, inputs, (raw,), (out,), (result,))
+                return result
         else:
             inputs = args
             prev = grad_mode._enabled
@@ -239,6 +253,31 @@ def _pack_saved(ctx, args, inputs, outs, arrays, results):
     neither an input nor an output: a constant of the backward formula).
     """
     T = _Tensor
+    if ctx.on_arrays and len(outs) == 1:         # a primitive: identity checks on arrays only
+        values = ctx._to_save
+        kinds, checks = [], []
+        out, raw = arrays[0], outs[0]
+        values = list(values)
+        for j, v in enumerate(values):
+            if v is None:
+                kinds.append(None)
+                continue
+            if v is out or v is raw:
+                values[j] = out
+                vc = results[0]._vc
+                checks.append((vc, vc[0], j))
+                kinds.append(0)
+                continue
+            for a, x in zip(args, inputs):
+                if x is v and isinstance(a, T):
+                    checks.append((a._vc, a._vc[0], j))
+                    kinds.append(a)
+                    break
+            else:
+                kinds.append("const")
+        ctx._saved = (tuple(values), checks, tuple(kinds))
+        ctx._to_save = ()
+        return
     values, kinds, checks = [], [], []
     for j, v in enumerate(ctx._to_save):
         kind = "const" if ctx.on_arrays else None

@@ -159,8 +159,8 @@ def gradgradcheck(func, inputs, grad_outputs=None, eps=1e-6, atol=1e-5, rtol=1e-
         outs = _outputs(func, inputs)
     rng = np.random.default_rng(seed + 1)
     if grad_outputs is None:
-        grad_outputs = [Tensor._make(rng.uniform(0.5, 1.5, o.shape)
-                                     * rng.choice([-1.0, 1.0], o.shape), None)
+        grad_outputs = [Tensor._make(np.array(rng.uniform(0.5, 1.5, o.shape)
+                                              * rng.choice([-1.0, 1.0], o.shape)), None)
                         .requires_grad_(True) for o in outs]
     else:
         grad_outputs = list(grad_outputs) if isinstance(grad_outputs, (tuple, list)) \

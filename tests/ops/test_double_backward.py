@@ -1,0 +1,177 @@
+"""Second derivatives of every primitive: ``md.gradgradcheck`` (central differences of the
+recorded first derivative, random upstream gradients) over generated shapes and
+hyper-parameters in float64, and PyTorch's double backward where it is installed."""
+import numpy as np
+import pytest
+from hypothesis import given, strategies as st
+from hypothesis.extra import numpy as hnp
+
+import minidl as md
+import minidl.functional as F
+from minidl.ops.recurrent import LSTMScan
+from tests.helpers import check_second, double_vjp, torch_double_vjp
+
+shapes = hnp.array_shapes(min_dims=1, max_dims=3, max_side=3)
+seeds = st.integers(0, 2 ** 32 - 1)
+
+
+def rand(shape, seed, lo=-1.5, hi=1.5):
+    return np.random.default_rng(seed).uniform(lo, hi, shape)
+
+
+def away(shape, seed, lo=0.3, hi=1.5):
+    """Values with |x| in [lo, hi] and pairwise distinct: off kinks and ties."""
+    rng = np.random.default_rng(seed)
+    n = int(np.prod(shape))
+    mags = np.linspace(lo, hi, max(n, 1))[:n]
+    return (rng.permutation(mags) * rng.choice([-1.0, 1.0], n)).reshape(shape)
+
+
+UNARY = {
+    "exp": lambda t: t.exp(), "log": lambda t: t.abs().log(), "sqrt": lambda t: t.abs().sqrt(),
+    "tanh": lambda t: t.tanh(), "sigmoid": lambda t: t.sigmoid(), "sin": lambda t: t.sin(),
+    "cos": lambda t: t.cos(), "relu": lambda t: t.relu() * t, "abs": lambda t: t.abs() * t,
+    "pow3": lambda t: t ** 3, "pow_frac": lambda t: t.abs() ** 1.5, "neg": lambda t: -t * t,
+    "clamp": lambda t: t.clamp(-0.777, 0.877) * t, "log1p": lambda t: t.abs().log1p(),
+    "gelu": lambda t: F.gelu(t), "gelu_tanh": lambda t: F.gelu(t, approximate="tanh"),
+    "softmax": lambda t: F.softmax(t, dim=-1), "log_softmax": lambda t: F.log_softmax(t, -1),
+}
+
+
+@pytest.mark.parametrize("name", sorted(UNARY))
+@given(shape=shapes, seed=seeds)
+def test_elementwise_and_softmax_second_derivative(name, shape, seed):
+    assert check_second(UNARY[name], away(shape, seed))
+
+
+BINARY = {
+    "add": lambda a, b: (a + b) * a, "sub": lambda a, b: (a - b) * b,
+    "mul": lambda a, b: a * b * a, "div": lambda a, b: a / b,
+    "pow": lambda a, b: a.abs() ** b, "maximum": lambda a, b: md.maximum(a, b) * a,
+    "minimum": lambda a, b: md.minimum(a, b) * b, "where": lambda a, b: md.where(a > 0, a * b, b * b),
+}
+
+
+@pytest.mark.parametrize("name", sorted(BINARY))
+@given(shapes=hnp.mutually_broadcastable_shapes(num_shapes=2, min_dims=1, max_dims=3,
+                                                  max_side=3), seed=seeds)
+def test_binary_second_derivative_with_broadcasting(name, shapes, seed):
+    a, b = (away(s, seed + k, 0.3 + 0.0137 * k, 1.5 + 0.0137 * k)
+            for k, s in enumerate(shapes.input_shapes))
+    assert check_second(BINARY[name], a, b)
+
+
+REDUCE = {
+    "sum": lambda t: t.sum(0) ** 2, "mean": lambda t: t.mean(-1, keepdim=True) * t,
+    "amax": lambda t: t.amax(0) * t.sum(), "max_dim": lambda t: t.max(dim=-1).values ** 2,
+    "prod": lambda t: t.prod(0), "cumsum": lambda t: t.cumsum(0) ** 2,
+    "var": lambda t: t.var(0, unbiased=False) if t.shape[0] > 1 else t.sum() ** 2,
+    "logsumexp": lambda t: t.logsumexp(-1), "norm": lambda t: t.norm(),
+    "topk": lambda t: t.topk(1, dim=-1).values ** 3, "sort": lambda t: t.sort(0).values ** 2,
+}
+
+
+@pytest.mark.parametrize("name", sorted(REDUCE))
+@given(shape=shapes, seed=seeds)
+def test_reduction_second_derivative(name, shape, seed):
+    assert check_second(REDUCE[name], away(shape, seed))
+
+
+SHAPE = {
+    "reshape": lambda t: t.reshape(-1) ** 2, "permute": lambda t: t.T ** 3,
+    "transpose": lambda t: t.transpose(0, -1) * t.transpose(0, -1),
+    "getitem_basic": lambda t: t[..., :1] ** 2, "getitem_advanced": lambda t: t[[0, 0]] ** 2,
+    "expand": lambda t: t.unsqueeze(0).expand(2, *t.shape) ** 2, "flip": lambda t: t.flip(0) * t,
+    "repeat": lambda t: t.repeat(2, *([1] * (t.ndim - 1))) ** 2,
+    "cat": lambda t: md.cat([t, t * t], 0) ** 2, "stack": lambda t: md.stack([t, t.exp()]) ** 2,
+    "split": lambda t: sum((p ** 2).sum() for p in t.split(1, 0)) * t.sum(),
+    "unbind": lambda t: md.stack([p ** 3 for p in t.unbind(0)]),
+    "gather": lambda t: t.gather(0, md.zeros(t.shape, dtype=md.int64)) ** 2,
+    "setitem": lambda t: _setitem(t),
+}
+
+
+def _setitem(t):
+    y = t * 1.0
+    y[0] = (t[0] ** 2)
+    return y * t
+
+
+@pytest.mark.parametrize("name", sorted(SHAPE))
+@given(shape=shapes, seed=seeds)
+def test_shape_and_indexing_second_derivative(name, shape, seed):
+    assert check_second(SHAPE[name], away(shape, seed))
+
+
+@given(st.integers(1, 3), st.integers(1, 3), st.integers(1, 3), seeds)
+def test_matmul_second_derivative(n, k, m, seed):
+    a, b = away((n, k), seed), away((k, m), seed + 1)
+    assert check_second(lambda x, w: (x @ w).tanh(), a, b)
+    assert check_second(lambda x, w: x[0] @ w, a, b)                # 1-D @ 2-D
+
+
+def test_layer_norm_and_embedding_second_derivative():
+    x = away((2, 4), 3)
+    w, b = away((4,), 4), away((4,), 5)
+    assert check_second(lambda x, w, b: F.layer_norm(x, 4, w, b) ** 2, x, w, b)
+    table = away((5, 3), 6)
+    assert check_second(lambda W: F.embedding(md.tensor([[1, 4], [1, 0]]), W) ** 3, table)
+
+
+@given(st.sampled_from([(1, 0, 1, 1), (2, 1, 1, 1), (1, 1, 2, 1), (1, 0, 1, 2)]), seeds)
+def test_conv2d_second_derivative(geometry, seed):
+    stride, padding, dilation, groups = geometry
+    x = away((1, 2, 5, 4), seed)
+    w = away((2, 2 // groups, 2, 2), seed + 1)
+    assert check_second(lambda x, w: F.conv2d(x, w, None, stride, padding, dilation, groups)
+                        .tanh(), x, w, fast=True)
+
+
+@given(st.sampled_from([(2, None, 0, False), (3, 2, 1, True), (2, 1, 0, False)]), seeds)
+def test_pooling_second_derivative(geometry, seed):
+    k, s, p, ceil = geometry
+    x = away((1, 2, 5, 5), seed)
+    assert check_second(lambda x: F.max_pool2d(x, k, s, p, ceil_mode=ceil) ** 2, x)
+    assert check_second(lambda x: F.avg_pool2d(x, k, s, p, ceil_mode=ceil) ** 2, x)
+
+
+def test_lstm_scan_second_derivative():
+    rng = np.random.default_rng(0)
+    xz, h0, c0, w = (rng.uniform(-1, 1, s) for s in [(3, 2, 8), (2, 2), (2, 2), (8, 2)])
+    assert check_second(lambda *a: LSTMScan.apply(*a)[0], xz, h0, c0, w, fast=True)
+
+
+def test_conv_and_pool_double_backward_match_torch():
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(1)
+    x, w = rng.standard_normal((2, 3, 8, 8)), rng.standard_normal((4, 3, 3, 3))
+    up = rng.standard_normal((2, 4, 4, 4))
+    direction = [rng.standard_normal(x.shape), rng.standard_normal(w.shape)]
+
+    def net_md(x, w):
+        return F.max_pool2d(F.conv2d(x, w, padding=1).tanh(), 2, ceil_mode=True) \
+            + F.avg_pool2d(F.conv2d(x, w, padding=1) ** 2, 2, ceil_mode=True)
+
+    def net_torch(x, w):
+        TF = torch.nn.functional
+        return TF.max_pool2d(TF.conv2d(x, w, padding=1).tanh(), 2, ceil_mode=True) \
+            + TF.avg_pool2d(TF.conv2d(x, w, padding=1) ** 2, 2, ceil_mode=True)
+
+    ours = double_vjp(net_md, x, w, upstream=up, direction=direction)
+    theirs = torch_double_vjp(torch, net_torch, x, w, upstream=up, direction=direction)
+    for a, b in zip(ours, theirs):
+        np.testing.assert_allclose(a, b, rtol=1e-9, atol=1e-10)
+
+
+@pytest.mark.parametrize("name", ["softmax", "log_softmax", "gelu", "sigmoid", "pow_frac"])
+def test_elementwise_double_backward_matches_torch(name):
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(2)
+    x = away((3, 4), 2)
+    up, d = rng.standard_normal((3, 4)), [rng.standard_normal((3, 4))]
+    tfn = {"softmax": lambda t: torch.softmax(t, -1), "log_softmax": lambda t: torch.log_softmax(t, -1),
+           "gelu": torch.nn.functional.gelu, "sigmoid": torch.sigmoid,
+           "pow_frac": lambda t: t.abs() ** 1.5}[name]
+    ours = double_vjp(UNARY[name], x, upstream=up, direction=d)
+    theirs = torch_double_vjp(torch, tfn, x, upstream=up, direction=d)
+    np.testing.assert_allclose(ours[0], theirs[0], rtol=1e-9, atol=1e-11)
