@@ -17,7 +17,11 @@
     transformer.py    PositionalEncoding TransformerEncoderLayer TransformerEncoder  (F9, F10)
                       TransformerDecoderLayer TransformerDecoder Transformer  (F8 cross-attention)
 """
+import sys as _sys
+
 from .. import functional
+# ``import minidl.nn.functional as F`` (PyTorch's spelling) finds the same module
+_sys.modules[__name__ + ".functional"] = functional
 from . import init
 from . import utils
 from .module import Module, Parameter, StateDictError
