@@ -92,6 +92,37 @@ def _npy_pickle_note(path):
         return ""
 
 
+def _check_member_sizes(path):
+    """Refuse an archive whose arrays claim more bytes than the archive holds, before
+    NumPy allocates what a member's header merely declares."""
+    try:
+        with zipfile.ZipFile(path) as zf:
+            for info in zf.infolist():
+                if not info.filename.endswith(".npy"):
+                    continue
+                with zf.open(info) as f:
+                    version = np.lib.format.read_magic(f)
+                    read = (np.lib.format.read_array_header_1_0 if version == (1, 0)
+                            else np.lib.format.read_array_header_2_0)
+                    shape, _, dtype = read(f, max_header_size=10_000)
+                    if dtype.hasobject:
+                        continue                      # refused below, without unpickling
+                    declared = int(np.prod(shape, dtype=object)) * dtype.itemsize
+                    if declared > info.file_size:
+                        raise ValueError(
+                            f"load: {path} is damaged or hostile: member {info.filename} "
+                            f"declares an array of shape {tuple(shape)} ({declared} bytes) "
+                            f"but holds only {info.file_size} bytes")
+    except ValueError as e:
+        if str(e).startswith("load:"):
+            raise
+        raise ValueError(f"load: {path} is not a minidl file (an .npz written by md.save): "
+                         f"{e}") from None
+    except (OSError, zipfile.BadZipFile, EOFError) as e:
+        raise ValueError(f"load: {path} is not a minidl file (an .npz written by md.save): "
+                         f"{e}") from None
+
+
 def load(path):
     """Read what :func:`save` wrote; never unpickles (``allow_pickle=False``).
 
@@ -120,6 +151,7 @@ def load(path):
     if not magic.startswith(b"PK\x03\x04") and not magic.startswith(b"PK\x05\x06"):
         raise ValueError(f"load: {path} is not a minidl file (an .npz written by md.save): "
                          f"it is not a zip archive")
+    _check_member_sizes(path)
     try:
         with np.load(path, allow_pickle=False) as npz:
             arrays = {k: npz[k] for k in npz.files}  # object arrays raise here: no pickle
@@ -138,11 +170,17 @@ def load(path):
     except (OSError, zipfile.BadZipFile, EOFError, KeyError) as e:
         raise ValueError(f"load: {path} is not a minidl file (an .npz written by md.save): "
                          f"{e}") from None
+    except RecursionError:
+        raise ValueError(f"load: {path} has a {_META} entry nested too deeply to be a state "
+                         f"dict") from None
     if not isinstance(meta, dict) or meta.get("version") != _VERSION or "structure" not in meta:
         raise ValueError(f"load: {path} has a {_META} entry minidl {_VERSION} cannot read "
                          f"(version {meta.get('version') if isinstance(meta, dict) else None})")
     try:
         return _unflatten(meta["structure"], arrays)
+    except RecursionError:
+        raise ValueError(f"load: {path} has a {_META} entry nested too deeply to be a state "
+                         f"dict") from None
     except (KeyError, TypeError, ValueError, AttributeError):
         raise ValueError(f"load: {path} has a damaged {_META} entry (it does not describe "
                          f"the arrays in the file)") from None

@@ -178,3 +178,39 @@ def test_damaged_marker_is_refused(tmp_path):
 def test_missing_file(tmp_path):
     with pytest.raises(FileNotFoundError):
         md.load(tmp_path / "nothing.npz")
+
+
+def test_hostile_files_are_refused_without_allocating_or_recursing(tmp_path):
+    import io
+    import json
+    import zipfile
+
+    import pytest
+
+    # metadata nested 10^5 levels deep
+    deep = tmp_path / "deep.npz"
+    structure = "[" * 100_000 + "]" * 100_000
+    meta = '{"version": 1, "structure": ' + structure + "}"
+    md_arrays = {"__minidl__": np.array(meta)}
+    with open(deep, "wb") as f:
+        np.savez(f, **md_arrays)
+    with pytest.raises(ValueError, match="deep.npz"):
+        md.load(deep)
+    # a member whose header declares a 745 GiB array
+    huge = tmp_path / "huge.npz"
+    buf = io.BytesIO()
+    np.lib.format.write_array_header_1_0(buf, {"descr": "<f8", "fortran_order": False,
+                                               "shape": (10_000, 10_000_000)})
+    with zipfile.ZipFile(huge, "w") as zf:
+        zf.writestr("a0.npy", b"\x93NUMPY\x01\x00" + buf.getvalue()[8:] + b"\x00" * 64)
+        zf.writestr("__minidl__.npy", _npy_bytes(np.array(json.dumps(
+            {"version": 1, "structure": {"array": "a0"}}))))
+    with pytest.raises(ValueError, match="huge.npz.*declares"):
+        md.load(huge)
+
+
+def _npy_bytes(arr):
+    import io
+    buf = io.BytesIO()
+    np.save(buf, arr)
+    return buf.getvalue()
