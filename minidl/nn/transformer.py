@@ -566,13 +566,14 @@ class TransformerDecoder(Module):
         TypeError: ``decoder_layer`` or ``norm`` is not a Module.
         ValueError: ``num_layers`` is not a positive int.
 
-    >>> import minidl as md, minidl.nn as nn
-    >>> layer = nn.TransformerDecoderLayer(d_model=8, nhead=2, dim_feedforward=16, dropout=0.0)
-    >>> decoder = nn.TransformerDecoder(layer, num_layers=2, norm=nn.LayerNorm(8))
-    >>> decoder(md.randn(4, 3, 8), md.randn(6, 3, 8)).shape      # (T, N, E)
-    (4, 3, 8)
-    >>> list(decoder.state_dict())[-2:]
-    ['norm.weight', 'norm.bias']
+    Examples:
+        >>> import minidl as md, minidl.nn as nn
+        >>> layer = nn.TransformerDecoderLayer(d_model=8, nhead=2, dim_feedforward=16, dropout=0.0)
+        >>> decoder = nn.TransformerDecoder(layer, num_layers=2, norm=nn.LayerNorm(8))
+        >>> decoder(md.randn(4, 3, 8), md.randn(6, 3, 8)).shape      # (T, N, E)
+        (4, 3, 8)
+        >>> list(decoder.state_dict())[-2:]
+        ['norm.weight', 'norm.bias']
     """
 
     def __init__(self, decoder_layer, num_layers, norm=None):
