@@ -68,7 +68,14 @@ def cast_operand(x, dtype):
 
 
 def promote(op, *operands):
-    """The operands cast to their PyTorch result dtype (Python numbers stay numbers)."""
+    """The operands cast to their PyTorch result dtype (Python numbers stay numbers).
+
+    Raises:
+        TypeError: ``sub`` with a bool operand (as PyTorch: invert a mask with ``~``).
+    """
+    if op == "sub" and any(_describe(x)[0] == 0 for x in operands):
+        raise TypeError("sub: subtraction, the `-` operator, with a bool tensor or bool is not "
+                        "supported (as in PyTorch); to invert a mask use ~ or logical_not()")
     try:
         dtype = result_type(*operands)
     except TypeError as e:

@@ -875,9 +875,19 @@ class Tensor:
 
     def std(self, dim=None, unbiased=None, keepdim=False, *, correction=None, axis=None,
             keepdims=None):
-        """Standard deviation: √var (unbiased by default)."""
-        return self.var(dim, unbiased, keepdim, correction=correction, axis=axis,
-                        keepdims=keepdims).sqrt()
+        """Standard deviation: √var (unbiased by default).
+
+        Gradient: ∂σ/∂x = (x − mean) / ((n − correction) σ); where σ = 0 (all values equal)
+        it is 0, as in PyTorch, not 0/0.
+        """
+        var = self.var(dim, unbiased, keepdim, correction=correction, axis=axis,
+                       keepdims=keepdims)
+        positive = var._array > 0
+        if positive.all() or var._array.dtype.kind != "f":
+            return var.sqrt()
+        # σ = 0 takes the constant branch; the square root only sees positive values
+        safe = where(positive, var, 1.0)
+        return where(positive, safe.sqrt(), var * 0.0)
 
     def prod(self, dim=None, keepdim=False, *, dtype=None):
         x = self.to(dtype) if dtype is not None else (
@@ -896,6 +906,9 @@ class Tensor:
 
     def cumprod(self, dim, *, dtype=None):
         x = self.to(dtype) if dtype is not None else self
+        if x.ndim == 0:
+            normalize_axis(dim, 1, "cumprod")        # dim 0 or -1, as in PyTorch
+            return x.clone()                         # a 0-d tensor stays 0-d
         return _red.Cumprod.apply(x, normalize_axis(dim, self.ndim, "cumprod"), False)
 
     def amax(self, dim=(), keepdim=False, *, axis=None, keepdims=None):
@@ -1934,7 +1947,15 @@ def cat(tensors, dim=0, *, axis=None, out=None):
     """Join tensors along an existing axis ``dim``; all other axes must match."""
     ts = _as_tensor_list(tensors, "cat")
     dim = dim if axis is None else axis
-    ts = [t for t in ts if not (t.ndim == 1 and t.shape[0] == 0)] or ts[:1]  # legacy empties
+    # PyTorch's legacy rule: a 1-D empty tensor joins tensors of any shape; it is given the
+    # others' shape with 0 along dim (a reshape, so it still gets its empty gradient)
+    legacy = [t.ndim == 1 and t.shape[0] == 0 for t in ts]
+    others = [t for t, is_legacy in zip(ts, legacy) if not is_legacy]
+    if any(legacy) and others and others[0].ndim != 1:
+        ref = others[0].shape
+        d = normalize_axis(dim, len(ref), "cat")
+        ts = [t.reshape(ref[:d] + (0,) + ref[d + 1:]) if is_legacy else t
+              for t, is_legacy in zip(ts, legacy)]
     shapes = [t.shape for t in ts]
     ndim = ts[0].ndim
     if ndim == 0 or any(t.ndim != ndim for t in ts):
