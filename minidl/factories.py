@@ -14,7 +14,8 @@ from .tensor import Tensor, _rng, check_device
 __all__ = ["tensor", "as_tensor", "from_numpy", "zeros", "ones", "full", "empty",
            "zeros_like", "ones_like", "full_like", "empty_like", "rand", "randn",
            "rand_like", "randn_like", "randint", "randint_like", "randperm", "arange",
-           "linspace", "logspace", "eye", "multinomial", "bernoulli", "normal"]
+           "linspace", "logspace", "eye", "multinomial", "bernoulli", "normal",
+           "FloatTensor", "DoubleTensor", "LongTensor", "IntTensor", "BoolTensor", "ByteTensor"]
 
 
 def _new(values, requires_grad, op):
@@ -259,3 +260,25 @@ def normal(mean, std=1.0, size=None, *, generator=None):
     return Tensor._make((_rng(generator).standard_normal(shape) * s + m).astype(dtype), None)
 
 
+
+
+def _legacy_constructor(name, dtype):
+    """PyTorch's typed constructors: ``LongTensor([[1, 2]])`` holds those values,
+    ``FloatTensor(2, 3)`` is a new tensor of that size (zeros here; PyTorch leaves it
+    uninitialised). The dtype is fixed by the name, not by the default dtype."""
+    def constructor(*args, device=None):
+        check_device(device, name)
+        if len(args) == 1 and not is_int(args[0]) and not isinstance(args[0], tuple):
+            return tensor(args[0], dtype=dtype)
+        return zeros(*args, dtype=dtype)
+    constructor.__name__ = constructor.__qualname__ = name
+    constructor.__doc__ = _legacy_constructor.__doc__
+    return constructor
+
+
+FloatTensor = _legacy_constructor("FloatTensor", np.float32)
+DoubleTensor = _legacy_constructor("DoubleTensor", np.float64)
+LongTensor = _legacy_constructor("LongTensor", np.int64)
+IntTensor = _legacy_constructor("IntTensor", np.int32)
+BoolTensor = _legacy_constructor("BoolTensor", np.bool_)
+ByteTensor = _legacy_constructor("ByteTensor", np.uint8)

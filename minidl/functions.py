@@ -18,7 +18,7 @@ divide dot eq equal exp expm1 flatten flip floor floor_divide fmod gather ge gre
 greater_equal gt index_select isclose isfinite isinf isnan le lerp less less_equal
 log log10 log1p log2 logical_and logical_not logical_or logical_xor logsumexp lt
 masked_fill masked_select matmul max mean min mm moveaxis movedim mul multiply mv
-nansum narrow ne neg negative nonzero norm numel permute pow prod reciprocal
+nansum narrow ne neg negative nonzero norm numel permute pow prod reciprocal scatter scatter_add
 relu remainder repeat_interleave reshape roll round rsqrt select sigmoid sign sin
 softmax log_softmax sort split sqrt square squeeze std sub subtract sum swapaxes
 swapdims t take_along_dim tan tanh tensor_split tile topk transpose tril triu true_divide

@@ -1314,6 +1314,85 @@ class Tensor:
     def take_along_dim(self, indices, dim):
         return self.gather(dim, indices)
 
+    def _scatter_positions(self, dim, index, name):
+        """The advanced index that ``scatter`` writes through: ``index`` along ``dim``, the
+        position itself along every other axis (``out[i][index[i][j]] = src[i][j]``)."""
+        dim = normalize_axis(dim, max(self.ndim, 1), name)
+        idx = np.asarray(_raw(index))
+        if idx.dtype.kind not in "iu":
+            raise ArgumentError(f"{name}: index must be an int64 tensor, got dtype {idx.dtype}")
+        if idx.ndim != self.ndim:
+            raise ArgumentError(f"{name}: index must have as many dims ({idx.ndim}) as the "
+                               f"input ({self.ndim})")
+        if any(k > n for d, (k, n) in enumerate(zip(idx.shape, self.shape)) if d != dim):
+            raise ArgumentError(f"{name}: index of shape {idx.shape} is larger than the input "
+                               f"of shape {self.shape} outside dim {dim}")
+        n = self.shape[dim] if self.ndim else 1
+        if idx.size and (idx.min() < 0 or idx.max() >= n):
+            raise IndexError(f"{name}: index {int(idx.min() if idx.min() < 0 else idx.max())} "
+                             f"is out of bounds for dim {dim} with size {n}")
+        grids = np.indices(idx.shape, sparse=True)
+        return dim, idx, tuple(idx if d == dim else grids[d] for d in range(idx.ndim))
+
+    def _scatter_source(self, src, value, shape, name):
+        if src is None:
+            src = value
+        if isinstance(src, Tensor) and src.ndim:
+            if src.ndim != len(shape) or any(k > n for k, n in zip(shape, src.shape)):
+                raise ArgumentError(f"{name}: src of shape {src.shape} must have as many dims "
+                                   f"as index {shape} and be at least as large")
+            src = src[tuple(slice(0, k) for k in shape)]
+        return src
+
+    def scatter(self, dim, index, src=None, value=None, *, reduce=None):
+        """``out = self`` with ``out[i][index[i][j]] = src[i][j]`` (dim = 1; ``src`` may be a
+        number). Gradient: to ``self`` where nothing was written, to ``src`` where it was
+        written (with repeated indices PyTorch leaves the winner unspecified).
+
+        Raises:
+            NotImplementedError: ``reduce=`` (use ``scatter_add``).
+        """
+        if reduce is not None:
+            raise NotImplementedError("scatter: reduce= is not supported by minidl; use "
+                                      "scatter_add")
+        dim, idx, pos = self._scatter_positions(dim, index, "scatter")
+        out = self.clone()
+        out[pos] = self._scatter_source(src, value, idx.shape, "scatter")
+        return out
+
+    def scatter_(self, dim, index, src=None, value=None, *, reduce=None):
+        """In-place :meth:`scatter`."""
+        if reduce is not None:
+            raise NotImplementedError("scatter_: reduce= is not supported by minidl; use "
+                                      "scatter_add_")
+        dim, idx, pos = self._scatter_positions(dim, index, "scatter_")
+        self[pos] = self._scatter_source(src, value, idx.shape, "scatter_")
+        return self
+
+    def scatter_add(self, dim, index, src):
+        """``out = self`` plus ``out[i][index[i][j]] += src[i][j]`` (dim = 1), repeated
+        indices accumulating. Gradient: ∂/∂self = g, ∂/∂src[i][j] = g[i][index[i][j]].
+
+        Written as a sum against the one-hot encoding of ``index`` (a composite, so it is
+        differentiable twice).
+        """
+        dim, idx, _ = self._scatter_positions(dim, index, "scatter_add")
+        src = self._scatter_source(src, None, idx.shape, "scatter_add")
+        if not isinstance(src, Tensor):
+            src = Tensor(np.asarray(src, dtype=self.dtype))
+        n = self.shape[dim]
+        onehot = Tensor((idx[..., None] == np.arange(n)).astype(self.dtype))   # (*index, n)
+        contrib = (src.unsqueeze(-1) * onehot).sum(dim).movedim(-1, dim)
+        if contrib.shape != self.shape:                # index smaller than self: pad with 0
+            full = self.new_zeros(self.shape)
+            full[tuple(slice(0, k) for k in contrib.shape)] = contrib
+            contrib = full
+        return self + contrib
+
+    def scatter_add_(self, dim, index, src):
+        """In-place :meth:`scatter_add`."""
+        return self.copy_(self.scatter_add(dim, index, src))
+
     def index_select(self, dim, index):
         dim = normalize_axis(dim, self.ndim, "index_select")
         idx = np.asarray(_raw(index)).reshape(-1)

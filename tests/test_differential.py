@@ -574,3 +574,31 @@ def test_bool_subtraction_is_refused_as_in_pytorch():
     for f in (lambda lib, a: a - a, lambda lib, a: a - 1, lambda lib, a: 1.5 - a,
               lambda lib, a: a.float() - True, lambda lib, a: a.long().sub(True)):
         run_or_refuse(f, np.array([True, False]))
+
+
+@given(st.data())
+def test_scatter_and_scatter_add(data):
+    """``scatter``/``scatter_add`` (and in place) along any dim, repeated indices included."""
+    shape = data.draw(hnp.array_shapes(min_dims=1, max_dims=3, min_side=1, max_side=4))
+    dim = data.draw(st.integers(-len(shape), len(shape) - 1))
+    index_shape = tuple(data.draw(st.integers(1, n)) for n in shape)
+    rng = np.random.default_rng(data.draw(st.integers(0, 2**32 - 1)))
+    index = rng.integers(0, shape[dim], size=index_shape)
+    x, src = _values(data.draw, shape), _values(data.draw, index_shape)
+    run_both(lambda lib, x, s: x.scatter_add(dim, lib.tensor(index), s), x, src)
+    run_both(lambda lib, x, s: (x * 1.0).scatter_add_(dim, lib.tensor(index), s), x, src)
+    run_both(lambda lib, x, s: lib.scatter(x, dim, lib.tensor(index), 0.5), x, src)
+    unique = np.sort(index, axis=dim)
+    if (np.diff(unique, axis=dim) != 0).all():      # no repeated target: the result is defined
+        run_both(lambda lib, x, s: x.scatter(dim, lib.tensor(index), s), x, src)
+        run_both(lambda lib, x, s: (x * 1.0).scatter_(dim, lib.tensor(index), s), x, src)
+
+
+def test_scatter_errors():
+    x = md.zeros(2, 3)
+    with pytest.raises(IndexError, match="scatter.*out of bounds"):
+        x.scatter(1, md.tensor([[3]]), 1.0)
+    with pytest.raises(NotImplementedError, match="reduce"):
+        x.scatter(1, md.tensor([[0]]), 1.0, reduce="add")
+    with pytest.raises(ValueError, match="scatter_add: index must have as many dims"):
+        x.scatter_add(1, md.tensor([0]), md.ones(1))

@@ -10,7 +10,7 @@ from .switch import HERE, assert_same_record, load, swap_imports
 
 torch = pytest.importorskip("torch")
 
-PROGRAMS = ["char_gpt", "mnist_cnn", "word_lm", "resnet_bn"]
+PROGRAMS = ["char_gpt", "mnist_cnn", "word_lm", "resnet_bn", "copy_transformer"]
 
 
 def _pair(name, *args, **kwargs):
@@ -99,3 +99,17 @@ def test_resnet_batch_norm_train_and_eval():
     record = ours.train(model)
     assert_same_record(record, theirs.train(torch_model))
     assert record["state.bn1.num_batches_tracked"] == 3
+
+
+def test_copy_transformer():
+    """Tolerance: the key projection's bias has a true gradient of 0 (softmax ignores a
+    shift along a row), so both libraries give rounding noise (~1e-17) that Adam (eps
+    1e-9) turns into steps of ~1e-9; the noise differs, hence atol 1e-7 on the weights."""
+    theirs, ours, torch_model, model = _pair("copy_transformer")
+    record = ours.train(model)
+    reference = theirs.train(torch_model)
+    assert_same_record(record, reference, rtol=1e-6, atol=1e-7)
+    exact = {k: v for k, v in reference.items() if ".linears.1.bias" not in k
+             and k.startswith(("out.0", "loss.0", "true_dist", "grad.0"))}
+    assert_same_record({k: record[k] for k in exact}, exact)    # before any step: exact
+    assert record["decoded"].tolist() == reference["decoded"].tolist()
