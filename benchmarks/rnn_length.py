@@ -25,7 +25,7 @@ def time_per_step(L, N=8, D=16, H=32, repeats=3):
 
 def main():
     t100, t1000 = time_per_step(100), time_per_step(1000)
-    print(f"nn.RNN(16, 32), input (L, 8, 16) requiring grad, forward + backward:")
+    print("nn.RNN(16, 32), input (L, 8, 16) requiring grad, forward + backward:")
     print(f"  L = 100:  {t100 * 1e6:7.1f} µs per step")
     print(f"  L = 1000: {t1000 * 1e6:7.1f} µs per step   (ratio {t1000 / t100:.2f}; 1 = linear)")
 

@@ -17,7 +17,6 @@ compiles then). The first build in a worker appends one line to the ``--info`` f
 the threads and BLAS the process really runs with (see ``benchmarks/threads.py``).
 """
 import json
-import sys
 import time
 
 from . import threads

@@ -18,7 +18,7 @@ _VERSION = 1
 
 def _flatten(obj, arrays, where):
     """Describe ``obj`` as JSON, moving its arrays into ``arrays``."""
-    if hasattr(obj, "_array") and isinstance(getattr(obj, "_array"), np.ndarray):
+    if hasattr(obj, "_array") and isinstance(obj._array, np.ndarray):
         obj = obj._array  # a Tensor or Parameter
     if isinstance(obj, np.ndarray) or isinstance(obj, np.generic):
         arr = np.asarray(obj)

@@ -529,7 +529,7 @@ def test_optimiser_trajectory_7_steps(name, kwargs):
     opt = getattr(optim, name)(m.parameters(), **kwargs)
     t_opt = getattr(torch.optim, name)(t.parameters(), **kwargs)
     r = rng(19)
-    for step in range(7):
+    for _ in range(7):
         x = r.standard_normal((6, 4))
         y = r.integers(0, 3, 6)
         opt.zero_grad()
@@ -755,8 +755,8 @@ def test_adamw_trains_a_transformer_encoder_like_torch():
         x = r.standard_normal((2, 4, 8))
         opt.zero_grad()
         t_opt.zero_grad()
-        out, t_out = m(md.tensor(x), is_causal=True), t(torch.tensor(x), is_causal=True, mask=
-                                                        torch.nn.Transformer.generate_square_subsequent_mask(4, dtype=torch.float64))
+        causal = torch.nn.Transformer.generate_square_subsequent_mask(4, dtype=torch.float64)
+        out, t_out = m(md.tensor(x), is_causal=True), t(torch.tensor(x), is_causal=True, mask=causal)
         (out * out).mean().backward()
         (t_out * t_out).mean().backward()
         opt.step()

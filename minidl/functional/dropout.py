@@ -1,6 +1,4 @@
 """Dropout: zero each element with probability p, scale the rest by 1/(1 − p)."""
-import numpy as np
-
 from .. import random as _random
 from ..arguments import check_number
 from ..tensor import Tensor

@@ -309,7 +309,8 @@ def test_rnn_step_bad_optional_terms_and_activation():
         F.rnn_step(*args, W_ho=T(np.zeros((2, 4))), W_xo=T(np.zeros((2, 4))))
     with pytest.raises(ValueError, match="rnn_step: W_xo and b_o .* need.* W_ho"):
         F.rnn_step(*args, W_xo=T(np.zeros((2, 3))))
-    with pytest.raises(ValueError, match="rnn_step: activation must be 'tanh', 'relu', 'sigmoid' or a callable, got 'gelu'"):
+    with pytest.raises(ValueError, match="rnn_step: activation must be 'tanh', 'relu', "
+                                         "'sigmoid' or a callable, got 'gelu'"):
         F.rnn_step(*args, activation="gelu")
     with pytest.raises(TypeError, match="rnn_step: W_hh must be a Tensor, got ndarray"):
         F.rnn_step(args[0], args[1], args[2], np.zeros((4, 4)))

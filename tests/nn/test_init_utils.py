@@ -6,7 +6,6 @@ import pytest
 
 import minidl as md
 import minidl.nn as nn
-from tests.helpers import leaf
 
 
 @pytest.mark.parametrize("name, param", [("linear", None), ("conv2d", None), ("sigmoid", None),

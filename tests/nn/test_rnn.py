@@ -284,7 +284,7 @@ def test_lstm_fused_equals_a_loop_of_lstm_cell(L, N, D, H, seed, bias, state, bi
 def _composed_lstm(lstm, x, hx):
     """The same network as an explicit loop of the composite F.lstm_cell."""
     L, N, _ = x.shape
-    H, dirs = lstm.hidden_size, 2 if lstm.bidirectional else 1
+    dirs = 2 if lstm.bidirectional else 1
     steps = [x[t] for t in range(L)]
     h_n, c_n = [], []
     for layer in range(lstm.num_layers):

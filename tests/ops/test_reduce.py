@@ -121,9 +121,10 @@ def test_against_torch_including_ties(name, tname):
     for axis in (None, 1, (0, 2), -1):
         for keep in (False, True):
             dims = (0, 1, 2) if axis is None else axis
-            out, (g,), u = vjp(lambda t: getattr(t, name)(axis=axis, keepdims=keep), x)
+            out, (g,), u = vjp(lambda t, axis=axis, keep=keep: getattr(t, name)(axis=axis, keepdims=keep), x)
             t_out, (tg,) = torch_vjp(
-                torch, lambda t: getattr(torch, tname)(t, dim=dims, keepdim=keep), x, upstream=u)
+                torch, lambda t, dims=dims, keep=keep: getattr(torch, tname)(t, dim=dims, keepdim=keep),
+                x, upstream=u)
             np.testing.assert_allclose(out, t_out, rtol=1e-13)
             np.testing.assert_allclose(g, tg, rtol=1e-9, atol=1e-10)
 

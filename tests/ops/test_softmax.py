@@ -72,7 +72,8 @@ def test_against_torch(name):
     rng = np.random.default_rng(0)
     for shape, dim in [((4, 5), 1), ((2, 3, 4), 0), ((2, 3, 4), -1), ((6,), 0)]:
         x = rng.standard_normal(shape) * 5
-        out, (g,), u = vjp(lambda t: getattr(F, name)(t, dim), x)
-        t_out, (tg,) = torch_vjp(torch, lambda t: getattr(torch, name)(t, dim), x, upstream=u)
+        out, (g,), u = vjp(lambda t, dim=dim: getattr(F, name)(t, dim), x)
+        t_out, (tg,) = torch_vjp(torch, lambda t, dim=dim: getattr(torch, name)(t, dim), x,
+                                 upstream=u)
         np.testing.assert_allclose(out, t_out, rtol=1e-12, atol=1e-14)
         np.testing.assert_allclose(g, tg, rtol=1e-9, atol=1e-10)

@@ -202,8 +202,8 @@ def test_two_schedulers_chain_as_in_torch():
     ta = torch.optim.lr_scheduler.LinearLR(topt, start_factor=0.2, total_iters=5)
     tb = torch.optim.lr_scheduler.ExponentialLR(topt, gamma=0.9)
     for step in range(STEPS):
-        opt.step(); a.step(); b.step()
-        topt.step(); ta.step(); tb.step()
+        for scheduled in (opt, a, b, topt, ta, tb):
+            scheduled.step()
         _assert_same(b, tb, opt, topt, f"step {step}")
 
 

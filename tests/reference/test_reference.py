@@ -668,7 +668,8 @@ def test_mha_fully_masked_row_gives_zero_heads(rng):
     with torch.no_grad():
         mha.in_proj_bias.normal_()
         mha.out_proj.bias.normal_()
-    params = [p.detach().numpy() for p in (mha.in_proj_weight, mha.in_proj_bias, mha.out_proj.weight, mha.out_proj.bias)]
+    params = [p.detach().numpy() for p in (mha.in_proj_weight, mha.in_proj_bias,
+                                           mha.out_proj.weight, mha.out_proj.bias)]
     q, k = rng.standard_normal((L, N, E)), rng.standard_normal((S, N, E))
     kpm = np.zeros((N, S), dtype=bool)
     kpm[1] = True                                            # batch element 1: every key is padding

@@ -290,7 +290,7 @@ def test_random_split_lengths_and_fractions():
 
 
 def test_random_split_fraction_lengths_match_torch():
-    torch = pytest.importorskip("torch")
+    pytest.importorskip("torch")
     from torch.utils.data import random_split as torch_split
     for n, fracs in [(10, [0.33, 0.33, 0.34]), (17, [0.1, 0.2, 0.7]), (5, [0.5, 0.5]),
                      (100, [0.8, 0.1, 0.1])]:
