@@ -107,7 +107,6 @@ def _run(tensors, grads, retain_graph, create_graph, targets, accumulate):
     with ``accumulate`` they (only) accumulate into ``.grad``, else their gradients are
     returned, one per target.
     """
-    T = tensor_type()
     found = [None] * (len(targets) if targets is not None else 0)
     # where each target's gradient arrives: a leaf Tensor, or (node, output index)
     wanted = {}

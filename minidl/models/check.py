@@ -33,7 +33,7 @@ import minidl.functional as F
 import minidl.nn as nn
 import minidl.reference as ref
 
-__all__ = ["CheckRow", "check_rows", "run_check", "format_report"]
+__all__ = ["CheckRow", "check_rows", "run_check"]
 
 EPS = 1e-6
 FORWARD_TOL = 1e-9
