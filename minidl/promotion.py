@@ -71,10 +71,10 @@ def promote(op, *operands):
     """The operands cast to their PyTorch result dtype (Python numbers stay numbers).
 
     Raises:
-        TypeError: ``sub`` with a bool operand (as PyTorch: invert a mask with ``~``).
+        TypeError: ``sub`` with a bool tensor (as PyTorch: invert a mask with ``~``).
     """
-    if op == "sub" and any(_describe(x)[0] == 0 for x in operands):
-        raise TypeError("sub: subtraction, the `-` operator, with a bool tensor or bool is not "
+    if op == "sub" and any(_describe(x)[:2] in ((0, 1), (0, 2)) for x in operands):
+        raise TypeError("sub: subtraction, the `-` operator, with a bool tensor is not "
                         "supported (as in PyTorch); to invert a mask use ~ or logical_not()")
     try:
         dtype = result_type(*operands)

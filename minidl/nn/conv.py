@@ -15,6 +15,10 @@ __all__ = ["Conv2d"]
 _PADDING_MODES = ("zeros", "reflect", "replicate", "circular")
 
 
+class _NotImplementedArgument(NotImplementedError, ValueError):
+    """A value PyTorch accepts and minidl does not do (a ValueError too, for old callers)."""
+
+
 class Conv2d(Module):
     r"""2-D convolution layer (cross-correlation, as in PyTorch).
 
@@ -94,8 +98,8 @@ class Conv2d(Module):
             raise ValueError(f"{op}: padding_mode must be one of {_PADDING_MODES}, got "
                              f"{padding_mode!r}")
         if padding_mode != "zeros":
-            raise ValueError(f"{op}: padding_mode={padding_mode!r} is not implemented in "
-                             f"minidl; only 'zeros'")
+            raise _NotImplementedArgument(f"{op}: padding_mode={padding_mode!r} is not "
+                                          f"implemented in minidl; only 'zeros'")
         if device not in (None, "cpu"):
             raise ValueError(f"{op}: minidl runs on the CPU only, got device={device!r}")
 
