@@ -6,6 +6,8 @@ Each ``md.name(input, *args, **kwargs)`` is ``input.name(*args, **kwargs)`` afte
 ``input`` into a Tensor (numbers, lists and arrays are accepted, as ``torch.exp(2.0)``
 is not, but it costs nothing to be kind here).
 """
+import builtins
+
 import numpy as np
 
 from .tensor import Tensor, broadcast_to, cat, maximum, minimum, stack, where
@@ -81,9 +83,9 @@ def diag(input, diagonal=0):
     """The ``diagonal``-th diagonal of a matrix, or a matrix with a vector on it."""
     if input.ndim == 1:
         k = input.shape[0]
-        n = k + abs(diagonal)
-        rows = np.arange(k) + max(0, -diagonal)
-        cols = np.arange(k) + max(0, diagonal)
+        n = k + builtins.abs(diagonal)          # abs, max: the builtins, not md.abs/md.max
+        rows = np.arange(k) + builtins.max(0, -diagonal)
+        cols = np.arange(k) + builtins.max(0, diagonal)
         out = input.new_zeros(n, n)
         out[rows, cols] = input
         return out
@@ -146,7 +148,7 @@ def einsum(equation, *operands):
             raise NotImplementedError("einsum: repeated subscripts within one operand "
                                       "(diagonals) are not supported by minidl")
         for c, n in zip(s, t.shape):
-            sizes[c] = max(sizes.get(c, 1), n)
+            sizes[c] = builtins.max(sizes.get(c, 1), n)   # the builtin, not md.max
         order = [s.index(c) for c in letters if c in s]
         t = t.permute(order) if order != list(range(t.ndim)) else t
         shape = [t.shape[[c for c in letters if c in s].index(c)] if c in s else 1

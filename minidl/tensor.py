@@ -1994,8 +1994,14 @@ def broadcast_to(t, shape):
     return out
 
 
-def where(condition, x, y):
-    """``x`` where ``condition`` is true, else ``y`` (broadcasting all three)."""
+def where(condition, x=None, y=None):
+    """``x`` where ``condition`` is true, else ``y`` (broadcasting all three);
+    ``where(condition)`` alone is ``condition.nonzero(as_tuple=True)``, as in PyTorch."""
+    if x is None and y is None:
+        return (condition if isinstance(condition, Tensor) else Tensor(condition)).nonzero(
+            as_tuple=True)
+    if x is None or y is None:
+        raise TypeError("where: give both x and y, or neither")
     c = np.asarray(_raw(condition))
     if c.dtype != bool:
         raise TypeError(f"where: condition must be boolean, got dtype {c.dtype}")

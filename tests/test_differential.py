@@ -610,3 +610,21 @@ def test_scatter_errors():
         x.scatter(1, md.tensor([[0]]), 1.0, reduce="add")
     with pytest.raises(ValueError, match="scatter_add: index must have as many dims"):
         x.scatter_add(1, md.tensor([0]), md.ones(1))
+
+
+@given(st.data())
+def test_einsum(data):
+    """Matrix products, batched products, outer products, traces of a sum, transposes."""
+    n, k, m, b = (data.draw(st.integers(1, 3)) for _ in range(4))
+    cases = [("ij,jk->ik", (n, k), (k, m)), ("bij,bjk->bik", (b, n, k), (b, k, m)),
+             ("i,j->ij", (n,), (m,)), ("ij,ij->", (n, k), (n, k)), ("ij,kj", (n, k), (m, k)),
+             ("bhqd,bhkd->bhqk", (b, 2, n, k), (b, 2, m, k))]
+    eq, sa, sb = data.draw(st.sampled_from(cases))
+    run_both(lambda lib, x, y: lib.einsum(eq, x, y), _values(data.draw, sa), _values(data.draw, sb))
+    run_both(lambda lib, x: lib.einsum("ij->ji", x), _values(data.draw, (n, k)))
+
+
+def test_diag_and_where_with_one_argument():
+    run_both(lambda lib, x: lib.diag(x, 1), np.array([1.0, 2.0, 3.0]))
+    run_both(lambda lib, x: lib.diag(x, -1), np.arange(9.0).reshape(3, 3))
+    run_both(lambda lib, x: lib.where(x > 0), np.array([[1.0, -1.0], [2.0, 0.5]]))
