@@ -54,9 +54,10 @@ class DateTransformer(nn.Module):
     """
 
     def __init__(self, d_model=64, nhead=4, num_encoder_layers=2, num_decoder_layers=2,
-                 dim_feedforward=128, dropout=0.1, src_vocab=len(SRC_VOCAB),
-                 tgt_vocab=len(TGT_VOCAB), max_len=64):
+                 dim_feedforward=128, dropout=0.1, src_vocab=None, tgt_vocab=None, max_len=64):
         super().__init__()
+        src_vocab = len(SRC_VOCAB) if src_vocab is None else src_vocab
+        tgt_vocab = len(TGT_VOCAB) if tgt_vocab is None else tgt_vocab
         self.d_model = d_model
         self.src_embedding = nn.Embedding(src_vocab, d_model, padding_idx=PAD)
         self.tgt_embedding = nn.Embedding(tgt_vocab, d_model)

@@ -27,7 +27,7 @@ def test_split_is_disjoint_seeded_and_encodes_round_trip():
     again = D.make_dates(2000, 500, seed=3)
     assert again.train_src == d.train_src and again.test_src == d.test_src
     assert D.make_dates(2000, 500, seed=4).train_src != d.train_src
-    for src, tgt, ids in zip(d.test_src[:50], d.test_tgt, d.y_test):
+    for tgt, ids in zip(d.test_tgt[:50], d.y_test):
         assert D.decode_target(ids) == tgt
         datetime.date.fromisoformat(tgt)                     # a real day
     assert {len(set(D.FORMATS))} == {10}
