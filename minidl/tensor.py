@@ -37,6 +37,8 @@ from .promotion import promote, result_type
 
 __all__ = ["Tensor", "device", "return_types"]
 
+_new_tensor = object.__new__
+
 
 class device:
     """``md.device("cpu")``: minidl runs on the CPU only; any other device is an error."""
@@ -129,10 +131,10 @@ class Tensor:
         if requires_grad:
             self.requires_grad_(True)
 
-    @classmethod
-    def _make(cls, array, ctx, nr=0):
+    @staticmethod
+    def _make(array, ctx, nr=0):
         """Wrap an op's result without copying (the engine's fast path)."""
-        t = object.__new__(Tensor)
+        t = _new_tensor(Tensor)
         t._array = array
         t._grad = None
         t._ctx = ctx
