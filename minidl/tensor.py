@@ -1373,7 +1373,7 @@ class Tensor:
 
     def scatter_add(self, dim, index, src):
         """``out = self`` plus ``out[i][index[i][j]] += src[i][j]`` (dim = 1), repeated
-        indices accumulating. Gradient: ∂/∂self = g, ∂/∂src[i][j] = g[i][index[i][j]].
+        indices accumulating. Gradient: ``∂/∂self = g``, ``∂/∂src[i][j] = g[i][index[i][j]]``.
 
         Written as a sum against the one-hot encoding of ``index`` (a composite, so it is
         differentiable twice).
