@@ -45,8 +45,13 @@ class Mean(_Primitive):
     @staticmethod
     def forward(ctx, x, axis, keepdims):
         ctx.shape, ctx.axis, ctx.keepdims = x.shape, axis, keepdims
-        with np.errstate(invalid="ignore", divide="ignore"):       # the mean of nothing: NaN
+        if x.size:
             out = np.asarray(np.mean(x, axis=axis, keepdims=keepdims))
+        else:                                     # the mean of nothing is NaN, silently
+            count = np.sum(np.ones_like(x), axis=axis, keepdims=keepdims)
+            with np.errstate(invalid="ignore", divide="ignore"):
+                out = np.asarray(np.sum(x, axis=axis, keepdims=keepdims) / count,
+                                 dtype=x.dtype)
         ctx.n = x.size // max(out.size, 1) if x.size else 1
         return out
 

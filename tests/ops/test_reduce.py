@@ -139,3 +139,15 @@ def test_var_gradient_and_formula(args, unbiased):
     np.testing.assert_allclose(md.tensor(x).var(axis, keepdims=keep, unbiased=unbiased).numpy(),
                                np.var(x, axis=axis, keepdims=keep, ddof=int(unbiased)),
                                rtol=1e-12, atol=1e-14)
+
+
+def test_mean_of_an_empty_tensor_is_nan_without_a_warning():
+    import warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        m = md.zeros(0, 3).mean()
+        m0 = md.zeros(0, 3).mean(0)
+    assert np.isnan(m.item()) and m.dtype == np.float32
+    assert m0.shape == (3,) and np.all(np.isnan(m0.numpy()))
+    torch = pytest.importorskip("torch")
+    assert torch.zeros(0, 3).mean(0).shape == m0.shape
