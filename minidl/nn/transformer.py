@@ -155,6 +155,19 @@ def _check_device(op, device):
         raise ValueError(f"{op}: minidl runs on the CPU only, got device={device!r}")
 
 
+def _layer_arguments(op, d_model, nhead, dim_feedforward, dropout, activation, device):
+    """The checked hyper-parameters of an encoder or decoder layer (one copy of the checks)."""
+    d_model = _positive_int(op, "d_model", d_model)
+    nhead = _positive_int(op, "nhead", nhead)
+    dim_feedforward = _positive_int(op, "dim_feedforward", dim_feedforward)
+    if d_model % nhead:
+        raise ValueError(f"{op}: d_model E={d_model} must be divisible by nhead h={nhead}")
+    dropout = _probability(op, "dropout", dropout)
+    activation = _activation(op, activation)
+    _check_device(op, device)
+    return d_model, nhead, dim_feedforward, dropout, activation
+
+
 class TransformerEncoderLayer(Module):
     r"""One Transformer encoder layer (F10): self-attention and a feed-forward network,
     each in a residual connection with layer normalisation, as PyTorch.
@@ -222,14 +235,8 @@ class TransformerEncoderLayer(Module):
                  device=None, dtype=None):
         super().__init__()
         op = "TransformerEncoderLayer"
-        d_model = _positive_int(op, "d_model", d_model)
-        nhead = _positive_int(op, "nhead", nhead)
-        dim_feedforward = _positive_int(op, "dim_feedforward", dim_feedforward)
-        if d_model % nhead:
-            raise ValueError(f"{op}: d_model E={d_model} must be divisible by nhead h={nhead}")
-        dropout = _probability(op, "dropout", dropout)
-        activation = _activation(op, activation)
-        _check_device(op, device)
+        d_model, nhead, dim_feedforward, dropout, activation = _layer_arguments(
+            op, d_model, nhead, dim_feedforward, dropout, activation, device)
         self.d_model, self.nhead, self.dim_feedforward = d_model, nhead, dim_feedforward
         self.batch_first = bool(batch_first)
 
@@ -452,14 +459,8 @@ class TransformerDecoderLayer(Module):
                  device=None, dtype=None):
         super().__init__()
         op = "TransformerDecoderLayer"
-        d_model = _positive_int(op, "d_model", d_model)
-        nhead = _positive_int(op, "nhead", nhead)
-        dim_feedforward = _positive_int(op, "dim_feedforward", dim_feedforward)
-        if d_model % nhead:
-            raise ValueError(f"{op}: d_model E={d_model} must be divisible by nhead h={nhead}")
-        dropout = _probability(op, "dropout", dropout)
-        activation = _activation(op, activation)
-        _check_device(op, device)
+        d_model, nhead, dim_feedforward, dropout, activation = _layer_arguments(
+            op, d_model, nhead, dim_feedforward, dropout, activation, device)
         self.d_model, self.nhead, self.dim_feedforward = d_model, nhead, dim_feedforward
         self.batch_first = bool(batch_first)
 
