@@ -9,7 +9,7 @@ are written as their formulas from primitives and need no backward of their own:
                       binary_cross_entropy binary_cross_entropy_with_logits   (F11)
     dropout.py        dropout
     ../ops/conv.py    conv2d                                       (F1, a primitive)
-    ../ops/pool.py    max_pool2d avg_pool2d                        (F2, primitives)
+    ../ops/pooling.py    max_pool2d avg_pool2d                        (F2, primitives)
     recurrent.py      rnn_step rnn_cell lstm_cell gru_cell         (F4–F6)
     attention.py      scaled_dot_product_attention multi_head_attention   (F7, F8)
     normalization.py  layer_norm batch_norm
@@ -21,7 +21,7 @@ from .linear import *  # noqa: F401,F403
 from .loss import *  # noqa: F401,F403
 from .dropout import *  # noqa: F401,F403
 from ..ops.conv import *  # noqa: F401,F403
-from ..ops.pool import *  # noqa: F401,F403
+from ..ops.pooling import *  # noqa: F401,F403
 from .recurrent import *  # noqa: F401,F403
 from .attention import *  # noqa: F401,F403
 from .normalization import *  # noqa: F401,F403

@@ -33,7 +33,7 @@ from .dropout import Dropout
 from .loss import *  # noqa: F401,F403
 from .conv import *  # noqa: F401,F403
 from .pooling import *  # noqa: F401,F403
-from .rnn import *  # noqa: F401,F403
+from .recurrent import *  # noqa: F401,F403
 from .attention import *  # noqa: F401,F403
 from .normalization import *  # noqa: F401,F403
 from .sparse import *  # noqa: F401,F403

@@ -6,7 +6,7 @@
     shape.py         reshape transpose getitem broadcast_to cat stack
     softmax.py       softmax log_softmax
     conv.py          conv2d
-    pool.py          max_pool2d avg_pool2d
+    pooling.py       max_pool2d avg_pool2d
     special.py       gelu (and the erfc it needs)
     recurrent.py     LSTMScan: the LSTM recurrence over a whole sequence, fused
 

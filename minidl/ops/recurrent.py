@@ -5,7 +5,7 @@ about twenty small nodes per time step, and for ``nn.LSTM(28, 128)`` on a (64, 2
 batch that Python overhead made forward + backward 6–12 times slower than PyTorch. This
 op runs the time loop in one node: forward keeps the gates of every step, backward runs
 backpropagation through time over them, newest step first. Its numbers are those of
-the composite loop (``tests/nn/test_rnn.py`` checks the two against each other and
+the composite loop (``tests/nn/test_recurrent.py`` checks the two against each other and
 against PyTorch).
 
 Shape legend: L sequence length, N batch, H hidden units. The input projection

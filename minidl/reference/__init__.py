@@ -26,7 +26,7 @@ S source length, E embedding, h heads.
 """
 from .attention import multi_head_attention, scaled_dot_product_attention
 from .conv import conv2d
-from .pool import avg_pool2d, max_pool2d
+from .pooling import avg_pool2d, max_pool2d
 from .linear import linear
 from .loss import cross_entropy, log_softmax, softmax
 from .positional import positional_encoding

@@ -2,7 +2,7 @@
 length L (it is linear since ``unbind`` made the per-step slicing one node; it was
 quadratic when each ``x[t]`` scattered a full-size zero array back).
 
-    python -m benchmarks.rnn_length            # prints the time per step at L = 100 and 1000
+    python -m benchmarks.recurrent_length            # prints the time per step at L = 100 and 1000
 """
 import time
 
