@@ -10,7 +10,7 @@
                       BCEWithLogitsLoss                        (F11)
     conv.py           Conv2d                                   (F1)
     pooling.py        MaxPool2d AvgPool2d                      (F2)
-    rnn.py            RNNCell RNN LSTMCell LSTM GRUCell GRU    (F4–F6)
+    recurrent.py      RNNCell RNN LSTMCell LSTM GRUCell GRU    (F4–F6)
     attention.py      MultiheadAttention                       (F8)
     normalization.py  LayerNorm BatchNorm1d BatchNorm2d
     sparse.py         Embedding

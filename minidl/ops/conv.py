@@ -41,7 +41,7 @@ __all__ = ["conv2d"]
 
 
 # ---------------------------------------------------------------------- shared helpers
-# (also used by pool.py)
+# (also used by pooling.py)
 def _rows(start, step, count):
     """The slice ``start, start + step, ..., start + (count − 1)·step``."""
     return slice(start, start + step * (count - 1) + 1, step)
