@@ -41,7 +41,7 @@ def training_figures():
     import matplotlib.pyplot as plt
 
     from minidl.models.data import load_digits
-    from minidl.models.training import train
+    from minidl.tools.training import train
 
     data = load_digits()
     results = {name: train(name, data, progress="off") for name in ("cnn", "lstm", "transformer")}

@@ -1,12 +1,13 @@
-"""The article's three code examples, working, and what trains and checks them.
+"""The article's three code examples, working, and the sequence-to-sequence model.
 
     cnn.py          CNN                 article 4.1 (fc1's size computed, not 9216)
     lstm.py         LSTMModel           article 4.2
     transformer.py  TransformerModel    article 4.3 (PositionalEncoding, math, argument order)
     data.py         load_digits         scikit-learn's bundled digits, split and shaped
-    training.py     train               the loop, progress, checkpoints, resume
-    check.py        run_check           the gradient-check report
-    cli.py          main                ``python -m minidl`` [check | train ...]
+    dates.py        date data set       human-written dates and their ISO form, generated
+    seq2seq.py      DateTransformer     the encoder–decoder model that reads them
+
+What trains and checks these (the tour, ``check``, ``train``) is in ``minidl/tools``.
 
 The errata of the article's code are in ``docs/errata.md``.
 """

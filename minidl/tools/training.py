@@ -38,9 +38,9 @@ import minidl.functional as F
 import minidl.optim as optim
 from minidl import random as md_random
 
-from .cnn import CNN
-from .lstm import LSTMModel
-from .transformer import TransformerModel
+from ..models.cnn import CNN
+from ..models.lstm import LSTMModel
+from ..models.transformer import TransformerModel
 
 __all__ = ["MODELS", "ModelConfig", "TrainResult", "TrainError", "train", "evaluate",
            "build_model", "count_parameters", "Progress", "last_checkpoint", "random_shift",

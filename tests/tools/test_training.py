@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import minidl as md
-from minidl.models import training as T
+from minidl.tools import training as T
 
 pytest.importorskip("sklearn")
 

@@ -6,7 +6,7 @@ import pytest
 
 import minidl as md
 import minidl.functional as F
-from minidl.models import check as C
+from minidl.tools import check as C
 
 
 def test_every_row_passes():

@@ -84,7 +84,7 @@ def _parser():
 
 
 def _load_data():
-    from .data import load_digits
+    from ..models.data import load_digits
     return load_digits()
 
 
@@ -143,7 +143,7 @@ def main(argv=None):
     """
     argv = sys.argv[1:] if argv is None else list(argv)
     try:
-        from .data import MissingExtraError
+        from ..models.data import MissingExtraError
         from .training import TrainError
         args = _parser().parse_args(argv)
         command = args.command or "tour"
