@@ -699,7 +699,8 @@ def test_layer_norm_gradient_orthogonal_to_xhat_only_without_eps():
 def test_batch_norm_gradients_training_and_evaluation():
     """batch-norm.md §4: training, per channel (means over the m values):
     x̄ = (1/s)(g − ⟨g⟩ − x̂ ⟨g ⊙ x̂⟩), γ̄_c = Σ ȳ ⊙ x̂, β̄_c = Σ ȳ; evaluation:
-    x̄ = ȳ ⊙ γ / √(σ̂² + ε); Σ x̄ = 0 per channel in training."""
+    x̄ = ȳ ⊙ γ / √(σ̂² + ε); Σ x̄ = 0 per channel in training, and
+    x̂ · x̄ = (ε/(σ² + ε)) (m/s) ⟨g ⊙ x̂⟩ (zero only for ε = 0)."""
     rng = RNG(16)
     x = rng.standard_normal((4, 3, 2, 5)) * 2 + 1
     gamma, beta = rng.standard_normal(3), rng.standard_normal(3)
@@ -712,6 +713,11 @@ def test_batch_norm_gradients_training_and_evaluation():
         if training:
             x_bar, xh = _norm_backward(x, G, yb, 1e-5, (0, 2, 3))
             assert np.abs(g(xs).sum(axis=(0, 2, 3))).max() < 1e-9
+            # x̂ · x̄ = (ε/(σ² + ε)) (m/s) ⟨g ⊙ x̂⟩ per channel, m = N·H·W values
+            var, m = x.var(axis=(0, 2, 3)), x.size // 3
+            predicted = (1e-5 / (var + 1e-5) * m / np.sqrt(var + 1e-5)
+                         * (yb * G * xh).mean(axis=(0, 2, 3)))
+            close((g(xs) * xh).sum(axis=(0, 2, 3)), predicted, 1e-8)
         else:
             xh = (x - rm[None, :, None, None]) / np.sqrt(rv[None, :, None, None] + 1e-5)
             x_bar = yb * G / np.sqrt(rv[None, :, None, None] + 1e-5)
