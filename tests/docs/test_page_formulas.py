@@ -643,9 +643,38 @@ def test_positional_encoding_table_frequencies_and_gradient(E):
     assert pe.pe.grad is None and list(pe.parameters()) == []
 
 
+def test_positional_encoding_dropout_gradient():
+    """positional-encoding.md §4: with dropout, y = (x + PE) ⊙ m/(1 − p) and
+    x̄ = ȳ ⊙ m/(1 − p) for the same mask m."""
+    md.manual_seed(0)
+    p = 0.4
+    pe = nn.PositionalEncoding(d_model=6, dropout=p, max_len=20).double().train()
+    x = leaf(np.random.default_rng(2).standard_normal((5, 3, 6)))
+    y = pe(x)
+    yb = backward(y, np.random.default_rng(3).standard_normal(y.shape))
+    kept = y.numpy() != 0                                  # x + PE is never exactly 0 here
+    assert 0 < kept.mean() < 1
+    close(y.numpy(), (x.numpy() + pe.pe.numpy()[:5, None, :]) * kept / (1 - p), 1e-7)
+    close(g(x), yb * kept / (1 - p))
+
+
 # ----------------------------------------------------------------------------------------
-# docs/blocks/transformer.md (layer norm) and docs/blocks/batch-norm.md
+# docs/blocks/transformer.md (residual, layer norm) and docs/blocks/batch-norm.md
 # ----------------------------------------------------------------------------------------
+
+def test_residual_connection_gradient():
+    """transformer.md §4: y = x + SA(x) gives x̄ = ȳ + ȳ ∂SA/∂x — the upstream gradient plus
+    the sub-layer's own vector–Jacobian product."""
+    md.manual_seed(0)
+    sa = nn.MultiheadAttention(6, 2).double()
+    x0 = np.random.default_rng(4).standard_normal((4, 2, 6))
+    yb = np.random.default_rng(5).standard_normal((4, 2, 6))
+    x = leaf(x0)
+    backward(x + sa(x, x, x)[0], yb)
+    x_sub = leaf(x0)
+    backward(sa(x_sub, x_sub, x_sub)[0], yb)                # ȳ ∂SA/∂x alone
+    close(g(x), yb + g(x_sub))
+
 
 def _norm_backward(x, gamma, y_bar, eps, axes):
     """transformer.md §4 / batch-norm.md §4: s = √(σ² + ε), x̂ = (x − μ)/s, g = ȳ ⊙ γ,
