@@ -619,6 +619,19 @@ def case_erfc_wide(rng):
     return Case(lambda x: F.gelu(x), [_leaf(x)], 0.5 * x * (1 + _erf(x / math.sqrt(2))))
 
 
+def case_gelu_tail(rng):
+    """GELU's relative accuracy in its left tail, where Φ(x) = GELU(x)/x is tiny (down to
+    1e-15) and an absolute tolerance would see nothing: ``max |Φ_minidl / Φ − 1|`` over
+    [−8, −0.5] (erfc's series and its continued fraction) must be <= 1e-12."""
+    x = np.linspace(-8.0, -0.5, 41) + rng.uniform(-0.01, 0.01, 41)
+    with md.no_grad():
+        phi = F.gelu(md.tensor(x, dtype=np.float64)).numpy() / x
+    want = np.array([0.5 * math.erfc(-v / math.sqrt(2)) for v in x])
+    err = float(np.max(np.abs(phi / want - 1)))
+    return Measured(forward_error=err, forward_tol=1e-12, grad="-",
+                    note="" if err <= 1e-12 else "relative error of Φ(x) = GELU(x)/x")
+
+
 def case_gelu_tanh(rng):
     x = rng.uniform(-4, 4, (3, 4))
     k = math.sqrt(2 / math.pi)
@@ -1231,6 +1244,7 @@ CASES = [
     ("op", "gelu", _unary(lambda x: 0.5 * x * (1 + _erf(x / math.sqrt(2))),
                           lambda x: F.gelu(x))),
     ("op", "gelu over [−6, 6] (both erfc branches)", case_erfc_wide),
+    ("op", "gelu's left tail, relative (erfc to 1e-12)", case_gelu_tail),
     ("op", "gelu (approximate='tanh')", case_gelu_tanh),
     ("op", "layer_norm", case_layer_norm),
     ("op", "batch_norm (training: batch statistics)", case_batch_norm),
