@@ -8,6 +8,10 @@
   test digit (each of the 8 rows attending to the 8 rows).
 
 The last two need the ``[examples]`` extra (scikit-learn, matplotlib).
+
+- ``docs/img/<name>.png`` for every name of ``CONCEPT_FIGURES``: the picture of each block
+  page's concept, drawn from minidl's own numbers in a few seconds (matplotlib only).
+  ``python docs/make_figures.py --concepts-only`` redraws just these.
 """
 import shutil
 import sys
@@ -510,32 +514,34 @@ def softmax_cross_entropy_figure(out=IMG):
 
 
 def autograd_chain_rule_figure(out=IMG):
-    """A worked chain rule on its graph, L = (x·w + x)², x = 2, w = 3: values forward, gradients back."""
+    """A worked chain rule on its graph, L = (x·w + x)², x = 2, w = 3: values forward, gradients back.
+
+    The node names a, b are those of the autograd guide's table."""
     plt = _plt()
     x = md.tensor(2.0, requires_grad=True)
     w = md.tensor(3.0, requires_grad=True)
-    u = x * w
-    v = u + x                      # x is used twice: its gradient is the sum of two paths
-    L = v ** 2
-    for t in (u, v):
+    a = x * w
+    b = a + x                      # x is used twice: its gradient is the sum of two paths
+    L = b ** 2
+    for t in (a, b):
         t.retain_grad()
     L.backward()
     fig, ax = plt.subplots(figsize=(9.5, 3.9))
     _blank(ax, (-0.9, 9.4), (-0.9, 3.1))
-    nodes = {"x": (0, 2.2), "w": (0, 0.2), "u": (3, 1.2), "v": (5.8, 1.2), "L": (8.5, 1.2)}
-    vals = {"x": x, "w": w, "u": u, "v": v, "L": L}
-    labels = {"x": "x (leaf)", "w": "w (leaf)", "u": "u = x·w", "v": "v = u + x", "L": "L = v²"}
+    nodes = {"x": (0, 2.2), "w": (0, 0.2), "a": (3, 1.2), "b": (5.8, 1.2), "L": (8.5, 1.2)}
+    vals = {"x": x, "w": w, "a": a, "b": b, "L": L}
+    labels = {"x": "x (leaf)", "w": "w (leaf)", "a": "a = x·w", "b": "b = a + x", "L": "L = b²"}
     for name, (cx, cy) in nodes.items():
         _box(ax, cx, cy, f"{labels[name]}\n= {vals[name].item():g}", w=1.3, h=0.6,
              color="#eeeeee" if name in "xw" else "#dbe8f6", fontsize=9)
         grad = 1.0 if name == "L" else vals[name].grad.item()
         ax.text(cx, cy - 0.5, f"∂L/∂{name} = {grad:g}", ha="center", va="top", fontsize=9, color="tab:red")
-    _arrow(ax, (0.65, 2.1), (2.35, 1.35), text="∂u/∂x = w = 3", text_offset=(0, 0.25))
-    _arrow(ax, (0.65, 0.3), (2.35, 1.05), text="∂u/∂w = x = 2", text_offset=(0, -0.3))
-    _arrow(ax, (3.65, 1.2), (5.15, 1.2), text="∂v/∂u = 1", text_offset=(0, 0.15))
-    _arrow(ax, (0.65, 2.3), (5.4, 1.5), rad=-0.15, text="∂v/∂x = 1 (second use of x)", text_offset=(0.2, 0.65))
-    _arrow(ax, (6.45, 1.2), (7.85, 1.2), text="∂L/∂v = 2v", text_offset=(0, 0.15))
-    ax.text(4.4, -0.75, "backward: ∂L/∂v = 2·8 = 16, ∂L/∂u = 16·1 = 16, ∂L/∂w = 16·x = 32, "
+    _arrow(ax, (0.65, 2.1), (2.35, 1.35), text="∂a/∂x = w = 3", text_offset=(0, 0.25))
+    _arrow(ax, (0.65, 0.3), (2.35, 1.05), text="∂a/∂w = x = 2", text_offset=(0, -0.3))
+    _arrow(ax, (3.65, 1.2), (5.15, 1.2), text="∂b/∂a = 1", text_offset=(0, 0.15))
+    _arrow(ax, (0.65, 2.3), (5.4, 1.5), rad=-0.15, text="∂b/∂x = 1 (second use of x)", text_offset=(0.2, 0.65))
+    _arrow(ax, (6.45, 1.2), (7.85, 1.2), text="∂L/∂b = 2b", text_offset=(0, 0.15))
+    ax.text(4.4, -0.75, "backward: ∂L/∂b = 2·8 = 16, ∂L/∂a = 16·1 = 16, ∂L/∂w = 16·x = 32, "
             "∂L/∂x = 16·w + 16·1 = 48 + 16 = 64 (the two paths are summed)", ha="center", fontsize=8.5,
             color="tab:red")
     fig.tight_layout()
@@ -566,8 +572,9 @@ def concept_figures(out=IMG, names=None):
 
 if __name__ == "__main__":
     IMG.mkdir(exist_ok=True)
-    graph_figure()
-    if "--concepts-only" in sys.argv or "--graph-only" not in sys.argv:
+    if "--concepts-only" not in sys.argv:
+        graph_figure()
+    if "--graph-only" not in sys.argv:
         concept_figures()      # the block pages' pictures: a few seconds
     if "--graph-only" not in sys.argv and "--concepts-only" not in sys.argv:
         training_figures()
