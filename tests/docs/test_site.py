@@ -171,10 +171,10 @@ TABLES_JS = """() => {
   const column = document.querySelector('.md-content__inner').getBoundingClientRect();
   return Array.from(document.querySelectorAll('.md-content table')).map((table, k) => {
     const box = table.getBoundingClientRect();
-    const broken = [];                   // words whose letters lie on more than one line
-    const walker = document.createTreeWalker(table, NodeFilter.SHOW_TEXT);
+    const broken = [];      // words whose letters lie on more than one line (a break at
+    const walker = document.createTreeWalker(table, NodeFilter.SHOW_TEXT);   // a hyphen is fine)
     for (let node = walker.nextNode(); node; node = walker.nextNode()) {
-      for (const m of node.data.matchAll(/\\S+/g)) {
+      for (const m of node.data.matchAll(/[^\\s-]+/g)) {
         const range = document.createRange();
         range.setStart(node, m.index);
         range.setEnd(node, m.index + m[0].length);
@@ -183,7 +183,7 @@ TABLES_JS = """() => {
         if (tops.size > 1) broken.push(m[0]);
       }
     }
-    const wrap = table.parentElement;
+    const wrap = table.closest('.md-typeset__scrollwrap') || table.parentElement;   // Material's scroller
     return {k, head: table.rows[0].innerText.slice(0, 60), left: box.left, right: box.right,
             columnLeft: column.left, columnRight: column.right,
             hiddenByScroll: wrap.scrollWidth - wrap.clientWidth, broken};
