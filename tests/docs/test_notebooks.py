@@ -41,8 +41,16 @@ def _need(*modules):
             pytest.skip(f"{name} is not installed (pip install -e '.[notebooks]')")
 
 
+GUIDES = {"autograd": DOCS / "guides" / "autograd.md"}     # notebooks of a guide, not a block
+
+
 def test_one_notebook_per_block_page():
-    assert [p.stem for p in BLOCKS] == IDS
+    assert sorted([p.stem for p in BLOCKS] + list(GUIDES)) == IDS
+
+
+@pytest.mark.parametrize("stem", sorted(GUIDES))
+def test_the_guide_links_its_notebook(stem):
+    assert f"](../notebooks/{stem}.md)" in GUIDES[stem].read_text(encoding="utf-8")
 
 
 @pytest.mark.parametrize("page", BLOCKS, ids=[p.stem for p in BLOCKS])
@@ -66,9 +74,13 @@ def test_notebook_has_the_five_steps(path):
     kinds = [kind for kind, _ in cells]
     code = "\n".join(src for kind, src in cells if kind == "code")
     assert kinds[0] == "markdown" and cells[0][1].startswith("# "), "starts with a title cell"
-    assert f"](../blocks/{path.stem}.md)" in cells[0][1], "the title cell links the block's page"
+    page = f"../guides/{path.stem}.md" if path.stem in GUIDES else f"../blocks/{path.stem}.md"
+    assert f"]({page})" in cells[0][1], "the title cell links the block's page"
     assert "$$" in cells[0][1], "the title cell gives the formula"
-    assert "from minidl import reference" in code and "reference." in code.split("import reference", 1)[1]
+    if path.stem in GUIDES:      # the engine's literal loop is central differences, written out
+        assert "for " in code and "2 * eps" in code
+    else:
+        assert "from minidl import reference" in code and "reference." in code.split("import reference", 1)[1]
     assert "md.gradcheck(" in code
     assert "plt.show()" in code
     assert "experiment" in " ".join(src.lower() for kind, src in cells if kind == "markdown")
