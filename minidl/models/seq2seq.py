@@ -7,9 +7,21 @@ encoder half. This model uses both halves: the encoder reads a date as a person 
 ("1998-03-03"), one character at a time, and each character it writes asks, through
 cross-attention, which characters of the source to read.
 
-    memory = Encoder(E_src[src] · √E + PE)                     (N, S, E)
-    h      = Decoder(E_tgt[tgt_in] · √E + PE, memory)          (N, T, E), causal
-    logits = h W_genᵀ + b_gen                                  (N, T, V_tgt)
+    memory = Encoder(E_src[src] · √E + [P(s) ‖ P(L_n − 1 − s)])  (N, S, E)
+    h      = Decoder(E_tgt[tgt_in] · √E + PE, memory)            (N, T, E), causal
+    logits = h W_genᵀ + b_gen                                    (N, T, V_tgt)
+
+PE is the sinusoidal table of width E (F9) at the target positions 0, 1, …. A source
+character at position s of a text of L_n characters gets its position twice, side by
+side: the first E/2 features are the sinusoidal table P of width E/2 at s, counted from
+the start, the last E/2 at ``L_n − 1 − s``, counted from the end. Every format writes the
+year last, so counted from the end the year's digits always sit at positions 3, 2, 1, 0
+(or 1, 0), and the day and month just before it, whatever the length of the names in
+front; formats that begin with the day ("3rd of March 1998") have it at a fixed distance
+from the start. Counted from the start alone, the year moves with every name and the
+model needs about twice the training (about 82 % exact match after 800 steps against
+99 % with positions from the end, in the tour's setting; both ends beat the end alone
+by 2–3 points after 600 steps).
 
 Training uses teacher forcing: ``tgt_in`` is ``<bos>`` and the first T − 1 target
 characters, and the loss is the cross-entropy against the target shifted by one.
@@ -28,17 +40,27 @@ import minidl as md
 import minidl.functional as F
 import minidl.nn as nn
 
-from .dates import BOS, EOS, PAD, SRC_VOCAB, TGT_LEN, TGT_VOCAB
+from .dates import BOS, EOS, PAD, SRC_VOCAB, TGT_LEN, TGT_VOCAB, encode_target
 
-__all__ = ["DateTransformer", "greedy_decode", "DecoderCache", "cross_attention_weights"]
+__all__ = ["DateTransformer", "greedy_decode", "exact_match", "DecoderCache",
+           "cross_attention_weights"]
 
 
 class DateTransformer(nn.Module):
     """Character embeddings, positional encoding, ``nn.Transformer``, a linear generator.
 
+    ``pos_encoding`` (width E) encodes the target's positions, ``src_positions`` (width
+    E/2) the source's, from both ends (see the module docstring).
+
+    The embeddings are drawn from N(0, 1/E), so that the scaled embedding E[i] · √E has
+    unit variance per feature, the size of the positional encoding's entries: neither
+    drowns the other. (``nn.Embedding``'s own N(0, 1), scaled by √E, would make the
+    characters √E times louder than their positions, and the model is slow to learn
+    where a character stands.)
+
     Args:
         d_model: E.  nhead: h.
-        num_encoder_layers, num_decoder_layers, dim_feedforward, dropout: as
+        num_encoder_layers, num_decoder_layers, dim_feedforward, dropout, norm_first: as
             ``nn.Transformer``'s.
         src_vocab, tgt_vocab: vocabulary sizes (default: those of :mod:`.dates`).
         max_len: the longest sequence the positional encoding covers.
@@ -47,6 +69,9 @@ class DateTransformer(nn.Module):
         src (N, S) source ids (``<pad>`` = 0 after the end), tgt_in (N, T) target ids →
         logits (N, T, V_tgt). Batch first throughout.
 
+    Raises:
+        ValueError: an odd ``d_model`` (or any bad size ``nn.Transformer`` refuses).
+
     >>> import numpy as np, minidl as md
     >>> model = DateTransformer(d_model=16, nhead=2, num_encoder_layers=1, num_decoder_layers=1)
     >>> model(np.array([[5, 6, 7, 0]]), np.array([[1, 4, 5]])).shape       # (N, T, V_tgt)
@@ -54,29 +79,50 @@ class DateTransformer(nn.Module):
     """
 
     def __init__(self, d_model=64, nhead=4, num_encoder_layers=2, num_decoder_layers=2,
-                 dim_feedforward=128, dropout=0.1, src_vocab=None, tgt_vocab=None, max_len=64):
+                 dim_feedforward=128, dropout=0.1, norm_first=False, src_vocab=None, tgt_vocab=None,
+                 max_len=64):
         super().__init__()
+        if d_model % 2:
+            raise ValueError(f"DateTransformer: d_model must be even (the source positions take "
+                             f"half of it from each end), got {d_model}")
         src_vocab = len(SRC_VOCAB) if src_vocab is None else src_vocab
         tgt_vocab = len(TGT_VOCAB) if tgt_vocab is None else tgt_vocab
         self.d_model = d_model
         self.src_embedding = nn.Embedding(src_vocab, d_model, padding_idx=PAD)
         self.tgt_embedding = nn.Embedding(tgt_vocab, d_model)
+        for table in (self.src_embedding, self.tgt_embedding):      # N(0, 1/E), see above
+            nn.init.normal_(table.weight, std=d_model ** -0.5)
+            if table.padding_idx is not None:
+                table.weight._array[table.padding_idx] = 0.0
         self.pos_encoding = nn.PositionalEncoding(d_model, max_len=max_len, dropout=dropout,
                                                   batch_first=True)
+        self.src_positions = nn.PositionalEncoding(d_model // 2, max_len=max_len)   # its table
         self.transformer = nn.Transformer(d_model, nhead, num_encoder_layers,
                                           num_decoder_layers, dim_feedforward, dropout,
-                                          batch_first=True)
+                                          batch_first=True, norm_first=norm_first)
         self.generator = nn.Linear(d_model, tgt_vocab)
 
     def _embed(self, table, ids):
         return self.pos_encoding(table(ids) * math.sqrt(self.d_model))      # (N, ·, E)
 
     def encode(self, src):
-        """(memory (N, S, E), src_key_padding_mask (N, S), True at ``<pad>``)."""
+        """(memory (N, S, E), src_key_padding_mask (N, S), True at ``<pad>``).
+
+        The source ``src`` (N, S) holds each text's characters first, then ``<pad>``;
+        position s of row n is encoded as s (from the start) beside ``L_n − 1 − s`` (from
+        the row's end).
+        """
         src = np.asarray(src)
         padding = src == PAD
-        memory = self.transformer.encoder(self._embed(self.src_embedding, src),
-                                          src_key_padding_mask=padding)
+        N, S = src.shape
+        lengths = (~padding).sum(axis=1, keepdims=True)                   # (N, 1)
+        start = np.broadcast_to(np.arange(S), (N, S))                     # (N, S)
+        end = np.maximum(lengths - 1 - np.arange(S), 0)                   # (N, S); 0 on pads
+        x = self.src_embedding(src) * math.sqrt(self.d_model)             # (N, S, E)
+        P = self.src_positions.pe.numpy()                                 # (max_len, E/2)
+        pe = np.concatenate([P[start], P[end]], axis=-1).astype(x.dtype, copy=False)
+        x = self.pos_encoding.dropout(x + md.tensor(pe))
+        memory = self.transformer.encoder(x, src_key_padding_mask=padding)
         return memory, padding
 
     def decode(self, tgt_in, memory, memory_padding):
@@ -236,6 +282,45 @@ def greedy_decode(model, src, max_len=TGT_LEN + 1, cached=True, return_cache=Fal
         model.train(was_training)
     out = ys[:, 1:]
     return (out, cache) if return_cache else out
+
+
+def exact_match(model, src, tgt, batch_size=500):
+    """The fraction of rows whose greedy decoding is the whole target: the ten characters
+    ``YYYY-MM-DD`` and then ``<eos>``, nothing missing, nothing extra.
+
+    The rows are decoded in batches of similar source length, each trimmed to its longest
+    source (the padding is masked, so trimming changes no score, only the work).
+
+    Args:
+        model: a :class:`DateTransformer`.
+        src: (N, S) source ids, ``<pad>`` after the end.
+        tgt: (N, 12) target ids (``<bos>``, ten characters, ``<eos>``, as
+            :func:`~minidl.models.dates.encode_target`), or N ISO texts.
+
+    Returns:
+        a float in [0, 1].
+
+    >>> import numpy as np, minidl as md
+    >>> from minidl.models.dates import make_dates
+    >>> data = make_dates(4, 3, seed=0)
+    >>> _ = md.manual_seed(0)
+    >>> exact_match(DateTransformer(d_model=16, nhead=2), data.x_test, data.test_tgt)  # untrained
+    0.0
+    """
+    src = np.asarray(src)
+    if len(tgt) and isinstance(tgt[0], str):
+        tgt = encode_target(tgt)
+    want = np.asarray(tgt)[:, 1:]                              # (N, 11): the characters, <eos>
+    lengths = (src != PAD).sum(axis=1)
+    order = np.argsort(lengths, kind="stable")
+    correct = 0
+    for i in range(0, len(order), batch_size):
+        rows = order[i:i + batch_size]
+        got = greedy_decode(model, src[rows, :max(int(lengths[rows].max()), 1)],
+                            max_len=want.shape[1])
+        got = np.pad(got, ((0, 0), (0, want.shape[1] - got.shape[1])), constant_values=PAD)
+        correct += int(np.sum(np.all(got == want[rows], axis=1)))
+    return correct / len(want)
 
 
 def cross_attention_weights(model, src, layer=-1):

@@ -1,18 +1,20 @@
 """The command line: ``python -m minidl`` (the tour), ``check`` and ``train``.
 
-    python -m minidl                      train the article's three models, then the report
+    python -m minidl                      train the tour's four models, then the report
     python -m minidl check                the gradient-check report alone
-    python -m minidl train {cnn,lstm,transformer} [--epochs N] [--seed S] [--lr LR]
-                           [--batch-size B] [--out DIR] [--resume]
+    python -m minidl train {cnn,lstm,transformer,seq2seq} [--epochs N] [--seed S] [--lr LR]
+                           [--batch-size B] [--out DIR] [--resume] [--keep N]
 
-A user error (an unknown model, ``--epochs 0``, a resume directory without a checkpoint
-or with another model's, scikit-learn missing) prints one line on stderr and exits with
-status 2; nothing is written. A failed check row exits with status 1.
+A user error (an unknown model, ``--epochs 0``, an ``--out`` that is a file or cannot be
+written, a resume directory without a checkpoint or with another model's or a damaged
+one, scikit-learn missing) prints one line on stderr and exits with status 2; nothing is
+written. A failed check row exits with status 1. The tour itself is in ``tour.py``.
 """
 import argparse
 import os
 import sys
-import time
+
+from .tour import run_tour
 
 __all__ = ["main", "run_tour", "run_train"]
 
@@ -60,17 +62,18 @@ def _positive_float(text):
 def _parser():
     from .training import MODELS
     parser = _Parser(prog=PROG, description="minidl: the article's three models trained on "
-                     "scikit-learn's digits (the tour, the default), the gradient-check "
-                     "report, or one model's training with checkpoints.")
+                     "scikit-learn's digits and an encoder-decoder trained on generated dates "
+                     "(the tour, the default), the gradient-check report, or one model's "
+                     "training with checkpoints.")
     sub = parser.add_subparsers(dest="command", parser_class=_Parser)
-    tour = sub.add_parser("tour", help="train the three models, then the check report "
+    tour = sub.add_parser("tour", help="train the four models, then the check report "
                           "(the default)")
     tour.add_argument("--seed", type=_int, default=0, help="seed (default 0)")
     tour.add_argument("--no-check", action="store_true", help="skip the check report")
     sub.add_parser("check", help="the gradient-check report")
     train = sub.add_parser("train", help="train one model, a checkpoint per epoch")
     train.add_argument("model", choices=list(MODELS), metavar="{" + ",".join(MODELS) + "}",
-                       help="which of the article's models")
+                       help="which model (seq2seq: the dates encoder-decoder)")
     train.add_argument("--epochs", type=_positive_int, default=None,
                        help="total epochs (default: the tour's for this model)")
     train.add_argument("--seed", type=_int, default=None, help="seed (default 0)")
@@ -80,59 +83,22 @@ def _parser():
                        help="directory for checkpoints and loss.png (default runs/MODEL)")
     train.add_argument("--resume", action="store_true",
                        help="continue from the last checkpoint in --out")
+    train.add_argument("--keep", type=_positive_int, default=None, metavar="N",
+                       help="keep only the last N checkpoints (default: all)")
     return parser
-
-
-def _load_data():
-    from ..models.data import load_digits
-    return load_digits()
-
-
-def _format_table(results):
-    head = f"{'model':<20} {'parameters':>10} {'epochs':>6} {'train time':>10} {'test accuracy':>13}"
-    lines = [head, "-" * len(head)]
-    for title, r in results:
-        lines.append(f"{title:<20} {r.parameters:>10,} {r.epochs:>6} {r.train_time:>9.1f}s "
-                     f"{100 * r.test_accuracy:>12.2f}%")
-    return "\n".join(lines)
-
-
-def run_tour(seed=0, check=True, stream=None, progress="auto"):
-    """Train the three models one after the other, print the table, then the report."""
-    from .training import MODELS, train
-    stream = sys.stdout if stream is None else stream
-    data = _load_data()
-    t0 = time.perf_counter()
-    stream.write(f"minidl tour: the article's three models on scikit-learn's handwritten digits "
-                 f"({len(data.y_train)} train / {len(data.y_test)} test images, seed {seed})\n")
-    results = []
-    for name, cfg in MODELS.items():
-        stream.write(f"\n{cfg.title}: {len(data.y_train)} images, "
-                     f"{'28×28 (resized from 8×8)' if cfg.view == 'image28' else 'a sequence of 8 rows of 8 pixels'}"
-                     f", Adam lr {cfg.lr:g}, batch {cfg.batch_size}\n")
-        stream.flush()
-        results.append((cfg.title, train(name, data, seed=seed, progress=progress,
-                                         stream=stream)))
-    stream.write("\n" + _format_table(results) + "\n")
-    stream.write(f"training total {time.perf_counter() - t0:.1f} s\n\n")
-    status = 0
-    if check:
-        from .check import run_check
-        status = run_check(stream)
-    stream.write(f"\ntour total {time.perf_counter() - t0:.1f} s\n")
-    return status
 
 
 def run_train(args, stream=None):
     from .training import train
     stream = sys.stdout if stream is None else stream
     out = args.out if args.out is not None else os.path.join("runs", args.model)
-    data = _load_data()
-    result = train(args.model, data, epochs=args.epochs, seed=args.seed, lr=args.lr,
-                   batch_size=args.batch_size, out=out, resume=args.resume, stream=stream)
+    result = train(args.model, None, epochs=args.epochs, seed=args.seed, lr=args.lr,
+                   batch_size=args.batch_size, out=out, resume=args.resume, stream=stream,
+                   keep=args.keep)
+    score = "exact match" if args.model == "seq2seq" else "accuracy"
     stream.write(f"{args.model}: {result.parameters:,} parameters, epoch {result.epochs}, "
-                 f"test accuracy {100 * result.test_accuracy:.2f} %, trained {result.train_time:.1f} s "
-                 f"this run; checkpoints in {out}\n")
+                 f"test {score} {100 * result.test_accuracy:.2f} %, trained "
+                 f"{result.train_time:.1f} s this run; checkpoints in {out}\n")
     return 0
 
 
@@ -159,13 +125,16 @@ def main(argv=None):
         sys.stderr.write(f"{PROG}: {e}\n")
     except TrainError as e:
         sys.stderr.write(f"{PROG}: error: {e}\n")
-    except KeyboardInterrupt:
-        sys.stderr.write(f"{PROG}: interrupted\n")
-        return 130
     except BrokenPipeError:  # e.g. `python -m minidl check | head`
         try:
             sys.stdout = open(os.devnull, "w")
         except OSError:
             pass
         return 1
+    except OSError as e:     # the file system said no (a full disk, a vanished directory)
+        where = f"{e.filename}: " if getattr(e, "filename", None) else ""
+        sys.stderr.write(f"{PROG}: error: {where}{e.strerror or e}\n")
+    except KeyboardInterrupt:
+        sys.stderr.write(f"{PROG}: interrupted\n")
+        return 130
     return 2

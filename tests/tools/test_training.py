@@ -152,3 +152,105 @@ def test_resume_past_the_requested_epochs_is_an_error(small, tmp_path):
     T.train("lstm", small.subset(32, 8), epochs=2, out=out, progress="off")
     with pytest.raises(T.TrainError, match="already at epoch 2, past --epochs 1"):
         T.train("lstm", small.subset(32, 8), epochs=1, out=out, resume=True)
+
+
+# ---------------------------------------------------------------------------- seq2seq
+
+@pytest.fixture(scope="module")
+def dates():
+    from minidl.models.dates import make_dates
+    return make_dates(3200, 300, seed=0)
+
+
+def test_seq2seq_learns_to_rewrite_dates(dates):
+    # 150 steps of the tour's recipe (a fifth of the tour's steps, warm-up 30, 3,200
+    # days): about 75 % exact match, where an untrained model writes no date at all.
+    import dataclasses
+    cfg = dataclasses.replace(T.MODELS["seq2seq"], lr=1e-2, lr_decay=0.5, warmup=30)
+    saved = T.MODELS["seq2seq"]
+    T.MODELS["seq2seq"] = cfg
+    try:
+        result = T.train("seq2seq", dates, epochs=3, seed=0, progress="off")
+    finally:
+        T.MODELS["seq2seq"] = saved
+    loss = result.history["epoch_loss"]
+    assert loss[0] > 1.0 and loss[-1] < 0.25 * loss[0]        # per character
+    assert result.test_accuracy >= 0.5, result.history
+    assert result.history["test_accuracy"][-1] >= result.history["test_accuracy"][0]
+
+
+def test_seq2seq_same_seed_same_run(dates):
+    tiny = dates.subset(256, 20)
+    runs = [T.train("seq2seq", tiny, epochs=1, seed=s, progress="off") for s in (1, 1, 2)]
+    assert runs[0].history["batch_loss"] == runs[1].history["batch_loss"]
+    assert runs[0].history["batch_loss"] != runs[2].history["batch_loss"]
+    a, b = runs[0].model.state_dict(), runs[1].model.state_dict()
+    for k in a:
+        np.testing.assert_array_equal(a[k], b[k])
+
+
+def test_seq2seq_resume_equals_uninterrupted_run(dates, tmp_path):
+    tiny = dates.subset(192, 20)
+    full, part = str(tmp_path / "full"), str(tmp_path / "part")
+    T.train("seq2seq", tiny, epochs=2, seed=3, out=full, progress="off")
+    T.train("seq2seq", tiny, epochs=1, seed=3, out=part, progress="off")
+    T.train("seq2seq", tiny, epochs=2, out=part, resume=True, progress="off")
+    a, b = _weights(os.path.join(full, "epoch_002.npz")), _weights(os.path.join(part, "epoch_002.npz"))
+    for k in a:
+        np.testing.assert_array_equal(a[k], b[k])
+
+
+def test_seq2seq_batches_are_bucketed_and_cover_the_data(dates):
+    task = T._Dates(T.MODELS["seq2seq"], dates.subset(1000, 10))
+    batches = task.batches(np.random.default_rng(0), 64)
+    assert len(batches) == -(-1000 // 64)
+    assert sorted(np.concatenate(batches).tolist()) == list(range(1000))
+    spread = [np.ptp(task.lengths[b]) for b in batches]
+    assert max(spread) <= 3                       # each batch is of nearly one length
+    first = [b[0] for b in task.batches(np.random.default_rng(1), 64)]
+    assert first != [b[0] for b in batches]       # another epoch, another order
+
+
+def test_warmup_and_decay_schedule(dates, monkeypatch):
+    seen = []
+    real_step = md.optim.Adam.step
+
+    def step(self):
+        seen.append(self.param_groups[0]["lr"])
+        return real_step(self)
+    monkeypatch.setattr(md.optim.Adam, "step", step)
+    import dataclasses
+    monkeypatch.setitem(T.MODELS, "seq2seq", dataclasses.replace(
+        T.MODELS["seq2seq"], lr=0.01, lr_decay=0.5, warmup=4))
+    T.train("seq2seq", dates.subset(192, 4), epochs=2, progress="off", batch_size=64)
+    np.testing.assert_allclose(seen, [0.0025, 0.005, 0.0075, 0.005, 0.005, 0.005])
+
+
+def test_keep_only_the_last_checkpoints(small, tmp_path):
+    out = str(tmp_path / "run")
+    T.train("lstm", small.subset(32, 8), epochs=3, out=out, progress="off", keep=1)
+    assert sorted(f for f in os.listdir(out) if f.endswith(".npz")) == ["epoch_003.npz"]
+    with pytest.raises(T.TrainError, match="keep must be a positive integer"):
+        T.train("lstm", small.subset(32, 8), epochs=1, keep=0)
+
+
+def test_progress_uses_tqdm_on_a_terminal_and_falls_back_without_it(monkeypatch):
+    class Terminal(io.StringIO):
+        def isatty(self):
+            return True
+    pytest.importorskip("tqdm")
+    assert T.Progress("cnn", 1, 1, stream=Terminal()).mode == "tqdm"
+    monkeypatch.setitem(__import__("sys").modules, "tqdm", None)     # tqdm not installed
+    assert T.Progress("cnn", 1, 1, stream=Terminal()).mode == "bar"
+
+
+def test_progress_tqdm_output():
+    pytest.importorskip("tqdm")
+    stream = io.StringIO()
+    bar = T.Progress("seq2seq", 2, 3, stream=stream, mode="tqdm")
+    bar.start_epoch(1)
+    for b in range(1, 4):
+        bar.update(b, 64, 0.25)
+    bar.end_epoch(0.25, 0.975, 1.0)
+    text = stream.getvalue()
+    assert "seq2seq epoch 1/2" in text and "3/3" in text and "test acc 97.50 %" in text
