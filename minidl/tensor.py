@@ -1812,14 +1812,22 @@ def _floating(t):
     return Tensor._make(t._array.astype(get_default_dtype()), None)
 
 
+_FLOAT_SCALARS = (np.float16, np.float32, np.float64)
+
+
 def _binary(op, a, b, name):
     # fast path: a floating tensor with a Python number or a tensor of its own dtype and
     # at least as many dimensions
     x, y = (a, b) if type(a) is Tensor or isinstance(a, Tensor) else (b, a)
     dtype = x._array.dtype
     ty = type(y)
-    if not (dtype.kind == "f" and (ty is float or ty is int
-                                   or isinstance(y, Tensor) and y._array.dtype == dtype)):
+    if dtype.kind == "f" and ty in _FLOAT_SCALARS:
+        # a NumPy float scalar counts as a Python number (PyTorch's rule): NumPy would
+        # otherwise let np.float64(0.5) turn a float32 tensor into float64
+        y = float(y)
+        a, b = (x, y) if x is a else (y, x)
+    elif not (dtype.kind == "f" and (ty is float or ty is int
+                                     or isinstance(y, Tensor) and y._array.dtype == dtype)):
         if op is _ew.Div and _kind_int(a) and _kind_int(b):
             a, b = promote(name, a, b, 0.5)[:2]     # true division of integers: floats
         else:

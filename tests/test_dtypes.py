@@ -79,3 +79,14 @@ def test_cast_is_differentiable():
     assert x.grad.dtype == np.float32
     np.testing.assert_array_equal(x.grad, [2, 4])
     assert x.float() is x
+
+
+@pytest.mark.parametrize("scalar", [np.float64(0.5), np.float32(0.5), np.float16(0.5)])
+@pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64])
+def test_numpy_float_scalar_counts_as_a_python_number(scalar, dtype):
+    """PyTorch: a NumPy float scalar does not up-cast a floating tensor (NumPy's NEP 50
+    would turn float32 * np.float64(0.5) into float64)."""
+    t = md.ones(3, dtype=dtype)
+    for out in (t * scalar, scalar * t, t + scalar, t - scalar, t / scalar):
+        assert out.dtype == dtype
+    np.testing.assert_array_equal((t * scalar).numpy(), np.full(3, 0.5, dtype))

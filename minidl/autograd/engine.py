@@ -5,14 +5,14 @@ input, where that input's gradient must go (``node.next_edges``): to another nod
 output k, written ``(node, k)``, or to a leaf Tensor (one nobody computed, e.g. a
 parameter), which accumulates it into ``.grad``. The walk:
 
-1. collect the nodes reachable from the outputs and order them so that every node
-   comes after all the nodes that consume one of its outputs (a topological order,
-   found with an explicit stack: no recursion, so a graph of a million nodes is fine);
-2. visit them in that order, each once: hand the op's ``backward`` ∂L/∂(each output)
-   — summed over every consumer, zeros for an output nobody used — and get ∂L/∂input
-   for every input; **sum it back over the axes broadcasting added**, cast it to the
-   input's dtype, check its shape (here, not in every op), and add it to what that
-   input has received so far;
+1. visit the nodes from the last created to the first. A node is always created after
+   the nodes that computed its inputs, so in this order every node comes after all the
+   nodes that consume one of its outputs (a topological order for free: a heap keyed by
+   the creation number, no recursion, so a graph of a million nodes is fine);
+2. hand each node's ``backward`` ∂L/∂(each output) — summed over every consumer, zeros
+   for an output nobody used — and get ∂L/∂input for every input; **sum it back over the
+   axes broadcasting added**, cast it to the input's dtype, check its shape (here, not in
+   every op), and add it to what that input has received so far;
 3. a leaf accumulates into ``.grad`` (``autograd.grad`` returns it instead);
 4. once a node has been visited, its saved values and its edges are dropped (unless
    ``retain_graph``), so memory is released as the walk goes, and a second backward
@@ -21,11 +21,13 @@ parameter), which accumulates it into ``.grad``. The walk:
 With ``create_graph=True`` step 2 runs with recording on and on Tensors, so the
 gradients are themselves results of recorded ops and can be differentiated again.
 """
+from heapq import heappop, heappush
+
 import numpy as np
 
 from . import grad_mode
 from ..errors import ArgumentError
-from .function import tensor_type
+from .function import _FREED, tensor_type
 
 
 def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, inputs=None):
@@ -127,7 +129,7 @@ def _run(tensors, grads, retain_graph, create_graph, targets, accumulate):
     grad_mode._enabled = bool(create_graph)
     try:
         buffers = {}      # node → [∂L/∂output_k, ...], summed over every consumer so far
-        roots = []
+        heap = []         # (−creation number, node): the newest node is visited first
         for t, g in zip(tensors, grads):
             g = _as_grad(g, create_graph)
             if t._ctx is None:
@@ -140,55 +142,61 @@ def _run(tensors, grads, retain_graph, create_graph, targets, accumulate):
             buf = buffers.get(node)
             if buf is None:
                 buf = buffers[node] = [None] * len(node.out_meta)
-                roots.append(node)
+                heappush(heap, (-node._seq, node))
             buf[t._nr] = g if buf[t._nr] is None else buf[t._nr] + g
 
-        order = _topological_order(roots)
-        if targets is not None:
-            order = _prune(order, wanted)
-        for node in order:
-            buf = buffers.pop(node, None)
-            if buf is None:               # no gradient reached this node
-                continue
+        fast = not create_graph
+        # with targets, only the nodes on a path to one of them run
+        run = None if targets is None else _must_run([n for _, n in heap], wanted)
+        while heap:
+            node = heappop(heap)[1]
+            buf = buffers.pop(node)
+            if run is not None:
+                for k in range(len(buf)):
+                    if buf[k] is not None and _key((node, k)) in wanted:
+                        deliver((node, k), buf[k])
+                if node not in run:
+                    continue
             edges = node.next_edges
             if edges is None:
                 raise RuntimeError(
                     f"backward: trying to backward through the graph a second time (node "
                     f"{node.name()}); its saved values were freed by the first backward. "
                     f"Pass retain_graph=True to the first backward if you need to do this")
-            if targets is not None:
-                for k in range(len(buf)):
-                    if buf[k] is not None and _key((node, k)) in wanted:
-                        deliver((node, k), buf[k])
-            hooks = node._hooks
-            if hooks:
-                _run_hooks(node, buf, hooks)
-            dinputs = _call_backward(node, buf, create_graph)
+            if node._hooks:
+                _run_hooks(node, buf, node._hooks)
+            if fast and node.on_arrays and len(buf) == 1 and buf[0] is not None:
+                dinputs = node.backward(node, buf[0])   # the common case, made fast
+                if type(dinputs) is np.ndarray:
+                    dinputs = (dinputs,)
+                if type(dinputs) is not tuple or len(dinputs) != len(edges):
+                    dinputs = _as_input_grads(node, dinputs)
+            else:
+                dinputs = _call_backward(node, buf, create_graph)
             if not retain_graph:          # free as we go: the edges and the saved values
                 node.next_edges = None
-                node._saved = None
-                node._freed = True
+                node._saved = _FREED
             for i, (e, g) in enumerate(zip(edges, dinputs)):
                 if e is None or g is None:
                     continue
                 if type(e) is tuple:
                     parent, k = e
                     shape, dtype = parent.out_meta[k]
-                    g = _fit(g, shape, dtype, node, i)
+                    if type(g) is not np.ndarray or g.shape != shape or g.dtype != dtype:
+                        g = _fit(g, shape, dtype, node, i)
                     pbuf = buffers.get(parent)
                     if pbuf is None:
                         pbuf = buffers[parent] = [None] * len(parent.out_meta)
+                        heappush(heap, (-parent._seq, parent))
                     pbuf[k] = g if pbuf[k] is None else pbuf[k] + g
                 else:                     # a leaf
-                    g = _fit(g, e._array.shape, e._array.dtype, node, i)
+                    a = e._array
+                    if type(g) is not np.ndarray or g.shape != a.shape or g.dtype != a.dtype:
+                        g = _fit(g, a.shape, a.dtype, node, i)
                     if targets is None:
                         _accumulate(e, g, create_graph)
                     else:
                         deliver(e, g)
-        for node, buf in buffers.items():  # wanted gradients at nodes that did not run
-            for k, g in enumerate(buf):
-                if g is not None and _key((node, k)) in wanted:
-                    deliver((node, k), g)
     finally:
         grad_mode._enabled = prev
     return found
@@ -201,13 +209,6 @@ def _key(key):
 
 def _call_backward(node, buf, create_graph):
     """Call ``node.backward`` with one gradient per output; return one per input."""
-    if not create_graph and node.on_arrays and len(buf) == 1 and buf[0] is not None:
-        dinputs = node.backward(node, buf[0])           # the common case, made fast
-        if type(dinputs) is not tuple:
-            dinputs = tuple(dinputs) if isinstance(dinputs, list) else (dinputs,)
-        if len(dinputs) == len(node.next_edges):
-            return dinputs                              # a primitive returns arrays
-        buf = list(buf)
     T = tensor_type()
     for k, g in enumerate(buf):
         if g is None and node.materialize_grads:
@@ -221,9 +222,16 @@ def _call_backward(node, buf, create_graph):
         grads_out = [g if g is None else T._make(g, None) for g in buf]
     node._graph = bool(create_graph)
     try:
-        dinputs = node.backward(node, *grads_out)
+        dinputs = _as_input_grads(node, node.backward(node, *grads_out))
     finally:
         node._graph = False
+    if not create_graph:
+        dinputs = tuple(d._array if isinstance(d, T) else d for d in dinputs)
+    return dinputs
+
+
+def _as_input_grads(node, dinputs):
+    """What ``backward`` returned as a tuple of one gradient per forward argument."""
     if type(dinputs) is not tuple:
         dinputs = tuple(dinputs) if isinstance(dinputs, list) else (dinputs,)
     n = len(node.next_edges)
@@ -233,8 +241,6 @@ def _call_backward(node, buf, create_graph):
         else:
             raise RuntimeError(f"{node.name()}.backward returned {len(dinputs)} gradients "
                                f"but forward took {n} arguments")
-    if not create_graph:
-        dinputs = tuple(d._array if isinstance(d, T) else d for d in dinputs)
     return dinputs
 
 
@@ -271,7 +277,8 @@ def _fit(g, shape, dtype, node, i):
 def _accumulate(leaf, g, create_graph):
     """``leaf.grad += g`` (``leaf.grad = g`` the first time), running the leaf's hooks."""
     T = tensor_type()
-    for hook in (getattr(leaf, "_meta", None) or {}).get("hooks", ()):
+    meta = leaf._meta
+    for hook in meta.get("hooks", ()) if meta else ():
         new = hook(g if isinstance(g, T) else T._make(g, None))
         if new is not None:
             g = new if create_graph else np.asarray(new._array if isinstance(new, T) else new)
@@ -288,7 +295,7 @@ def _accumulate(leaf, g, create_graph):
     elif old.requires_grad:
         leaf._grad = old + g              # a recorded gradient stays out of place
     else:
-        np.add(old._array, g, out=old._array, casting="unsafe")
+        old._array += g
         old._vc[0] += 1
 
 
@@ -306,48 +313,25 @@ def _run_hooks(node, buf, hooks):
                     new._array if isinstance(new, T) else new)
 
 
-def _topological_order(roots):
-    """Nodes reachable from ``roots``, each before every node that produces one of its
-    inputs.
+def _must_run(roots, wanted):
+    """The nodes whose backward must run for a wanted gradient: those with an edge to a
+    wanted tensor or to a node that must run. (The node that produced a wanted tensor
+    itself need not run: the gradient is taken where it arrives.)
 
-    Iterative depth-first search (no recursion, so any depth is fine): a node is expanded
-    once, the first time it is popped, and appended after everything pushed above it, i.e.
-    after all the nodes it depends on; reading that post-order backwards puts every node
-    after all its consumers. (Marking a node as seen only when it is *expanded*, not when
-    it is pushed, matters: in ``z * tanh(z)`` the node of ``z`` must come after ``tanh``.)
+    An explicit stack visits the nodes reachable from ``roots`` (no recursion); then, from
+    the first created to the last, a node must run if one of its edges leads to a wanted
+    tensor or to a node that must run.
     """
-    order = []
-    expanded = set()
-    stack = [(r, False) for r in roots]
+    seen, stack = set(roots), list(roots)
     while stack:
-        node, inputs_done = stack.pop()
-        if inputs_done:
-            order.append(node)
-            continue
-        if node in expanded:
-            continue
-        expanded.add(node)
-        stack.append((node, True))
-        edges = node.next_edges
-        if edges is None:  # freed by an earlier backward; reported when visited
-            continue
-        for e in edges:
-            if type(e) is tuple and e[0] not in expanded:
-                stack.append((e[0], False))
-    order.reverse()
-    return order
-
-
-def _prune(order, wanted):
-    """Keep only the nodes whose backward must run for a wanted gradient: those with an
-    edge to a wanted tensor or to a node that must run. (The node that produced a wanted
-    tensor itself need not run: the gradient is taken where it arrives.)"""
+        edges = stack.pop().next_edges
+        for e in edges or ():
+            if type(e) is tuple and e[0] not in seen:
+                seen.add(e[0])
+                stack.append(e[0])
     run = set()
-    for node in reversed(order):          # producers before consumers
-        edges = node.next_edges
-        if edges is None:
-            continue
-        for e in edges:
+    for node in sorted(seen, key=_creation):           # producers before consumers
+        for e in node.next_edges or ():
             if e is None:
                 continue
             if type(e) is tuple:
@@ -357,7 +341,11 @@ def _prune(order, wanted):
             elif id(e) in wanted:
                 run.add(node)
                 break
-    return [n for n in order if n in run]
+    return run
+
+
+def _creation(node):
+    return node._seq
 
 
 # ---------------------------------------------------------------------- arguments

@@ -40,11 +40,15 @@ bumps); reading ``ctx.saved_tensors`` after the tensor was changed in place is a
 The module does not import the Tensor class (the Tensor module imports this one):
 ``minidl/tensor.py`` registers it with :func:`register_tensor_type` when it loads.
 """
+from itertools import count
+
 import numpy as np
 
 from . import grad_mode
 
-_Tensor = None  # the Tensor class, registered by minidl/tensor.py
+_Tensor = None   # the Tensor class, registered by minidl/tensor.py
+_FREED = object()  # a node's saved values once the engine has used and dropped them
+_creation = count()  # numbers the nodes in the order they are made (the engine's walk order)
 
 
 def register_tensor_type(cls):
@@ -81,9 +85,9 @@ class Function:
     #   next_edges        per forward argument: None, a leaf Tensor, or (node, output index)
     #   needs_input_grad  tuple of bools, one per forward argument
     #   out_meta          ((shape, dtype), ...) of the outputs
+    #   _seq              its creation number: every node is made after its inputs' nodes
     next_edges = None
-    _saved = None
-    _freed = False
+    _saved = None      # (values, version checks, kinds) from save_for_backward, or _FREED
     _hooks = None      # {output index: [hook, ...]}, from Tensor.register_hook
     _to_save = ()
 
@@ -111,12 +115,12 @@ class Function:
         Tensors otherwise (so a recorded backward differentiates through them)."""
         saved = self._saved
         if saved is None:
-            if self._freed:
-                raise RuntimeError(
-                    f"{self.name()}: trying to backward through the graph a second time (or "
-                    f"to read saved tensors after they were freed); pass retain_graph=True "
-                    f"to the first backward if you need to do this")
             return ()
+        if saved is _FREED:
+            raise RuntimeError(
+                f"{self.name()}: trying to backward through the graph a second time (or "
+                f"to read saved tensors after they were freed); pass retain_graph=True "
+                f"to the first backward if you need to do this")
         values, checks, kinds = saved
         for vc, version, k in checks:
             if vc[0] != version:
@@ -156,9 +160,20 @@ class Function:
         """Run ``forward`` on ``args`` and record the node when a gradient is wanted."""
         T = _Tensor
         ctx = cls.__new__(cls)
-        inputs = [a._array if isinstance(a, T) else a for a in args]
-        ctx.needs_input_grad = needs = tuple([isinstance(a, T) and a.requires_grad
-                                              for a in args])
+        # one pass over the arguments (a plain loop: cheaper than comprehensions here)
+        inputs, needs, edges = [], [], []
+        for a in args:
+            if isinstance(a, T):
+                inputs.append(a._array)
+                if a.requires_grad:
+                    needs.append(True)
+                    edges.append(a if a._ctx is None else (a._ctx, a._nr))
+                    continue
+            else:
+                inputs.append(a)
+            needs.append(False)
+            edges.append(None)
+        ctx.needs_input_grad = needs = tuple(needs)
         record = grad_mode._enabled and True in needs
         if cls.on_arrays:
             out = cls.forward(ctx, *inputs, **kwargs)
@@ -168,8 +183,8 @@ class Function:
                     out = out._array if isinstance(out, T) else np.asarray(out)
                 if not record:
                     return T._make(out, None)
-                ctx.next_edges = tuple([(a if a._ctx is None else (a._ctx, a._nr)) if n else None
-                                        for a, n in zip(args, needs)])
+                ctx._seq = next(_creation)
+                ctx.next_edges = tuple(edges)
                 ctx.out_meta = ((out.shape, out.dtype),)
                 result = T._make(out, ctx if out.dtype.kind in "fc" else None)
                 if ctx._to_save:
@@ -193,7 +208,8 @@ class Function:
                             in enumerate(zip(outs, arrays)))
             return results if several else results[0]
 
-        ctx.next_edges = tuple(edge(a) if n else None for a, n in zip(args, needs))
+        ctx._seq = next(_creation)
+        ctx.next_edges = tuple(edges)
         ctx.out_meta = tuple((a.shape, a.dtype) for a in arrays)
         non_diff = getattr(ctx, "_non_differentiable", ())
         results = tuple(_dirty_or_new(ctx, o, a,
@@ -254,28 +270,24 @@ def _pack_saved(ctx, args, inputs, outs, arrays, results):
     """
     T = _Tensor
     if ctx.on_arrays and len(outs) == 1:         # a primitive: identity checks on arrays only
-        values = ctx._to_save
-        kinds, checks = [], []
         out, raw = arrays[0], outs[0]
-        values = list(values)
+        values = list(ctx._to_save)
+        kinds = ["const"] * len(values)
+        checks = []
         for j, v in enumerate(values):
             if v is None:
-                kinds.append(None)
-                continue
-            if v is out or v is raw:
+                kinds[j] = None
+            elif v is out or v is raw:
                 values[j] = out
-                vc = results[0]._vc
-                checks.append((vc, vc[0], j))
-                kinds.append(0)
-                continue
-            for a, x in zip(args, inputs):
-                if x is v and isinstance(a, T):
-                    checks.append((a._vc, a._vc[0], j))
-                    kinds.append(a)
-                    break
+                kinds[j] = 0
+                checks.append((results[0]._vc, 0, j))
             else:
-                kinds.append("const")
-        ctx._saved = (tuple(values), checks, tuple(kinds))
+                for a, x in zip(args, inputs):
+                    if x is v and isinstance(a, T):
+                        kinds[j] = a
+                        checks.append((a._vc, a._vc[0], j))
+                        break
+        ctx._saved = (tuple(values), checks, kinds)
         ctx._to_save = ()
         return
     values, kinds, checks = [], [], []
