@@ -28,6 +28,7 @@ import math
 import numpy as np
 
 from ..arguments import check_number
+from ..ops.attention import Attention
 from ..ops.softmax import Softmax
 from ..tensor import Tensor, where
 from .dropout import dropout as _dropout
@@ -41,7 +42,18 @@ def _attention(q, k, v, bias, scale, dropout_p):
 
     ``bias`` is None, an ``np.ndarray`` or a Tensor broadcastable to (..., L, S), 0 where
     a position takes part and −inf where it does not. Returns (output, weights).
+
+    Without dropout, with a constant (or no) bias and q, k, v of one dtype and the same
+    leading axes, the same formula runs as the fused primitive
+    :class:`minidl.ops.attention.Attention` (one node, a block of the batch at a time;
+    tested against this composite).
     """
+    scores_shape = q.shape[:-1] + k.shape[-2:-1]              # (..., L, S)
+    if (dropout_p == 0.0 and q.shape[:-2] == k.shape[:-2] == v.shape[:-2]
+            and q.dtype == k.dtype == v.dtype
+            and (bias is None or isinstance(bias, np.ndarray)
+                 and np.broadcast_shapes(bias.shape, scores_shape) == scores_shape)):
+        return Attention.apply(q, k, v, bias, scale)
     # scale · q kᵀ, scaling q first: the same product, L·E multiplications instead of L·S
     scores = (q * scale) @ k.mT                               # (..., L, S)
     dead = None
@@ -215,16 +227,20 @@ def multi_head_attention(query, key, value, num_heads, in_proj_weight, in_proj_b
                          out_proj_bias, key_padding_mask=None, attn_mask=None, need_weights=True,
                          average_attn_weights=True, batch_first=False, *, dropout_p=0.0,
                          training=True, is_causal=False):
-    r"""MultiHead(Q, K, V) = Concat(head_1, …, head_h) Wᴼ with PyTorch's semantics (F8).
+    r"""MultiHead(Q, K, V) = Concat(head_1, …, head_h) W_Oᵀ + b_O, as PyTorch's (F8).
 
-    The formula, with W_q, W_k, W_v the three (E, E) blocks of ``in_proj_weight``
-    (b_q, b_k, b_v of ``in_proj_bias``) and W_o = ``out_proj_weight``::
+    The formula, with W_Q, W_K, W_V the three (E, E) blocks of ``in_proj_weight``
+    (b_Q, b_K, b_V of ``in_proj_bias``) and W_O = ``out_proj_weight``::
 
-        Q = query W_qᵀ + b_q    K = key W_kᵀ + b_k    V = value W_vᵀ + b_v      (L, E) (S, E) (S, E)
+        Q = query W_Qᵀ + b_Q    K = key W_Kᵀ + b_K    V = value W_Vᵀ + b_V      (L, E) (S, E) (S, E)
         head_i = softmax(Q_i K_iᵀ / √E_h + bias) V_i        Q_i = Q[:, i·E_h : (i+1)·E_h], …
-        output = Concat(head_1, …, head_h) W_oᵀ + b_o                            (L, E)
+        output = Concat(head_1, …, head_h) W_Oᵀ + b_O                            (L, E)
 
-    i.e. head_i = Attention(Q W_iᵠ, K W_iᴷ, V W_iⱽ) with W_iᵠ the i-th E_h rows of W_q.
+    i.e. head_i = Attention(query W_{Q,i}ᵀ + b_{Q,i}, key W_{K,i}ᵀ + b_{K,i},
+    value W_{V,i}ᵀ + b_{V,i}) with W_{Q,i} (E_h, E) the rows i·E_h … (i+1)·E_h − 1 of W_Q
+    (likewise W_{K,i}, W_{V,i} and the biases). The paper's head_i = Attention(Q W_iᵠ, …),
+    with Q the input query and W_iᵠ of shape (E, E_h), is this with W_iᵠ = W_{Q,i}ᵀ (no
+    biases); its Concat(…) Wᴼ has Wᴼ = W_Oᵀ.
     Self-attention is ``query is key is value`` (then one (3E, E) product makes Q, K, V);
     cross-attention takes key and value from another sequence of length S.
 
@@ -280,8 +296,8 @@ def multi_head_attention(query, key, value, num_heads, in_proj_weight, in_proj_b
     Example:
         >>> import numpy as np, minidl as md, minidl.functional as F
         >>> E, x = 2, md.ones(3, 2)                        # unbatched self-attention, L = S = 3
-        >>> W_out = md.tensor(np.eye(E), dtype=np.float32)          # W_o = I
-        >>> W_in = md.tensor(np.vstack([np.eye(E)] * 3), dtype=np.float32)   # W_q = W_k = W_v = I
+        >>> W_out = md.tensor(np.eye(E), dtype=np.float32)          # W_O = I
+        >>> W_in = md.tensor(np.vstack([np.eye(E)] * 3), dtype=np.float32)   # W_Q = W_K = W_V = I
         >>> out, w = F.multi_head_attention(x, x, x, 1, W_in, None, W_out, None)
         >>> out.shape, w                                   # equal keys: uniform weights 1/3
         ((3, 2), tensor([[0.33333334, 0.33333334, 0.33333334],

@@ -13,9 +13,14 @@ VJPs, with ``dy = ∂L/∂y`` and sums along the same axis:
 
 so the gradient of softmax always sums to zero along the axis. A softmax over an empty
 axis is an empty tensor (as PyTorch).
+
+Speed: each pass writes into the output in place, and a large input along its last axis
+is done a block of rows at a time (the block stays in cache through the passes), the
+blocks spread over threads with :mod:`minidl.parallel`.
 """
 import numpy as np
 
+from .. import parallel
 from ..autograd.function import Function
 from .elementwise import Exp
 
@@ -25,22 +30,79 @@ def _row_max(x, axis):
     return np.where(np.isfinite(m), m, 0)      # a row of −inf (or +inf) is not shifted
 
 
+# Large inputs are done a block of rows at a time, the blocks spread over threads by
+# minidl.parallel: a block (about _BLOCK numbers) stays in cache through its four passes,
+# and each pass writes into the output in place (no temporaries of the input's size).
+_BLOCK = 1 << 15           # numbers per block
+_SPLIT = 1 << 17           # inputs smaller than this are done in one go
+
+
+def _by_rows(fill, out, axis, *inputs):
+    """Run ``fill(out_block, *input_blocks, axis)`` over blocks of rows when the softmax
+    axis is the last one and the input is large, else once on the whole arrays."""
+    if axis != out.ndim - 1 or out.size < _SPLIT:
+        fill(out, *inputs, axis=axis)
+        return out
+    S = out.shape[-1]
+    flat = [a.reshape(-1, S) for a in (out,) + inputs]        # (rows, S); out: a view
+
+    def body(lo, hi):
+        fill(*(a[lo:hi] for a in flat), axis=1)
+    parallel.for_blocks(flat[0].shape[0], body, block=max(1, _BLOCK // max(S, 1)))
+    return out
+
+
+def _float(x):
+    return x if x.dtype.kind == "f" else x.astype(np.float64)
+
+
+def _softmax_fill(out, x, axis):
+    with np.errstate(invalid="ignore", over="ignore"):      # (per thread)
+        np.subtract(x, _row_max(x, axis), out=out)
+        np.exp(out, out=out)
+        out /= np.sum(out, axis=axis, keepdims=True)        # y = e^(x − m) / Σ e^(x − m)
+
+
+def _log_softmax_fill(out, x, axis):
+    with np.errstate(invalid="ignore", over="ignore", divide="ignore"):
+        np.subtract(x, _row_max(x, axis), out=out)          # x − m
+        lse = np.log(np.sum(np.exp(out), axis=axis, keepdims=True))
+        out -= lse                                           # y = x − m − log Σ e^(x − m)
+
+
+def _softmax_vjp_fill(dx, y, dy, axis):
+    np.multiply(dy, y, out=dx)
+    s = np.sum(dx, axis=axis, keepdims=True)                # Σ_j dy_j y_j
+    np.subtract(dy, s, out=dx)
+    dx *= y                                                  # y ⊙ (dy − Σ_j dy_j y_j)
+
+
+def _log_softmax_vjp_fill(dx, y, dy, axis):
+    s = np.sum(dy, axis=axis, keepdims=True)                 # Σ_j dy_j
+    np.exp(y, out=dx)
+    dx *= s
+    np.subtract(dy, dx, out=dx)                              # dy − softmax(x) Σ_j dy_j
+
+
 def softmax_array(x, axis):
     """Softmax of a NumPy array along ``axis``."""
+    x = _float(x)
     if x.shape[axis] == 0:
         return x.copy()
-    with np.errstate(invalid="ignore", over="ignore"):
-        e = np.exp(x - _row_max(x, axis))
-        return e / np.sum(e, axis=axis, keepdims=True)
+    return _by_rows(_softmax_fill, np.empty(x.shape, x.dtype), axis % x.ndim, x)
 
 
 def log_softmax_array(x, axis):
     """Log-softmax of a NumPy array along ``axis``."""
+    x = _float(x)
     if x.shape[axis] == 0:
         return x.copy()
-    with np.errstate(invalid="ignore", over="ignore", divide="ignore"):
-        shifted = x - _row_max(x, axis)
-        return shifted - np.log(np.sum(np.exp(shifted), axis=axis, keepdims=True))
+    return _by_rows(_log_softmax_fill, np.empty(x.shape, x.dtype), axis % x.ndim, x)
+
+
+def _vjp(fill, y, dy, axis):
+    dtype = np.result_type(y, dy)
+    return _by_rows(fill, np.empty(y.shape, dtype), axis % y.ndim, y, dy)
 
 
 class Softmax(Function):
@@ -56,6 +118,8 @@ class Softmax(Function):
     @staticmethod
     def backward(ctx, dy):
         (y,) = ctx.saved_tensors
+        if type(dy) is np.ndarray and type(y) is np.ndarray:    # an ordinary backward pass
+            return _vjp(_softmax_vjp_fill, y, dy, ctx.axis), None
         return y * (dy - (dy * y).sum(axis=ctx.axis, keepdims=True)), None
 
 
@@ -72,4 +136,6 @@ class LogSoftmax(Function):
     @staticmethod
     def backward(ctx, dy):
         (y,) = ctx.saved_tensors
+        if type(dy) is np.ndarray and type(y) is np.ndarray:
+            return _vjp(_log_softmax_vjp_fill, y, dy, ctx.axis), None
         return dy - Exp.call(y) * dy.sum(axis=ctx.axis, keepdims=True), None

@@ -77,3 +77,39 @@ def test_against_torch(name):
                                  upstream=u)
         np.testing.assert_allclose(out, t_out, rtol=1e-12, atol=1e-14)
         np.testing.assert_allclose(g, tg, rtol=1e-9, atol=1e-10)
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+@pytest.mark.parametrize("name", ["softmax", "log_softmax"])
+def test_blocked_path_matches_the_formula(name, threads, monkeypatch):
+    """Inputs above the split size are done a block of rows at a time (on 1 or 2
+    threads): the same numbers as the one-shot formula, forward and VJP."""
+    from minidl import parallel
+    from minidl.ops import softmax as sm
+    monkeypatch.setattr(sm, "_SPLIT", 64)
+    monkeypatch.setattr(sm, "_BLOCK", 40)
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal((7, 5, 9)) * 4
+    x[0, 0, :] = -np.inf                                   # a row of −inf: NaN, as before
+    x[1, 1, 2] = 1e4
+    u = rng.standard_normal(x.shape)
+    m = np.max(x, axis=-1, keepdims=True)
+    m = np.where(np.isfinite(m), m, 0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        e = np.exp(x - m)
+        p = e / e.sum(-1, keepdims=True)
+        want = p if name == "softmax" else (x - m) - np.log(e.sum(-1, keepdims=True))
+    want_grad = (p * (u - (u * p).sum(-1, keepdims=True)) if name == "softmax"
+                 else u - p * u.sum(-1, keepdims=True))
+    before = parallel.get_num_threads()
+    parallel.set_num_threads(threads)
+    try:
+        with np.errstate(invalid="ignore"):
+            t = md.tensor(x, requires_grad=True)
+            y = getattr(F, name)(t, -1)
+            y.backward(md.tensor(u))
+    finally:
+        parallel.set_num_threads(before)
+    np.testing.assert_allclose(y.numpy(), want, rtol=1e-13, atol=1e-14)
+    rows = slice(1, None)                                  # (the −inf row's gradient is NaN)
+    np.testing.assert_allclose(t.grad.numpy()[rows], want_grad[rows], rtol=1e-12, atol=1e-13)
