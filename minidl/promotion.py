@@ -14,6 +14,7 @@ import numpy as np
 
 from .autograd.function import tensor_type
 from .dtypes import get_default_dtype
+from .errors import ArgumentTypeError
 
 _CATEGORY = {"b": 0, "u": 1, "i": 1, "f": 2, "c": 3}
 
@@ -71,10 +72,11 @@ def promote(op, *operands):
     """The operands cast to their PyTorch result dtype (Python numbers stay numbers).
 
     Raises:
-        TypeError: ``sub`` with a bool tensor (as PyTorch: invert a mask with ``~``).
+        TypeError: ``sub`` with a bool, tensor or Python bool (as PyTorch; invert a mask
+            with ``~``).
     """
-    if op == "sub" and any(_describe(x)[:2] in ((0, 1), (0, 2)) for x in operands):
-        raise TypeError("sub: subtraction, the `-` operator, with a bool tensor is not "
+    if op == "sub" and any(_describe(x)[0] == 0 for x in operands):
+        raise ArgumentTypeError("sub: subtraction, the `-` operator, with a bool tensor is not "
                         "supported (as in PyTorch); to invert a mask use ~ or logical_not()")
     try:
         dtype = result_type(*operands)

@@ -102,8 +102,12 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
 
 
 # ---------------------------------------------------------------------- the walk
+@np.errstate(divide="ignore", invalid="ignore", over="ignore", under="ignore")
 def _run(tensors, grads, retain_graph, create_graph, targets, accumulate):
     """Backpropagate ``grads`` from ``tensors``; see the module docstring.
+
+    The arithmetic is IEEE's without NumPy's warnings, as in PyTorch: a gradient
+    ``∞ · 0`` is NaN, silently.
 
     ``targets``: None (every leaf accumulates), or the tensors whose gradient is wanted:
     with ``accumulate`` they (only) accumulate into ``.grad``, else their gradients are

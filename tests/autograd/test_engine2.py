@@ -512,3 +512,17 @@ def test_million_node_chain_backward_is_iterative():
         y = y * 1.0
     y.backward()
     assert x.grad.item() == 1.0
+
+
+def test_backward_is_silent_about_ieee_special_values():
+    """PyTorch computes ∞ · 0 = NaN in a gradient without a warning; so does minidl."""
+    import warnings
+    x = md.tensor([1.0, np.inf, 2.0], requires_grad=True)
+    w = md.tensor([0.0, 0.0, 3.0], requires_grad=True)
+    with np.errstate(invalid="ignore"):
+        y = (x * w).sum()                          # the forward's NaN is NumPy's business
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        y.backward(md.tensor(np.inf))
+    np.testing.assert_array_equal(x.grad.numpy(), [np.nan, np.nan, np.inf])
+    np.testing.assert_array_equal(w.grad.numpy(), [np.inf, np.inf, np.inf])
