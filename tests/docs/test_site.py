@@ -5,8 +5,9 @@ Python (the ``[site-test]`` extra; Playwright's own browser downloads are never 
 opens every page of the site built by ``mkdocs build`` (``site/``, or ``MINIDL_SITE_DIR``)
 from a local HTTP server, and asserts on each:
 
-- nothing was requested from outside the site (every other request is recorded and
-  aborted, as on a machine with the network off), and nothing it asked for was missing;
+- nothing was requested from outside the site (every other request, a worker's too, is
+  recorded and aborted, and no host name resolves: the network is off), and nothing it
+  asked for was missing;
 - MathJax (served by the site) typeset every formula: no raw ``\\(``/``\\[`` TeX left, no
   TeX error;
 - every image loaded (``naturalWidth > 0``);
@@ -38,7 +39,9 @@ REQUIRED = os.environ.get("MINIDL_SITE_TEST") == "1"
 # What this machine's Chromium needs to run headless as root on a closed network.
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                 "--disable-default-apps", "--disable-extensions", "--metrics-recording-only"]
+                 "--disable-default-apps", "--disable-extensions", "--metrics-recording-only",
+                 # no host name resolves: the network is off even for what a route would miss
+                 "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1"]
 WIDTH = 1280
 
 
@@ -108,8 +111,9 @@ class Visit:
     def __init__(self, context, base_url, path):
         self.base = base_url
         self.outside, self.missing = [], []
+        self.context = context
+        context.route("**/*", self._route)       # the context's route sees its workers' requests too
         self.page = page = context.new_page()
-        page.route("**/*", self._route)
         page.on("requestfailed", lambda r: r.url.startswith(self.base) and self.missing.append(
             f"{r.url} ({r.failure})"))
         page.on("response", lambda r: r.status >= 400 and self.missing.append(f"{r.url} ({r.status})"))
@@ -126,6 +130,7 @@ class Visit:
 
     def close(self):
         self.page.close()
+        self.context.unroute("**/*", self._route)
 
 
 @pytest.fixture
@@ -235,6 +240,26 @@ def test_the_site_has_math_images_and_code_somewhere(visit):
     assert len(v.page.evaluate(CODE_JS)) >= 2
     v = visit("blocks/attention/")
     assert any(img["width"] > 0 for img in v.page.evaluate(IMAGES_JS))
+
+
+def test_a_request_outside_the_site_is_caught(visit):
+    """The recorder the page checks rely on does see a page's and a worker's outside requests."""
+    if not PAGES:
+        _missing(f"no built site at {SITE}")
+    v = visit("")
+    assert not v.outside
+    v.page.evaluate("""() => {
+      const img = new Image(); img.src = 'https://cdn.invalid/picture.png'; document.body.append(img);
+      const code = "fetch('https://cdn.invalid/from-worker.js').catch(() => {})";
+      new Worker(URL.createObjectURL(new Blob([code], {type: 'text/javascript'})));
+    }""")
+    wanted = {"https://cdn.invalid/picture.png", "https://cdn.invalid/from-worker.js"}
+    for _ in range(100):                                        # up to 10 s
+        if wanted <= set(v.outside):
+            break
+        v.page.wait_for_timeout(100)
+    assert "https://cdn.invalid/picture.png" in v.outside
+    assert "https://cdn.invalid/from-worker.js" in v.outside
 
 
 def test_benchmarks_page_reads_at_1280_px(visit, tmp_path):
