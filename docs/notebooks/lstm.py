@@ -12,7 +12,7 @@
 # c_t = f \odot c_{t-1} + i \odot g, \qquad h_t = o \odot \tanh(c_t).
 # $$
 #
-# The cell path $c_{t-1} \to c_t$ has no matrix and no squashing: its gradient is
+# The cell path $c_{t-1} \to c_t$ has no matrix and no squashing: along it the gradient is
 # multiplied by $f$ only.
 
 # %%
