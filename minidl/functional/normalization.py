@@ -39,8 +39,10 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
 
     Gradient (the engine derives it from the formula): with
     x̂ = (x − μ)/√(σ² + ε) and g = ȳ ⊙ γ, per row
-    ``x̄ = (g − mean(g) − x̂ · mean(g ⊙ x̂)) / √(σ² + ε)`` (orthogonal to a shift and to
-    x̂: the directions the normalisation removes), ``γ̄ = Σ_n ȳ ⊙ x̂``, ``β̄ = Σ_n ȳ``.
+    ``x̄ = (g − mean(g) − x̂ · mean(g ⊙ x̂)) / √(σ² + ε)``, ``γ̄ = Σ_n ȳ ⊙ x̂``,
+    ``β̄ = Σ_n ȳ``. x̄ sums to zero over the normalised axes (orthogonal to a constant
+    shift, exactly); it is orthogonal to x̂ only for ε = 0:
+    x̂ · x̄ = ε/(σ² + ε) · D/√(σ² + ε) · mean(g ⊙ x̂), negligible only when σ² ≫ ε.
     A constant row (σ² = 0) is fine while ε > 0 keeps the division finite.
 
     Args:
@@ -99,11 +101,11 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
 
     .. math::
 
-        \mu_c = rac{1}{m}\sum_{n,\dots} x_{n,c,\dots}, \qquad
-        \sigma^2_c = rac{1}{m}\sum_{n,\dots} (x_{n,c,\dots} - \mu_c)^2 \quad	ext{(biased)},
+        \mu_c = \frac{1}{m}\sum_{n,\dots} x_{n,c,\dots}, \qquad
+        \sigma^2_c = \frac{1}{m}\sum_{n,\dots} (x_{n,c,\dots} - \mu_c)^2 \quad\text{(biased)},
 
-        y_{n,c,\dots} = rac{x_{n,c,\dots} - \mu_c}{\sqrt{\sigma^2_c + arepsilon}}\,
-        \gamma_c + eta_c
+        y_{n,c,\dots} = \frac{x_{n,c,\dots} - \mu_c}{\sqrt{\sigma^2_c + \varepsilon}}\,
+        \gamma_c + \beta_c
 
     ``training=True``: μ and σ² are the batch's, and the running statistics (when
     given) are updated **in place** with the momentum m_r:
@@ -114,7 +116,9 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
 
     Gradient (the engine derives it from the formula): in training, with
     x̂ = (x − μ)/√(σ² + ε) and g = ȳ ⊙ γ, per channel
-    ``x̄ = (g − mean(g) − x̂ · mean(g ⊙ x̂)) / √(σ² + ε)`` (means over the m values);
+    ``x̄ = (g − mean(g) − x̂ · mean(g ⊙ x̂)) / √(σ² + ε)`` (means over the m values),
+    which sums to zero over the channel's m values (orthogonal to a constant shift); it is
+    orthogonal to x̂ only for ε = 0 (x̂ · x̄ = ε/(σ² + ε) · m/√(σ² + ε) · mean(g ⊙ x̂));
     in evaluation simply x̄ = g / √(running_var + ε). Both modes: γ̄_c = Σ ȳ ⊙ x̂,
     β̄_c = Σ ȳ. The running statistics get no gradient.
 

@@ -51,13 +51,16 @@ def _apply(op, f, z):
 
 def rnn_step(x_t, h_prev, W_xh, W_hh, b_h=None, W_ho=None, W_xo=None, b_o=None,
              activation="tanh"):
-    r"""One step of the article's recurrent network: its two equations, literally.
+    r"""One step of the article's recurrent network: its two equations, in batched rows.
+
+    The article writes them for column vectors, h_t = f(W_hh h_{t−1} + W_xh x_t + b_h);
+    with one sample per row (x_t (N, D), h_t (N, H)), as the code, they read
 
     .. math::
 
-        h_t = f(W_{hh} h_{t-1} + W_{xh} x_t + b_h)         \qquad \text{(F4)}
+        h_t = f(h_{t-1} W_{hh}^\top + x_t W_{xh}^\top + b_h)         \qquad \text{(F4)}
 
-        o_t = f(W_{ho} h_t + W_{xo} x_t + b_o)             \qquad \text{(F5)}
+        o_t = f(h_t W_{ho}^\top + x_t W_{xo}^\top + b_o)             \qquad \text{(F5)}
 
     per sample n, hidden unit u and output unit v:
     ``h_t[n, u] = f(Σ_k W_hh[u, k] h_prev[n, k] + Σ_k W_xh[u, k] x_t[n, k] + b_h[u])`` and
@@ -65,7 +68,7 @@ def rnn_step(x_t, h_prev, W_xh, W_hh, b_h=None, W_ho=None, W_xo=None, b_o=None,
     A missing bias or ``W_xo`` drops that term; without ``W_ho`` there is no output
     equation.
 
-    Gradient: with a = W_hh h_{t-1} + W_xh x_t + b_h and ā = h̄_t ⊙ f'(a), the engine
+    Gradient: with a = h_{t−1} W_hhᵀ + x_t W_xhᵀ + b_h and ā = h̄_t ⊙ f'(a), the engine
     sends ``ā W_hh`` to h_prev, ``ā W_xh`` to x_t, ``āᵀ h_prev`` to W_hh, ``āᵀ x_t`` to
     W_xh and ``Σ_n ā`` to b_h (likewise through the output equation, whose gradient
     also reaches h_t). f'(0) = 0 for relu, as PyTorch.
@@ -117,7 +120,7 @@ def rnn_step(x_t, h_prev, W_xh, W_hh, b_h=None, W_ho=None, W_xo=None, b_o=None,
     a = h_prev @ W_hh.T + x_t @ W_xh.T                       # (N, H)
     if b_h is not None:
         a = a + b_h
-    h_t = _apply(op, f, a)                                    # h_t = f(W_hh h_{t-1} + W_xh x_t + b_h)
+    h_t = _apply(op, f, a)                                    # h_t = f(h_{t-1} W_hhᵀ + x_t W_xhᵀ + b_h)
     if W_ho is None:
         return h_t, None
 
@@ -131,7 +134,7 @@ def rnn_step(x_t, h_prev, W_xh, W_hh, b_h=None, W_ho=None, W_xo=None, b_o=None,
         z = z + x_t @ W_xo.T
     if b_o is not None:
         z = z + b_o
-    o_t = _apply(op, f, z)                                    # o_t = f(W_ho h_t + W_xo x_t + b_o)
+    o_t = _apply(op, f, z)                                    # o_t = f(h_t W_hoᵀ + x_t W_xoᵀ + b_o)
     return h_t, o_t
 
 
@@ -214,7 +217,7 @@ def rnn_cell(input, hx, w_ih, w_hh, b_ih=None, b_hh=None, nonlinearity="tanh"):
         a = a + b_ih
     if b_hh is not None:
         a = a + b_hh
-    h_new = f(a)                                              # h' = f(W_ih x + b_ih + W_hh h + b_hh)
+    h_new = f(a)                                              # h' = f(x W_ihᵀ + b_ih + h W_hhᵀ + b_hh)
     return h_new.reshape(h_new.shape[1]) if unbatched else h_new
 
 
@@ -224,10 +227,10 @@ def lstm_cell(input, hx, w_ih, w_hh, b_ih=None, b_hh=None):
     .. math::
 
         \begin{aligned}
-        i &= \sigma(W_{ii} x + b_{ii} + W_{hi} h + b_{hi}) && \text{input gate}\\
-        f &= \sigma(W_{if} x + b_{if} + W_{hf} h + b_{hf}) && \text{forget gate}\\
-        g &= \tanh(W_{ig} x + b_{ig} + W_{hg} h + b_{hg}) && \text{candidate cell}\\
-        o &= \sigma(W_{io} x + b_{io} + W_{ho} h + b_{ho}) && \text{output gate}\\
+        i &= \sigma(x W_{ii}^\top + b_{ii} + h W_{hi}^\top + b_{hi}) && \text{input gate}\\
+        f &= \sigma(x W_{if}^\top + b_{if} + h W_{hf}^\top + b_{hf}) && \text{forget gate}\\
+        g &= \tanh(x W_{ig}^\top + b_{ig} + h W_{hg}^\top + b_{hg}) && \text{candidate cell}\\
+        o &= \sigma(x W_{io}^\top + b_{io} + h W_{ho}^\top + b_{ho}) && \text{output gate}\\
         c' &= f \odot c + i \odot g \\
         h' &= o \odot \tanh(c')
         \end{aligned}
@@ -290,22 +293,22 @@ def gru_cell(input, hx, w_ih, w_hh, b_ih=None, b_hh=None):
     .. math::
 
         \begin{aligned}
-        r &= \sigma(W_{ir} x + b_{ir} + W_{hr} h + b_{hr}) && \text{reset gate}\\
-        z &= \sigma(W_{iz} x + b_{iz} + W_{hz} h + b_{hz}) && \text{update gate}\\
-        n &= \tanh(W_{in} x + b_{in} + r \odot (W_{hn} h + b_{hn})) && \text{new state}\\
+        r &= \sigma(x W_{ir}^\top + b_{ir} + h W_{hr}^\top + b_{hr}) && \text{reset gate}\\
+        z &= \sigma(x W_{iz}^\top + b_{iz} + h W_{hz}^\top + b_{hz}) && \text{update gate}\\
+        n &= \tanh(x W_{in}^\top + b_{in} + r \odot (h W_{hn}^\top + b_{hn})) && \text{new state}\\
         h' &= (1 - z) \odot n + z \odot h
         \end{aligned}
 
     with the gates' weights stacked in PyTorch's order r, z, n: ``w_ih = [W_ir; W_iz;
     W_in]`` (3H, D), ``w_hh`` (3H, H), biases (3H,). Note that the reset gate multiplies
-    W_hn h + b_hn *after* the product (PyTorch's and cuDNN's form), so b_hn sits inside
+    h W_hnᵀ + b_hn *after* the product (PyTorch's and cuDNN's form), so b_hn sits inside
     r ⊙ (·) and cannot be merged with b_in. The two products are one each:
     ``g_x = x W_ihᵀ + b_ih`` and ``g_h = h W_hhᵀ + b_hh`` (N, 3H), sliced per gate.
 
     Gradient (the engine applies it line by line, bottom up): z̄ = h̄' ⊙ (h − n),
     n̄ = h̄' ⊙ (1 − z), h̄ += h̄' ⊙ z; through tanh' = 1 − n²: ā_n = n̄ (1 − n²), which
     reaches g_x's n-slice directly and g_h's n-slice as ā_n ⊙ r, while
-    r̄ = ā_n ⊙ (W_hn h + b_hn); then σ' = σ(1 − σ) for r and z, and the products as in
+    r̄ = ā_n ⊙ (h W_hnᵀ + b_hn); then σ' = σ(1 − σ) for r and z, and the products as in
     ``linear``.
 
     Args:

@@ -93,8 +93,8 @@ class RNNCell(_CellBase):
 
         h' = f(x W_{ih}^\top + b_{ih} + h W_{hh}^\top + b_{hh})
 
-    (the article's h_t = f(W_hh h_{t−1} + W_xh x_t + b_h) with W_xh = W_ih and
-    b_h = b_ih + b_hh); f is tanh or relu (relu'(0) = 0). See ``F.rnn_cell``.
+    (the article's F4, h_t = f(h_{t−1} W_hhᵀ + x_t W_xhᵀ + b_h) in batched rows, with
+    W_xh = W_ih and b_h = b_ih + b_hh); f is tanh or relu (relu'(0) = 0). See ``F.rnn_cell``.
 
     Args:
         input_size: D.  hidden_size: H.
@@ -141,10 +141,10 @@ class LSTMCell(_CellBase):
     .. math::
 
         \begin{aligned}
-        i &= \sigma(W_{ii} x + b_{ii} + W_{hi} h + b_{hi}) && \text{input gate}\\
-        f &= \sigma(W_{if} x + b_{if} + W_{hf} h + b_{hf}) && \text{forget gate}\\
-        g &= \tanh(W_{ig} x + b_{ig} + W_{hg} h + b_{hg}) && \text{candidate cell}\\
-        o &= \sigma(W_{io} x + b_{io} + W_{ho} h + b_{ho}) && \text{output gate}\\
+        i &= \sigma(x W_{ii}^\top + b_{ii} + h W_{hi}^\top + b_{hi}) && \text{input gate}\\
+        f &= \sigma(x W_{if}^\top + b_{if} + h W_{hf}^\top + b_{hf}) && \text{forget gate}\\
+        g &= \tanh(x W_{ig}^\top + b_{ig} + h W_{hg}^\top + b_{hg}) && \text{candidate cell}\\
+        o &= \sigma(x W_{io}^\top + b_{io} + h W_{ho}^\top + b_{ho}) && \text{output gate}\\
         c' &= f \odot c + i \odot g \\
         h' &= o \odot \tanh(c')
         \end{aligned}
@@ -192,9 +192,9 @@ class GRUCell(_CellBase):
     .. math::
 
         \begin{aligned}
-        r &= \sigma(W_{ir} x + b_{ir} + W_{hr} h + b_{hr}) && \text{reset gate}\\
-        z &= \sigma(W_{iz} x + b_{iz} + W_{hz} h + b_{hz}) && \text{update gate}\\
-        n &= \tanh(W_{in} x + b_{in} + r \odot (W_{hn} h + b_{hn})) && \text{new state}\\
+        r &= \sigma(x W_{ir}^\top + b_{ir} + h W_{hr}^\top + b_{hr}) && \text{reset gate}\\
+        z &= \sigma(x W_{iz}^\top + b_{iz} + h W_{hz}^\top + b_{hz}) && \text{update gate}\\
+        n &= \tanh(x W_{in}^\top + b_{in} + r \odot (h W_{hn}^\top + b_{hn})) && \text{new state}\\
         h' &= (1 - z) \odot n + z \odot h
         \end{aligned}
 
@@ -375,8 +375,9 @@ class RNN(_RNNBase):
 
         h_t = f(x_t W_{ih}^\top + b_{ih} + h_{t-1} W_{hh}^\top + b_{hh})
 
-    where x_t is the input at step t for the first layer and the previous layer's h_t
-    (after dropout, in training mode) for the others; f is tanh or relu. With
+    in batched rows (x_t (N, D), h_t (N, H), one sample per row), where x_t is the input
+    at step t for the first layer and the previous layer's h_t (after dropout, in
+    training mode) for the others; f is tanh or relu. With
     ``bidirectional=True`` a second set of weights (names ending in ``_reverse``) runs
     from t = L down to 1 and the two outputs are concatenated along the last axis.
 
@@ -436,18 +437,19 @@ class LSTM(_RNNBase):
     .. math::
 
         \begin{aligned}
-        i_t &= \sigma(W_{ii} x_t + b_{ii} + W_{hi} h_{t-1} + b_{hi}) && \text{input gate}\\
-        f_t &= \sigma(W_{if} x_t + b_{if} + W_{hf} h_{t-1} + b_{hf}) && \text{forget gate}\\
-        g_t &= \tanh(W_{ig} x_t + b_{ig} + W_{hg} h_{t-1} + b_{hg}) && \text{candidate cell}\\
-        o_t &= \sigma(W_{io} x_t + b_{io} + W_{ho} h_{t-1} + b_{ho}) && \text{output gate}\\
+        i_t &= \sigma(x_t W_{ii}^\top + b_{ii} + h_{t-1} W_{hi}^\top + b_{hi}) && \text{input gate}\\
+        f_t &= \sigma(x_t W_{if}^\top + b_{if} + h_{t-1} W_{hf}^\top + b_{hf}) && \text{forget gate}\\
+        g_t &= \tanh(x_t W_{ig}^\top + b_{ig} + h_{t-1} W_{hg}^\top + b_{hg}) && \text{candidate cell}\\
+        o_t &= \sigma(x_t W_{io}^\top + b_{io} + h_{t-1} W_{ho}^\top + b_{ho}) && \text{output gate}\\
         c_t &= f_t \odot c_{t-1} + i_t \odot g_t \\
         h_t &= o_t \odot \tanh(c_t)
         \end{aligned}
 
-    where x_t is the input for the first layer and the previous layer's h_t (after
-    dropout, in training mode) for the others. ``bidirectional=True`` adds a second
-    set of weights (``_reverse``) run from t = L down to 1, concatenated along the last
-    axis of the output.
+    in batched rows (x_t (N, D), h_t and c_t (N, H), one sample per row), where x_t is
+    the input for the first layer and the previous layer's h_t (after dropout, in
+    training mode) for the others. ``bidirectional=True`` adds a second set of weights
+    (``_reverse``) run from t = L down to 1, concatenated along the last axis of the
+    output.
 
     How it is computed: the input projections ``x_t W_ihᵀ + b_ih + b_hh`` of all steps
     are one matrix product (L·N, D) × (D, 4H); the recurrence over time is the fused
@@ -546,9 +548,9 @@ class GRU(_RNNBase):
     .. math::
 
         \begin{aligned}
-        r_t &= \sigma(W_{ir} x_t + b_{ir} + W_{hr} h_{t-1} + b_{hr}) && \text{reset gate}\\
-        z_t &= \sigma(W_{iz} x_t + b_{iz} + W_{hz} h_{t-1} + b_{hz}) && \text{update gate}\\
-        n_t &= \tanh(W_{in} x_t + b_{in} + r_t \odot (W_{hn} h_{t-1} + b_{hn})) && \text{new state}\\
+        r_t &= \sigma(x_t W_{ir}^\top + b_{ir} + h_{t-1} W_{hr}^\top + b_{hr}) && \text{reset gate}\\
+        z_t &= \sigma(x_t W_{iz}^\top + b_{iz} + h_{t-1} W_{hz}^\top + b_{hz}) && \text{update gate}\\
+        n_t &= \tanh(x_t W_{in}^\top + b_{in} + r_t \odot (h_{t-1} W_{hn}^\top + b_{hn})) && \text{new state}\\
         h_t &= (1 - z_t) \odot n_t + z_t \odot h_{t-1}
         \end{aligned}
 

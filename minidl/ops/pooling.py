@@ -379,8 +379,12 @@ def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
     inside input + padding.
 
     Gradient: linear, so each window spreads ȳ[n, c, i, j] / divisor evenly over its
-    input cells, and overlapping windows add up. When the windows tile the input the
-    total gradient is conserved: Σ ∂L/∂x = Σ ȳ.
+    input cells, and overlapping windows add up: per (n, c), Σ ∂L/∂x = Σ_{i,j}
+    ȳ[n, c, i, j]·|R_ij| / divisor_ij, |R_ij| the window's cells inside the input. So the
+    total gradient is conserved, Σ ∂L/∂x = Σ ȳ, whenever no padding is counted
+    (``count_include_pad=False`` or no padding, and no ``divisor_override``), overlapping
+    windows included; with padding counted, the padding's share of each window's gradient
+    is lost.
 
     Args:
         input: (N, C, H, W), or unbatched (C, H, W).

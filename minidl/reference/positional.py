@@ -12,8 +12,10 @@ def positional_encoding(length, d_model):
         PE[pos, 2i]     = sin(pos / 10000^(2i / d_model))
         PE[pos, 2i + 1] = cos(pos / 10000^(2i / d_model))
 
-    Each pair of columns is a sine and a cosine of one frequency; the frequencies fall
-    geometrically from 1 to 1/10000 across the columns.
+    Each pair of columns is a sine and a cosine of one frequency ω_i = 10000^(−2i/E),
+    i = 0, …, ⌈E/2⌉ − 1 (for odd E the last frequency has a sine column only). The ⌈E/2⌉
+    frequencies fall geometrically from ω_0 = 1 to 10000^(−2(⌈E/2⌉ − 1)/E), which is
+    10000^(−(E − 2)/E) for even E: close to, but never, 1/10000 (10⁻³ for E = 8).
 
     Args:
         length: number of positions L.

@@ -1,8 +1,8 @@
 """F4–F6, the recurrent step and the LSTM cell, as literal loops (forward only, NumPy only).
 
 Shape legend: N batch, D input features, H hidden units, O output units.
-Weights are stored (out_features, in_features), so ``W x`` in a formula is row
-``W[u]`` dotted with ``x`` for output unit u.
+Weights are stored (out_features, in_features) and inputs are batched rows, so ``x Wᵀ``
+in a formula is, for sample n and output unit u, row ``x[n]`` dotted with row ``W[u]``.
 """
 import numpy as np
 
@@ -46,7 +46,8 @@ def rnn_step(x_t, h_prev, W_xh, W_hh, b_h=None, W_ho=None, W_xo=None, b_o=None, 
         h_t[n, u] = f( Σ_k W_hh[u, k] · h_{t−1}[n, k] + Σ_k W_xh[u, k] · x_t[n, k] + b_h[u] )
         o_t[n, v] = f( Σ_k W_ho[v, k] · h_t[n, k]     + Σ_k W_xo[v, k] · x_t[n, k] + b_o[v] )
 
-    that is h_t = f(W_hh h_{t−1} + W_xh x_t + b_h) and o_t = f(W_ho h_t + W_xo x_t + b_o).
+    that is, in batched rows (x_t (N, D), h_t (N, H), o_t (N, O), one sample per row),
+    h_t = f(h_{t−1} W_hhᵀ + x_t W_xhᵀ + b_h) and o_t = f(h_t W_hoᵀ + x_t W_xoᵀ + b_o).
     A missing bias, or a missing ``W_xo`` (when ``W_ho`` is given), drops that term; no
     ``W_ho`` means there is no output equation and ``o_t`` is None.
 
