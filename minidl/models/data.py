@@ -8,13 +8,14 @@ images), and scales the pixels to [0, 1] by dividing by 16 (no standardisation).
 Each model sees the images in the layout of its article example:
 
 * the CNN (article 4.1) reads 28×28 images, ``(N, 1, 28, 28)``: the 8×8 digits are
-  enlarged by :func:`resize_bilinear`, a NumPy bilinear resize (SciPy is not a runtime
-  dependency);
+  enlarged bilinearly by :func:`resize_bilinear` (``scipy.ndimage.zoom``; SciPy comes
+  with scikit-learn);
 * the LSTM (4.2) and the Transformer (4.3) read each image as a sequence of its 8 rows of
   8 pixels, ``(N, L=8, D=8)``, batch first.
 
-scikit-learn is an optional extra (``pip install "minidl[examples]"``); without it
-:func:`load_digits` raises :class:`MissingExtraError`, whose message says what to install.
+scikit-learn (and SciPy, which it requires) are an optional extra (``pip install
+"minidl[examples]"``); without them :func:`load_digits` and :func:`resize_bilinear` raise
+:class:`MissingExtraError`, whose message says what to install.
 """
 import numpy as np
 
@@ -91,32 +92,19 @@ def load_digits(test_size=0.2, random_state=0):
     return Digits(x_train, y_train, x_test, y_test)
 
 
-def _interpolation_matrix(n_out, n_in):
-    """The (n_out, n_in) matrix R of 1-D linear interpolation, so that ``R @ v`` resizes v.
-
-    Half-pixel centres (as PIL, OpenCV and PyTorch's ``align_corners=False``): output
-    pixel o sits at input coordinate ``s = (o + 0.5)·n_in/n_out − 0.5``, clamped to
-    [0, n_in − 1]; it takes ``1 − f`` of pixel ⌊s⌋ and ``f`` of pixel ⌊s⌋ + 1, f = s − ⌊s⌋.
-    Each row sums to 1.
-    """
-    s = (np.arange(n_out) + 0.5) * (n_in / n_out) - 0.5
-    s = np.clip(s, 0.0, n_in - 1)
-    lo = np.floor(s).astype(np.int64)
-    hi = np.minimum(lo + 1, n_in - 1)
-    f = s - lo
-    R = np.zeros((n_out, n_in))
-    rows = np.arange(n_out)
-    np.add.at(R, (rows, lo), 1.0 - f)
-    np.add.at(R, (rows, hi), f)
-    return R
-
-
 def resize_bilinear(images, height, width):
     """Resize a batch of images ``(N, H, W)`` → ``(N, height, width)`` bilinearly.
 
-    Bilinear interpolation is separable: interpolate along the rows, then along the
-    columns, ``out[n] = R_h @ images[n] @ R_wᵀ`` with the 1-D matrices of
-    :func:`_interpolation_matrix` (half-pixel centres).
+    Half-pixel centres (as PIL, OpenCV and PyTorch's ``align_corners=False``): output
+    pixel o sits at input coordinate ``s = (o + 0.5)·H/height − 0.5``, clamped to
+    [0, H − 1], and takes ``1 − f`` of pixel ⌊s⌋ and ``f`` of pixel ⌊s⌋ + 1,
+    ``f = s − ⌊s⌋``; the same along the columns. This is ``scipy.ndimage.zoom`` with
+    ``order=1`` (linear), ``grid_mode=True`` (scale the pixel extents, not the centres)
+    and ``mode="nearest"`` (clamp at the border), image by image (zoom 1 along N).
+
+    Raises:
+        ValueError: ``images`` is not 3-D.
+        MissingExtraError: SciPy is not installed.
 
     >>> import numpy as np
     >>> resize_bilinear(np.array([[[0.0, 1.0]]]), 1, 4)
@@ -125,7 +113,13 @@ def resize_bilinear(images, height, width):
     images = np.asarray(images, dtype=np.float64)
     if images.ndim != 3:
         raise ValueError(f"resize_bilinear: images must be (N, H, W), got shape {images.shape}")
+    try:
+        from scipy.ndimage import zoom
+    except ImportError:
+        raise MissingExtraError("resize_bilinear needs SciPy (it comes with scikit-learn); "
+                                "install the extra: " + INSTALL_HINT) from None
     _, H, W = images.shape
-    R_h = _interpolation_matrix(height, H)                # (height, H)
-    R_w = _interpolation_matrix(width, W)                 # (width, W)
-    return np.einsum("oh,nhw,pw->nop", R_h, images, R_w)  # (N, height, width)
+    out = zoom(images, (1, height / H, width / W), order=1, mode="nearest", grid_mode=True)
+    if out.shape[1:] != (height, width):                  # zoom rounds H·(height/H)
+        raise ValueError(f"resize_bilinear: cannot resize {(H, W)} to {(height, width)}")
+    return out

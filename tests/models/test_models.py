@@ -5,7 +5,7 @@ import pytest
 import minidl as md
 from minidl.models import CNN, LSTMModel, TransformerModel
 from minidl.models.cnn import conv_out_size
-from minidl.models.data import _interpolation_matrix, resize_bilinear
+from minidl.models.data import MissingExtraError, resize_bilinear
 
 
 # ---------------------------------------------------------------------------- models
@@ -103,6 +103,7 @@ def _bilinear_loop(img, height, width):
 
 
 def test_resize_bilinear_matches_a_literal_loop():
+    pytest.importorskip("scipy")
     rng = np.random.default_rng(0)
     imgs = rng.random((3, 8, 8))
     got = resize_bilinear(imgs, 28, 28)
@@ -112,14 +113,24 @@ def test_resize_bilinear_matches_a_literal_loop():
 
 
 def test_resize_bilinear_hand_cases():
+    pytest.importorskip("scipy")
     np.testing.assert_allclose(resize_bilinear(np.array([[[0.0, 1.0]]]), 1, 4),
                                [[[0.0, 0.25, 0.75, 1.0]]])
     const = np.full((1, 8, 8), 0.3)
     np.testing.assert_allclose(resize_bilinear(const, 28, 28), 0.3)
     same = np.random.default_rng(1).random((2, 5, 5))
     np.testing.assert_allclose(resize_bilinear(same, 5, 5), same)   # identity size
-    R = _interpolation_matrix(28, 8)
-    np.testing.assert_allclose(R.sum(axis=1), 1.0)
+    odd = np.random.default_rng(2).random((2, 7, 5))
+    got = resize_bilinear(odd, 10, 3)                              # down along W
+    assert got.shape == (2, 10, 3)
+    np.testing.assert_allclose(got[1], _bilinear_loop(odd[1], 10, 3), rtol=1e-12)
+
+
+def test_resize_bilinear_without_scipy_says_what_to_install(monkeypatch):
+    import sys
+    monkeypatch.setitem(sys.modules, "scipy.ndimage", None)
+    with pytest.raises(MissingExtraError, match=r"minidl\[examples\]"):
+        resize_bilinear(np.zeros((1, 8, 8)), 28, 28)
 
 
 def test_resize_bilinear_rejects_bad_shape():
