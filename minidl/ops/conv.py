@@ -34,6 +34,7 @@ it came from (overlapping windows add up), and the padding is cut away.
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
+from .. import parallel
 from ..arguments import check_tensor, is_int, pair
 from ..autograd.function import Function
 
@@ -72,17 +73,52 @@ def _pad(x, pads, value):
     return x_pad
 
 
+# ---------------------------------------------------------------------- threads
+# The copies (im2col, the transposed ȳ) and col2im's additions are memory-bound and
+# NumPy runs them on one core; large ones are split over the batch axis n, whose slices
+# are independent, with minidl.parallel (the GEMMs are threaded by the BLAS itself).
+_SPLIT = 1 << 18            # elements: smaller arrays are done in one go
+
+
+def _over_batch(body, N, size):
+    """``body(lo, hi)`` for batch elements lo .. hi − 1: in one go when ``size`` (the
+    elements the step touches) is small, else split over threads."""
+    if size < _SPLIT:
+        body(0, N)
+    else:
+        parallel.for_blocks(N, body, block=-(-N // parallel.get_num_threads()))
+
+
+def _copy(dst, src, n_axis):
+    """``dst[...] = src`` (the same shape), split along the batch axis ``n_axis``."""
+    def body(lo, hi):
+        index = (slice(None),) * n_axis + (slice(lo, hi),)
+        np.copyto(dst[index], src[index])
+    _over_batch(body, dst.shape[n_axis], dst.size)
+    return dst
+
+
 # ---------------------------------------------------------------------- the primitive
-def _im2col(x_pad, kH, kW, stride, dilation, H_out, W_out):
+def _im2col(x_pad, kH, kW, stride, dilation, H_out, W_out, dtype):
     """All windows of ``x_pad`` (N, C_in, Hp, Wp) as one contiguous array
     (C_in, kH, kW, N, H_out, W_out): ``cols[c, p, q, n, i, j] = x_pad[n, c, i·s_h + p·d_h,
-    j·s_w + q·d_w]``. Built from a strided view (no copy) and copied once."""
+    j·s_w + q·d_w]``. Built from a strided view (no copy) and copied once (as ``dtype``)."""
     N, C_in = x_pad.shape[:2]
     sN, sC, sH, sW = x_pad.strides
     (s_h, s_w), (d_h, d_w) = stride, dilation
-    windows = as_strided(x_pad, (C_in, kH, kW, N, H_out, W_out),
-                         (sC, sH * d_h, sW * d_w, sN, sH * s_h, sW * s_w), writeable=False)
-    return np.ascontiguousarray(windows)
+    shape = (C_in, kH, kW, N, H_out, W_out)
+    windows = as_strided(x_pad, shape, (sC, sH * d_h, sW * d_w, sN, sH * s_h, sW * s_w),
+                         writeable=False)
+    return _copy(np.empty(shape, dtype), windows, n_axis=3)
+
+
+def _dy_matrix(dy, groups):
+    """Ȳ: the upstream gradient (N, C_out, H_out, W_out) as (g, C_out/g, P), P = N·H_out·W_out
+    (one transposing copy)."""
+    N, C_out, H_out, W_out = dy.shape
+    dY = np.empty((C_out, N, H_out, W_out), dy.dtype)
+    _copy(dY, dy.transpose(1, 0, 2, 3), n_axis=1)
+    return dY.reshape(groups, C_out // groups, -1)
 
 
 def _out_hw(xp_hw, kernel, stride, dilation):
@@ -94,9 +130,9 @@ def _cols(x, kH, kW, stride, padding, dilation, groups, dtype):
     """X_col (g, K, P) of a batched x (N, C_in, H, W), and the output size."""
     x_pad = _pad(x, padding, 0)                                       # (N, C_in, Hp, Wp)
     H_out, W_out = _out_hw(x_pad.shape[2:], (kH, kW), stride, dilation)
-    cols = _im2col(x_pad, kH, kW, stride, dilation, H_out, W_out)
+    cols = _im2col(x_pad, kH, kW, stride, dilation, H_out, W_out, dtype)
     C_in_g = x.shape[1] // groups
-    return cols.astype(dtype, copy=False).reshape(groups, C_in_g * kH * kW, -1), (H_out, W_out)
+    return cols.reshape(groups, C_in_g * kH * kW, -1), (H_out, W_out)
 
 
 class Conv2d(Function):
@@ -141,13 +177,16 @@ class Conv2d(Function):
             dy = dy.reshape((1,) + tuple(dy.shape))
             x = x.reshape((1,) + tuple(x.shape))
         dx = dw = db = None
+        # Ȳ as (g, C_out/g, P), made once for both GEMMs (in an ordinary backward pass)
+        dY = None if ctx._graph or not (need_w or need_x) else _dy_matrix(dy, geometry[3])
         if need_b:
-            db = dy.sum(axis=(0, 2, 3))                              # ∂L/∂b = Σ_{n,i,j} ȳ
+            db = (dy.sum(axis=(0, 2, 3)) if dY is None                  # ∂L/∂b = Σ_{n,i,j} ȳ
+                  else dY.sum(axis=2).reshape(-1))
         if need_w:
             dw = ConvWeightGrad.call(x, dy, tuple(weight.shape), *geometry,
-                                     cols=None if ctx._graph else ctx.cols)
+                                     cols=None if ctx._graph else ctx.cols, dY=dY)
         if need_x:
-            dx = ConvInputGrad.call(dy, weight, tuple(x.shape), *geometry)
+            dx = ConvInputGrad.call(dy, weight, tuple(x.shape), *geometry, dY=dY)
             if ctx.unbatched:
                 dx = dx.reshape(tuple(dx.shape[1:]))
         ctx.cols = None
@@ -161,7 +200,7 @@ class ConvInputGrad(Function):
     on_arrays = True
 
     @staticmethod
-    def forward(ctx, dy, weight, x_shape, stride, padding, dilation, groups):
+    def forward(ctx, dy, weight, x_shape, stride, padding, dilation, groups, dY=None):
         ctx.save_for_backward(dy, weight)
         ctx.geometry = (stride, padding, dilation, groups)
         N, C_out, H_out, W_out = dy.shape
@@ -169,14 +208,20 @@ class ConvInputGrad(Function):
         C_in, H, W = x_shape[1:]
         ((top, bottom), (left, right)) = padding
         dtype = np.result_type(dy, weight)
-        dY = dy.transpose(1, 0, 2, 3).reshape(groups, C_out // groups, -1)   # (g, C_out/g, P)
+        if dY is None:
+            dY = _dy_matrix(dy, groups)                                    # (g, C_out/g, P)
         W_T = np.ascontiguousarray(
             weight.astype(dtype, copy=False).reshape(groups, C_out // groups, -1).swapaxes(-1, -2))
         d_cols = np.matmul(W_T, dY).reshape(C_in, kH, kW, N, H_out, W_out)  # ∂L/∂X_col
         xp_shape = (H + top + bottom, W + left + right)
         dx_pad = np.zeros((C_in, N) + xp_shape, dtype=dtype)               # (C_in, N, Hp, Wp)
-        for p, q, rows, cols in _offset_slices(kH, kW, stride, dilation, H_out, W_out):
-            dx_pad[:, :, rows, cols] += d_cols[:, p, q]
+        offsets = _offset_slices(kH, kW, stride, dilation, H_out, W_out)
+
+        def col2im(lo, hi):                                  # batch elements lo .. hi − 1
+            dx_n = dx_pad[:, lo:hi]
+            for p, q, rows, cols in offsets:
+                dx_n[:, :, rows, cols] += d_cols[:, p, q, lo:hi]
+        _over_batch(col2im, N, d_cols.size)
         return dx_pad[:, :, top:top + H, left:left + W].transpose(1, 0, 2, 3)
 
     @staticmethod
@@ -185,7 +230,7 @@ class ConvInputGrad(Function):
         need_dy, need_w = ctx.needs_input_grad[:2]
         d_dy = Conv2d.call(ddx, weight, None, *ctx.geometry) if need_dy else None
         d_w = ConvWeightGrad.call(ddx, dy, tuple(weight.shape), *ctx.geometry) if need_w else None
-        return d_dy, d_w, None, None, None, None, None
+        return d_dy, d_w, None, None, None, None, None, None
 
 
 class ConvWeightGrad(Function):
@@ -196,14 +241,15 @@ class ConvWeightGrad(Function):
     on_arrays = True
 
     @staticmethod
-    def forward(ctx, x, dy, w_shape, stride, padding, dilation, groups, cols=None):
+    def forward(ctx, x, dy, w_shape, stride, padding, dilation, groups, cols=None, dY=None):
         ctx.save_for_backward(x, dy)
         ctx.geometry = (stride, padding, dilation, groups)
         C_out, C_in_g, kH, kW = w_shape
         dtype = np.result_type(x, dy)
         if cols is None:
             cols, _ = _cols(x, kH, kW, stride, padding, dilation, groups, dtype)
-        dY = dy.transpose(1, 0, 2, 3).reshape(groups, C_out // groups, -1)   # (g, C_out/g, P)
+        if dY is None:
+            dY = _dy_matrix(dy, groups)                                    # (g, C_out/g, P)
         dw_T = np.matmul(cols, dY.swapaxes(-1, -2))                         # (g, K, C_out/g)
         return dw_T.swapaxes(-1, -2).reshape(w_shape)
 
@@ -213,7 +259,7 @@ class ConvWeightGrad(Function):
         need_x, need_dy = ctx.needs_input_grad[:2]
         d_x = ConvInputGrad.call(dy, ddw, tuple(x.shape), *ctx.geometry) if need_x else None
         d_dy = Conv2d.call(x, ddw, None, *ctx.geometry) if need_dy else None
-        return d_x, d_dy, None, None, None, None, None, None
+        return d_x, d_dy, None, None, None, None, None, None, None
 
 
 # ---------------------------------------------------------------------- public function

@@ -21,6 +21,7 @@ offset's share of the gradient into the slice it came from.
 """
 import numpy as np
 
+from .. import parallel
 from ..arguments import check_tensor, pair
 from ..autograd.function import Function
 from .conv import _offset_slices, _pad
@@ -83,6 +84,23 @@ def _batched(x):
     return x[np.newaxis] if x.ndim == 3 else x
 
 
+# Large inputs are done a block of batch elements at a time (a block's slices stay in
+# cache through the kH·kW passes), the blocks spread over threads by minidl.parallel:
+# the passes are memory-bound and NumPy runs each on one core.
+_BLOCK = 1 << 18            # input elements per block
+_SPLIT = 1 << 18            # smaller inputs are done in one go
+
+
+def _by_batch(body, x_shape):
+    """``body(lo, hi)`` for batch elements lo .. hi − 1 of an (N, C, H, W) input."""
+    N = x_shape[0]
+    per_n = int(np.prod(x_shape[1:]))
+    if N * per_n < _SPLIT:
+        body(0, N)
+    else:
+        parallel.for_blocks(N, body, block=max(1, _BLOCK // max(per_n, 1)))
+
+
 def _disjoint(kernel, stride, dilation):
     """True when no input element lies in two windows (so gradients need no adding)."""
     return all(k == 1 or s >= d * (k - 1) + 1 for k, s, d in zip(kernel, stride, dilation))
@@ -93,54 +111,61 @@ class MaxPool2d(Function):
     """max_pool2d on arrays; the arguments are validated by :func:`max_pool2d`.
 
     Two outputs: the pooled values and, for each, the flat index ``r·W + t`` of the
-    maximum in its H×W plane (an int64 array, carrying no gradient). The backward is a
+    maximum in its H×W plane (an int64 array, carrying no gradient); only the pooled
+    values when called with ``return_indices=False``. The backward is a
     scatter of ȳ to the chosen elements (:class:`PoolScatter`), whose own backward is
     the gather of the same elements (:class:`PoolGather`)."""
 
     on_arrays = True
 
     @staticmethod
-    def forward(ctx, x, kernel, stride, dilation, out_size, pads):
+    def forward(ctx, x, kernel, stride, dilation, out_size, pads, return_indices=True):
         ctx.unbatched = x.ndim == 3
         x = _batched(x)
         low = -np.inf if x.dtype.kind == "f" else np.iinfo(x.dtype).min
         x_pad = _pad(x, pads, low)                        # (N, C, Hp, Wp), padding never wins
         offsets = _offset_slices(*kernel, stride, dilation, *out_size)
-
-        # Running maximum over the kernel offsets, in row-major (p, q) order. A later
-        # offset replaces the current best only if strictly larger, so ties keep the
-        # first maximum in scan order; a NaN always replaces it (NaN propagates), as
-        # PyTorch's ``val > max || isnan(val)``.
         has_nan = x.dtype.kind == "f" and np.isnan(np.min(x))
-        _, _, rows, cols = offsets[0]
-        y = x_pad[:, :, rows, cols].copy()                # (N, C, H_out, W_out)
+        y = np.empty(x.shape[:2] + tuple(out_size), x.dtype)          # (N, C, H_out, W_out)
         argmax = np.zeros(y.shape, np.uint8 if len(offsets) <= 256 else np.int32)
-        for k, (_, _, rows, cols) in enumerate(offsets[1:], start=1):
-            # one contiguous copy of the slice: NumPy's elementwise ops on a strided view
-            # of a small-stride slice are many times slower than the copy itself
-            candidate = np.ascontiguousarray(x_pad[:, :, rows, cols])
-            wins = candidate > y
-            if has_nan:
-                wins |= np.isnan(candidate)
-            np.maximum(y, candidate, out=y)               # (NaN propagates)
-            # which offset (p·kW + q) won: where it wins, argmax += (k − argmax) becomes k
-            # (argmax < k always; this is much faster than np.putmask)
-            argmax += wins.astype(argmax.dtype) * (argmax.dtype.type(k) - argmax)
+
+        def pool(lo, hi):                                 # batch elements lo .. hi − 1
+            # Running maximum over the kernel offsets, in row-major (p, q) order. A later
+            # offset replaces the current best only if strictly larger, so ties keep the
+            # first maximum in scan order; a NaN always replaces it (NaN propagates), as
+            # PyTorch's ``val > max || isnan(val)``.
+            x_n, y_n, argmax_n = x_pad[lo:hi], y[lo:hi], argmax[lo:hi]
+            _, _, rows, cols = offsets[0]
+            np.copyto(y_n, x_n[:, :, rows, cols])
+            for k, (_, _, rows, cols) in enumerate(offsets[1:], start=1):
+                # one contiguous copy of the slice: NumPy's elementwise ops on a strided
+                # view of a small-stride slice are many times slower than the copy itself
+                candidate = np.ascontiguousarray(x_n[:, :, rows, cols])
+                wins = candidate > y_n
+                if has_nan:
+                    wins |= np.isnan(candidate)
+                np.maximum(y_n, candidate, out=y_n)       # (NaN propagates)
+                # which offset (p·kW + q) won: where it wins, argmax += (k − argmax) becomes
+                # k (argmax < k always; this is much faster than np.putmask)
+                argmax_n += wins.astype(argmax.dtype) * (argmax.dtype.type(k) - argmax_n)
+        _by_batch(pool, x_pad.shape)
         ctx.geometry = (x.shape, x_pad.shape, pads, kernel, stride, dilation, out_size)
         ctx.argmax = argmax
+        if not return_indices:                            # one output: y
+            return y[0] if ctx.unbatched else y
         indices = _flat_indices(argmax, x.shape, pads, kernel, stride, dilation, out_size)
         if ctx.unbatched:
             return y[0], indices[0]
         return y, indices
 
     @staticmethod
-    def backward(ctx, dy, dindices):
+    def backward(ctx, dy, dindices=None):
         if ctx.unbatched:
             dy = dy.reshape((1,) + tuple(dy.shape))
         dx = PoolScatter.call(dy, ctx.argmax, ctx.geometry)
         if ctx.unbatched:
             dx = dx.reshape(tuple(dx.shape[1:]))
-        return dx, None, None, None, None, None
+        return dx, None, None, None, None, None, None
 
 
 def _flat_indices(argmax, x_shape, pads, kernel, stride, dilation, out_size):
@@ -174,14 +199,18 @@ class PoolScatter(Function):
         x_shape, xp_shape, ((top, _), (left, _)), kernel, stride, dilation, out_size = geometry
         dx_pad = np.zeros(xp_shape, dtype=dy.dtype)
         offsets = _offset_slices(*kernel, stride, dilation, *out_size)
-        if _disjoint(kernel, stride, dilation):
-            # no element is in two windows: each offset writes ȳ where it won, 0 elsewhere,
-            # into its own slice
+        disjoint = _disjoint(kernel, stride, dilation)
+
+        def scatter(lo, hi):                              # batch elements lo .. hi − 1
+            dx_n, dy_n, argmax_n = dx_pad[lo:hi], dy[lo:hi], argmax[lo:hi]
             for k, (_, _, rows, cols) in enumerate(offsets):
-                np.multiply(dy, argmax == k, out=dx_pad[:, :, rows, cols])
-        else:                                             # overlapping windows add up
-            for k, (_, _, rows, cols) in enumerate(offsets):
-                dx_pad[:, :, rows, cols] += np.where(argmax == k, dy, 0)
+                if disjoint:
+                    # no element is in two windows: each offset writes ȳ where it won, 0
+                    # elsewhere, into its own slice
+                    np.multiply(dy_n, argmax_n == k, out=dx_n[:, :, rows, cols])
+                else:                                     # overlapping windows add up
+                    dx_n[:, :, rows, cols] += np.where(argmax_n == k, dy_n, 0)
+        _by_batch(scatter, xp_shape)
         H, W = x_shape[2:]
         return dx_pad[:, :, top:top + H, left:left + W]
 
@@ -269,8 +298,7 @@ def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
     op = "max_pool2d"
     kernel, stride, dilation, out_size, pads = _setup(op, input, kernel_size, stride, padding,
                                                       dilation, ceil_mode)
-    y, indices = MaxPool2d.apply(input, kernel, stride, dilation, out_size, pads)
-    return (y, indices) if return_indices else y
+    return MaxPool2d.apply(input, kernel, stride, dilation, out_size, pads, bool(return_indices))
 
 
 # ---------------------------------------------------------------------- average pooling
@@ -309,11 +337,16 @@ class AvgPool2d(Function):
         x = _batched(x)
         x_pad = _pad(x, pads, 0)                          # (N, C, Hp, Wp), zeros
         offsets = _offset_slices(*kernel, stride, (1, 1), *out_size)
-        _, _, rows, cols = offsets[0]
-        total = x_pad[:, :, rows, cols].copy()            # (N, C, H_out, W_out)
-        for _, _, rows, cols in offsets[1:]:              # the sum over the window
-            total += np.ascontiguousarray(x_pad[:, :, rows, cols])   # (see max_pool2d)
-        total /= divisor
+        total = np.empty(x.shape[:2] + tuple(out_size), x.dtype)   # (N, C, H_out, W_out)
+
+        def pool(lo, hi):                                 # batch elements lo .. hi − 1
+            x_n, total_n = x_pad[lo:hi], total[lo:hi]
+            _, _, rows, cols = offsets[0]
+            np.copyto(total_n, x_n[:, :, rows, cols])
+            for _, _, rows, cols in offsets[1:]:          # the sum over the window
+                total_n += np.ascontiguousarray(x_n[:, :, rows, cols])   # (see max_pool2d)
+            total_n /= divisor
+        _by_batch(pool, x_pad.shape)
         ctx.geometry = (x.shape, x_pad.shape, pads, kernel, stride, out_size, divisor)
         return total[0] if ctx.unbatched else total
 
@@ -344,12 +377,16 @@ class AvgPoolGrad(Function):
         tiles = stride == kernel and (H_out * kH, W_out * kW) == (H, W) and xp_shape == x_shape
         dx_pad = (np.empty if tiles else np.zeros)(xp_shape, dtype=share.dtype)
         offsets = _offset_slices(kH, kW, stride, (1, 1), H_out, W_out)
-        if _disjoint(kernel, stride, (1, 1)):             # each element in at most one window
+        disjoint = _disjoint(kernel, stride, (1, 1))
+
+        def spread(lo, hi):                               # batch elements lo .. hi − 1
+            dx_n, share_n = dx_pad[lo:hi], share[lo:hi]
             for _, _, rows, cols in offsets:
-                dx_pad[:, :, rows, cols] = share
-        else:                                             # overlapping windows add up
-            for _, _, rows, cols in offsets:
-                dx_pad[:, :, rows, cols] += share
+                if disjoint:                              # each element in at most one window
+                    dx_n[:, :, rows, cols] = share_n
+                else:                                     # overlapping windows add up
+                    dx_n[:, :, rows, cols] += share_n
+        _by_batch(spread, xp_shape)
         return dx_pad[:, :, top:top + H, left:left + W]
 
     @staticmethod

@@ -310,3 +310,29 @@ def test_not_tensors():
         F.conv2d(np.zeros((1, 1, 3, 3)), md.zeros(1, 1, 2, 2))
     with pytest.raises(TypeError, match="conv2d: bias must be a Tensor"):
         F.conv2d(md.zeros(1, 1, 3, 3), md.zeros(1, 1, 2, 2), np.zeros(1))
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_split_over_threads_matches_the_reference(threads, monkeypatch):
+    """Above the split size the copies and col2im run a slice of the batch per thread:
+    the same output and gradients as the literal loops' and as the unsplit run."""
+    import minidl.ops.conv as conv_module
+    from minidl import parallel
+    rng = np.random.default_rng(11)
+    x = rng.standard_normal((5, 3, 7, 6))
+    w = rng.standard_normal((4, 3, 3, 2))
+    b = rng.standard_normal(4)
+    kw = dict(stride=(2, 1), padding=1, dilation=(1, 2))
+    out, grads, u = vjp(lambda *t: F.conv2d(*t, **kw), x, w, b)
+    monkeypatch.setattr(conv_module, "_SPLIT", 16)
+    before = parallel.get_num_threads()
+    parallel.set_num_threads(threads)
+    try:
+        split_out, split_grads, _ = vjp(lambda *t: F.conv2d(*t, **kw), x, w, b, upstream=u)
+    finally:
+        parallel.set_num_threads(before)
+    np.testing.assert_allclose(split_out, minidl.reference.conv2d(x, w, b, **kw), rtol=1e-12,
+                               atol=1e-12)
+    np.testing.assert_allclose(split_out, out, rtol=1e-13, atol=1e-13)
+    for g, want in zip(split_grads, grads):
+        np.testing.assert_allclose(g.numpy(), want.numpy(), rtol=1e-12, atol=1e-12)

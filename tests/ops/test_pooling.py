@@ -331,3 +331,37 @@ def test_backward_leaves_a_read_only_upstream_gradient_alone():
         y.backward(up)
         np.testing.assert_array_equal(up, np.broadcast_to(np.arange(3.0), y.shape))
         assert x.grad.shape == x.shape
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+@pytest.mark.parametrize("op, kw", [
+    ("max_pool2d", dict(kernel_size=3, stride=2, padding=1)),          # overlapping, padded
+    ("max_pool2d", dict(kernel_size=2)),                                # disjoint
+    ("avg_pool2d", dict(kernel_size=3, stride=2, padding=1, ceil_mode=True)),
+    ("avg_pool2d", dict(kernel_size=2)),
+])
+def test_blocks_over_threads_match_the_reference(op, kw, threads, monkeypatch):
+    """Large inputs are pooled a block of batch elements at a time, on 1 or 2 threads:
+    the reference loops' output, and the gradients of the unsplit run."""
+    import minidl.ops.pooling as pooling
+    from minidl import parallel
+    rng = np.random.default_rng(5)
+    x = rng.standard_normal((7, 3, 9, 8))
+    f = getattr(F, op)
+    out, (g,), u = vjp(lambda t: f(t, **kw), x)
+    want_y, want_idx = F.max_pool2d(md.tensor(x), 3, 2, 1, return_indices=True)
+    monkeypatch.setattr(pooling, "_SPLIT", 16)
+    monkeypatch.setattr(pooling, "_BLOCK", 400)                         # 2 batch elements
+    before = parallel.get_num_threads()
+    parallel.set_num_threads(threads)
+    try:
+        split_out, (split_g,), _ = vjp(lambda t: f(t, **kw), x, upstream=u)
+        y, idx = F.max_pool2d(md.tensor(x), 3, 2, 1, return_indices=True)
+    finally:
+        parallel.set_num_threads(before)
+    np.testing.assert_allclose(split_out, getattr(minidl.reference, op)(x, **kw), rtol=1e-12,
+                               atol=1e-12)
+    np.testing.assert_array_equal(split_out, out)
+    np.testing.assert_array_equal(split_g.numpy(), g.numpy())
+    np.testing.assert_array_equal(idx.numpy(), want_idx.numpy())
+    np.testing.assert_array_equal(y.numpy(), want_y.numpy())
