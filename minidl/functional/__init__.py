@@ -9,6 +9,7 @@ are written as their formulas from primitives and need no backward of their own:
                       binary_cross_entropy binary_cross_entropy_with_logits   (F11)
     dropout.py        dropout
     ../ops/conv.py    conv2d                                       (F1, a primitive)
+    conv.py           conv1d conv_transpose1d conv_transpose2d     (composites over F1)
     ../ops/pooling.py    max_pool2d avg_pool2d                        (F2, primitives)
     recurrent.py      rnn_step rnn_cell lstm_cell gru_cell         (F4–F6)
     attention.py      scaled_dot_product_attention multi_head_attention   (F7, F8)
@@ -21,6 +22,7 @@ from .linear import *  # noqa: F401,F403
 from .loss import *  # noqa: F401,F403
 from .dropout import *  # noqa: F401,F403
 from ..ops.conv import *  # noqa: F401,F403
+from .conv import *  # noqa: F401,F403
 from ..ops.pooling import *  # noqa: F401,F403
 from .recurrent import *  # noqa: F401,F403
 from .attention import *  # noqa: F401,F403

@@ -9,6 +9,7 @@
     loss.py           CrossEntropyLoss NLLLoss MSELoss L1Loss KLDivLoss BCELoss
                       BCEWithLogitsLoss                        (F11)
     conv.py           Conv2d                                   (F1)
+                      Conv1d ConvTranspose1d ConvTranspose2d
     pooling.py        MaxPool2d AvgPool2d                      (F2)
     recurrent.py      RNNCell RNN LSTMCell LSTM GRUCell GRU    (F4–F6)
     attention.py      MultiheadAttention                       (F8)

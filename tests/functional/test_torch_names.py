@@ -1,0 +1,199 @@
+"""The PyTorch names real programs use (conv1d, transposed convolutions, adaptive pooling,
+interpolate, distances, ...): literal loops, gradcheck with a random upstream gradient
+over hypothesis-generated shapes and hyper-parameters, PyTorch in float64, bad input."""
+import numpy as np
+import pytest
+from hypothesis import assume, given, strategies as st
+
+import minidl as md
+import minidl.functional as F
+from tests.helpers import check_gradients, torch_vjp, vjp
+
+RTOL, ATOL = 1e-9, 1e-11
+
+
+def _rand(rng, *shape):
+    return rng.standard_normal(shape)
+
+
+def _against_torch(name, arrays, seed=0, torch_name=None, **kwargs):
+    """F.<name>(*arrays, **kwargs) against torch.nn.functional.<name>: forward and the
+    gradient of every array, with the same random upstream gradient."""
+    torch = pytest.importorskip("torch")
+    tf = getattr(torch.nn.functional, torch_name or name)
+    y, grads, u = vjp(lambda *t: getattr(F, name)(*t, **kwargs), *arrays, seed=seed)
+    y_t, grads_t = torch_vjp(torch, lambda *t: tf(*t, **kwargs), *arrays, upstream=u)
+    np.testing.assert_allclose(y, y_t, rtol=RTOL, atol=ATOL)
+    for g, g_t in zip(grads, grads_t):
+        if g_t is None:
+            assert g is None or not np.any(np.asarray(g))
+        else:
+            np.testing.assert_allclose(np.asarray(g), g_t, rtol=RTOL, atol=ATOL)
+    return y
+
+
+def _gradcheck(name, arrays, **kwargs):
+    assert check_gradients(lambda *t: getattr(F, name)(*t, **kwargs), *arrays)
+
+
+# ---------------------------------------------------------------------- conv1d
+def test_conv1d_literal_loop():
+    rng = np.random.default_rng(0)
+    x, w, b = _rand(rng, 2, 4, 9), _rand(rng, 6, 2, 3), _rand(rng, 6)
+    s, p, d, g = 2, 1, 2, 2
+    x_pad = np.pad(x, ((0, 0), (0, 0), (p, p)))
+    L_out = (9 + 2 * p - d * 2 - 1) // s + 1
+    y = np.zeros((2, 6, L_out))
+    for n in range(2):
+        for o in range(6):
+            grp = o // 3
+            for i in range(L_out):
+                y[n, o, i] = b[o] + sum(x_pad[n, grp * 2 + c, i * s + q * d] * w[o, c, q]
+                                        for c in range(2) for q in range(3))
+    out = F.conv1d(md.tensor(x), md.tensor(w), md.tensor(b), s, p, d, g)
+    np.testing.assert_allclose(out.numpy(), y, rtol=1e-12, atol=1e-12)
+
+
+@given(data=st.data(), seed=st.integers(0, 2 ** 16))
+def test_conv1d_gradients_and_pytorch(data, seed):
+    rng = np.random.default_rng(seed)
+    groups = data.draw(st.sampled_from([1, 2]))
+    C_in, C_out = groups * data.draw(st.integers(1, 2)), groups * data.draw(st.integers(1, 2))
+    k, s, d = data.draw(st.integers(1, 3)), data.draw(st.integers(1, 2)), data.draw(st.integers(1, 2))
+    padding = data.draw(st.sampled_from([0, 1, "same", "valid"]) if s == 1 else st.integers(0, 1))
+    L = data.draw(st.integers(d * (k - 1) + 1, 7))
+    batched = data.draw(st.booleans())
+    x = _rand(rng, *((2,) if batched else ()), C_in, L)
+    arrays = [x, _rand(rng, C_out, C_in // groups, k), _rand(rng, C_out)]
+    kw = dict(stride=s, padding=padding, dilation=d, groups=groups)
+    _gradcheck("conv1d", arrays, **kw)
+    _against_torch("conv1d", arrays, seed=seed, **kw)
+
+
+def test_conv1d_errors():
+    x, w = md.ones(2, 3, 8), md.ones(4, 3, 3)
+    with pytest.raises(ValueError, match=r"conv1d: input must be \(N, C_in, L\)"):
+        F.conv1d(md.ones(2, 3, 8, 8), w)
+    with pytest.raises(ValueError, match=r"conv1d: weight must be \(C_out, C_in/groups, k\)"):
+        F.conv1d(x, md.ones(4, 3, 3, 3))
+    with pytest.raises(ValueError, match="conv1d: input has 3 channels but weight expects 2"):
+        F.conv1d(x, md.ones(4, 2, 3))
+    with pytest.raises(ValueError, match=r"conv1d: bias must be \(C_out,\) = \(4,\)"):
+        F.conv1d(x, w, md.ones(3))
+    with pytest.raises(ValueError, match="conv1d: padding='same' is not supported for strided"):
+        F.conv1d(x, w, stride=2, padding="same")
+    with pytest.raises(TypeError, match="conv1d: stride must be an int"):
+        F.conv1d(x, w, stride=1.5)
+    with pytest.raises(ValueError, match="conv1d: kernel .* is longer than the padded input"):
+        F.conv1d(md.ones(2, 3, 2), w)
+    with pytest.raises(TypeError, match="conv1d: weight must be a Tensor"):
+        F.conv1d(x, np.ones((4, 3, 3)))
+
+
+# ---------------------------------------------------------------------- conv_transpose
+def _conv_transpose2d_loop(x, w, b, s, p, op, g, d):
+    """The scatter formula literally: each input pixel stamps its scaled kernel."""
+    N, C_in, H, W = x.shape
+    _, C_out_g, kH, kW = w.shape
+    H_full = (H - 1) * s[0] + d[0] * (kH - 1) + 1 + op[0]
+    W_full = (W - 1) * s[1] + d[1] * (kW - 1) + 1 + op[1]
+    y = np.zeros((N, C_out_g * g, H_full, W_full))
+    C_in_g = C_in // g
+    for n in range(N):
+        for c in range(C_in):
+            grp = c // C_in_g
+            for i in range(H):
+                for j in range(W):
+                    for o in range(C_out_g):
+                        for kp in range(kH):
+                            for kq in range(kW):
+                                y[n, grp * C_out_g + o, i * s[0] + kp * d[0],
+                                  j * s[1] + kq * d[1]] += x[n, c, i, j] * w[c, o, kp, kq]
+    H_out = H_full - op[0] - 2 * p[0] + op[0]
+    W_out = W_full - op[1] - 2 * p[1] + op[1]
+    y = y[:, :, p[0]:p[0] + H_out, p[1]:p[1] + W_out]
+    return y + b[None, :, None, None]
+
+
+@pytest.mark.parametrize("s, p, op, g, d", [((1, 1), (0, 0), (0, 0), 1, (1, 1)),
+                                             ((2, 3), (1, 0), (1, 2), 2, (1, 2)),
+                                             ((2, 2), (2, 1), (0, 1), 1, (2, 1)),
+                                             ((1, 2), (0, 1), (1, 1), 2, (2, 2))])
+def test_conv_transpose2d_literal_scatter(s, p, op, g, d):
+    rng = np.random.default_rng(1)
+    x, w, b = _rand(rng, 2, 4, 3, 4), _rand(rng, 4, 3, 3, 2), _rand(rng, 3 * g)
+    out = F.conv_transpose2d(md.tensor(x), md.tensor(w), md.tensor(b), s, p, op, g, d)
+    np.testing.assert_allclose(out.numpy(), _conv_transpose2d_loop(x, w, b, s, p, op, g, d),
+                               rtol=1e-12, atol=1e-12)
+
+
+def test_conv_transpose2d_is_the_input_gradient_of_conv2d():
+    rng = np.random.default_rng(2)
+    x, w = md.tensor(_rand(rng, 2, 3, 7, 6), requires_grad=True), md.tensor(_rand(rng, 4, 3, 3, 3))
+    y = F.conv2d(x, w, stride=2, padding=1)
+    u = _rand(rng, *y.shape)
+    y.backward(u)
+    again = F.conv_transpose2d(md.tensor(u), w, stride=2, padding=1, output_padding=(0, 1))
+    np.testing.assert_allclose(again.numpy(), x.grad.numpy(), rtol=1e-12, atol=1e-12)
+
+
+@given(data=st.data(), seed=st.integers(0, 2 ** 16))
+def test_conv_transpose2d_gradients_and_pytorch(data, seed):
+    rng = np.random.default_rng(seed)
+    groups = data.draw(st.sampled_from([1, 2]))
+    C_in, C_out_g = groups * data.draw(st.integers(1, 2)), data.draw(st.integers(1, 2))
+    kH, kW = data.draw(st.integers(1, 3)), data.draw(st.integers(1, 3))
+    s = (data.draw(st.integers(1, 3)), data.draw(st.integers(1, 2)))
+    d = (data.draw(st.integers(1, 2)), data.draw(st.integers(1, 2)))
+    op = tuple(data.draw(st.integers(0, max(si, di) - 1)) for si, di in zip(s, d))
+    p = (data.draw(st.integers(0, 1)), data.draw(st.integers(0, 1)))
+    H, W = data.draw(st.integers(2, 4)), data.draw(st.integers(2, 4))
+    assume((H - 1) * s[0] - 2 * p[0] + d[0] * (kH - 1) + op[0] >= 0)
+    assume((W - 1) * s[1] - 2 * p[1] + d[1] * (kW - 1) + op[1] >= 0)
+    batched = data.draw(st.booleans())
+    x = _rand(rng, *((2,) if batched else ()), C_in, H, W)
+    arrays = [x, _rand(rng, C_in, C_out_g, kH, kW), _rand(rng, C_out_g * groups)]
+    kw = dict(stride=s, padding=p, output_padding=op, groups=groups, dilation=d)
+    _gradcheck("conv_transpose2d", arrays, **kw)
+    _against_torch("conv_transpose2d", arrays, seed=seed, **kw)
+
+
+def test_conv_transpose2d_second_derivative():
+    rng = np.random.default_rng(3)
+    x, w = md.tensor(_rand(rng, 1, 2, 3, 3), requires_grad=True), md.tensor(
+        _rand(rng, 2, 2, 2, 2), requires_grad=True)
+    assert md.gradgradcheck(lambda a, b: F.conv_transpose2d(a, b, stride=2, padding=1), (x, w))
+
+
+@given(data=st.data(), seed=st.integers(0, 2 ** 16))
+def test_conv_transpose1d_gradients_and_pytorch(data, seed):
+    rng = np.random.default_rng(seed)
+    groups = data.draw(st.sampled_from([1, 2]))
+    C_in, C_out_g = groups * data.draw(st.integers(1, 2)), data.draw(st.integers(1, 2))
+    k, s, d = data.draw(st.integers(1, 3)), data.draw(st.integers(1, 3)), data.draw(st.integers(1, 2))
+    op = data.draw(st.integers(0, max(s, d) - 1))
+    p = data.draw(st.integers(0, 1))
+    L = data.draw(st.integers(2, 5))
+    assume((L - 1) * s - 2 * p + d * (k - 1) + op >= 0)
+    arrays = [_rand(rng, 2, C_in, L), _rand(rng, C_in, C_out_g, k),
+              _rand(rng, C_out_g * groups)]
+    kw = dict(stride=s, padding=p, output_padding=op, groups=groups, dilation=d)
+    _gradcheck("conv_transpose1d", arrays, **kw)
+    _against_torch("conv_transpose1d", arrays, seed=seed, **kw)
+
+
+def test_conv_transpose_errors():
+    x = md.ones(1, 4, 5, 5)
+    with pytest.raises(ValueError, match="conv_transpose2d: input has 4 channels but weight"):
+        F.conv_transpose2d(x, md.ones(3, 2, 3, 3))
+    with pytest.raises(ValueError, match="conv_transpose2d: output_padding must be smaller than "
+                                         "either stride or dilation"):
+        F.conv_transpose2d(x, md.ones(4, 2, 3, 3), stride=2, output_padding=2)
+    with pytest.raises(ValueError, match=r"conv_transpose2d: bias must be \(C_out,\) = \(4,\)"):
+        F.conv_transpose2d(x, md.ones(4, 2, 3, 3), md.ones(2), groups=2)
+    with pytest.raises(ValueError, match="conv_transpose2d: output would be empty"):
+        F.conv_transpose2d(md.ones(1, 4, 1, 1), md.ones(4, 2, 1, 1), padding=1)
+    with pytest.raises(ValueError, match=r"conv_transpose2d: weight must be \(C_in, C_out/groups"):
+        F.conv_transpose2d(x, md.ones(4, 2, 3))
+    with pytest.raises(TypeError, match="conv_transpose1d: padding must be an int"):
+        F.conv_transpose1d(md.ones(1, 4, 5), md.ones(4, 2, 3), padding="same")

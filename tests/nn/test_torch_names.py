@@ -1,0 +1,127 @@
+"""The nn modules real PyTorch programs use (Conv1d, ConvTranspose2d, AdaptiveAvgPool2d,
+Upsample, GroupNorm, PReLU, ...): parameter names, shapes and initial distributions,
+state_dict round trips with PyTorch, forward and gradients in float64, repr, errors."""
+import math
+
+import numpy as np
+import pytest
+
+import minidl as md
+import minidl.nn as nn
+from tests.helpers import torch_vjp, vjp
+
+RTOL, ATOL = 1e-9, 1e-11
+
+
+def _pair_with_torch(name, *args, **kwargs):
+    """(ours, theirs): the same module built by both libraries, in float64, with PyTorch's
+    parameters loaded into ours (after checking the names and shapes agree)."""
+    torch = pytest.importorskip("torch")
+    torch.manual_seed(0)
+    theirs = getattr(torch.nn, name)(*args, **kwargs).double()
+    ours = getattr(nn, name)(*args, **kwargs).double()
+    ours_sd, theirs_sd = ours.state_dict(), theirs.state_dict()
+    assert list(ours_sd) == list(theirs_sd)
+    assert [v.shape for v in ours_sd.values()] == [tuple(v.shape) for v in theirs_sd.values()]
+    ours.load_state_dict(theirs_sd)
+    assert repr(ours) == repr(theirs)
+    return ours, theirs
+
+
+def _agree(ours, theirs, *arrays, seed=0):
+    """Forward and the gradients of the inputs and of every parameter agree."""
+    torch = pytest.importorskip("torch")
+    y, grads, u = vjp(ours, *arrays, seed=seed)
+    y_t, grads_t = torch_vjp(torch, theirs, *arrays, upstream=u)
+    np.testing.assert_allclose(y, y_t, rtol=RTOL, atol=ATOL)
+    for g, g_t in zip(grads, grads_t):
+        np.testing.assert_allclose(np.asarray(g), g_t, rtol=RTOL, atol=ATOL)
+    for (name, p), (_, p_t) in zip(ours.named_parameters(), theirs.named_parameters()):
+        np.testing.assert_allclose(np.asarray(p.grad), p_t.grad.numpy(), rtol=RTOL, atol=ATOL,
+                                   err_msg=name)
+    return y
+
+
+def _uniform_bound_ok(array, bound):
+    a = np.asarray(array)
+    assert np.all(np.abs(a) <= bound)
+    assert np.abs(a).max() > 0.6 * bound                     # fills the range
+
+
+# ---------------------------------------------------------------------- convolutions
+@pytest.mark.parametrize("args, kwargs, shape", [
+    ((4, 6, 3), dict(stride=2, padding=1, groups=2), (2, 4, 9)),
+    ((4, 6, 3), dict(padding="same", dilation=2, padding_mode="circular"), (2, 4, 9)),
+    ((4, 6, 4), dict(padding="same", padding_mode="reflect"), (2, 4, 9)),
+    ((4, 6, 3), dict(padding=2, padding_mode="replicate", bias=False), (4, 9)),
+    ((4, 6, 3), dict(padding="valid"), (2, 4, 9)),
+])
+def test_conv1d_matches_pytorch(args, kwargs, shape):
+    ours, theirs = _pair_with_torch("Conv1d", *args, **kwargs)
+    _agree(ours, theirs, np.random.default_rng(0).standard_normal(shape))
+
+
+@pytest.mark.parametrize("name, args, kwargs, shape", [
+    ("ConvTranspose2d", (4, 6, 3), dict(stride=2, padding=1, output_padding=1, groups=2),
+     (2, 4, 5, 5)),
+    ("ConvTranspose2d", (4, 6, (3, 2)), dict(stride=(2, 1), dilation=(1, 2), bias=False),
+     (4, 3, 5)),
+    ("ConvTranspose2d", (100, 8, 4), dict(stride=1, padding=0, bias=False), (2, 100, 1, 1)),
+    ("ConvTranspose1d", (4, 6, 3), dict(stride=3, padding=1, output_padding=2, dilation=2),
+     (2, 4, 5)),
+])
+def test_conv_transpose_matches_pytorch(name, args, kwargs, shape):
+    ours, theirs = _pair_with_torch(name, *args, **kwargs)
+    _agree(ours, theirs, np.random.default_rng(1).standard_normal(shape))
+
+
+def test_conv_transpose2d_output_size():
+    torch = pytest.importorskip("torch")
+    ours, theirs = _pair_with_torch("ConvTranspose2d", 4, 6, 3, stride=2, padding=1)
+    x = np.random.default_rng(2).standard_normal((1, 4, 5, 5))
+    for size in ([9, 9], [10, 10], [1, 6, 9, 10]):
+        y = ours(md.tensor(x), output_size=size)
+        y_t = theirs(torch.tensor(x), output_size=size)
+        np.testing.assert_allclose(y.numpy(), y_t.detach().numpy(), rtol=RTOL, atol=ATOL)
+    with pytest.raises(ValueError, match="ConvTranspose2d: requested output size .* between 9 "
+                                         "and 10"):
+        ours(md.tensor(x), output_size=(11, 11))
+
+
+@pytest.mark.parametrize("cls, args, weight_shape, fan_in", [
+    (nn.Conv1d, (6, 8, 5), (8, 6, 5), 30),
+    (nn.Conv1d, (6, 9, 5, 1, 0, 1, 3), (9, 2, 5), 10),
+    (nn.ConvTranspose2d, (6, 8, (3, 2)), (6, 8, 3, 2), 48),
+    (nn.ConvTranspose2d, (6, 8, 3, 1, 0, 0, 2), (6, 4, 3, 3), 36),
+    (nn.ConvTranspose1d, (6, 8, 4), (6, 8, 4), 32),
+])
+def test_conv_parameters_and_initialisation(cls, args, weight_shape, fan_in):
+    md.manual_seed(3)
+    layer = cls(*args)
+    assert [n for n, _ in layer.named_parameters()] == ["weight", "bias"]
+    assert layer.weight.shape == weight_shape and layer.bias.shape == (args[1],)
+    assert layer.weight.dtype == np.float32
+    bound = 1 / math.sqrt(fan_in)                    # kaiming_uniform(a=√5) = U(±1/√fan_in)
+    _uniform_bound_ok(layer.weight, bound)
+    assert np.all(np.abs(layer.bias.numpy()) <= bound)
+    md.manual_seed(3)
+    np.testing.assert_array_equal(cls(*args).weight.numpy(), layer.weight.numpy())
+
+
+def test_conv_module_errors():
+    with pytest.raises(ValueError, match="Conv1d: in_channels=3 must be divisible by groups=2"):
+        nn.Conv1d(3, 4, 3, groups=2)
+    with pytest.raises(ValueError, match="Conv1d: padding='same' is not supported for strided"):
+        nn.Conv1d(3, 4, 3, stride=2, padding="same")
+    with pytest.raises(ValueError, match="Conv1d: padding_mode must be one of"):
+        nn.Conv1d(3, 4, 3, padding_mode="mirror")
+    with pytest.raises(TypeError, match="Conv1d: kernel_size must be an int or a tuple of 1"):
+        nn.Conv1d(3, 4, (3, 3))
+    with pytest.raises(ValueError, match="ConvTranspose2d: only 'zeros' padding_mode"):
+        nn.ConvTranspose2d(3, 4, 3, padding_mode="reflect")
+    with pytest.raises(ValueError, match="ConvTranspose2d: output_padding must be smaller"):
+        nn.ConvTranspose2d(3, 4, 3, stride=2, output_padding=2)
+    with pytest.raises(ValueError, match="ConvTranspose1d: padding must be an int or a tuple"):
+        nn.ConvTranspose1d(3, 4, 3, padding="same")
+    with pytest.raises(ValueError, match="minidl runs on the CPU only"):
+        nn.Conv1d(3, 4, 3, device="cuda")
