@@ -101,7 +101,7 @@ MODELS = {
                            lambda: DateTransformer(d_model=32, nhead=4, num_encoder_layers=1,
                                                    num_decoder_layers=1, dim_feedforward=64,
                                                    dropout=0.0, norm_first=True),
-                           "dates", epochs=4, batch_size=64, lr=8e-3, lr_decay=0.5,
+                           "dates", epochs=5, batch_size=64, lr=8e-3, lr_decay=0.5,
                            warmup=100, task="dates"),
 }
 
