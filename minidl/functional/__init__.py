@@ -11,6 +11,7 @@ are written as their formulas from primitives and need no backward of their own:
     ../ops/conv.py    conv2d                                       (F1, a primitive)
     conv.py           conv1d conv_transpose1d conv_transpose2d     (composites over F1)
     ../ops/pooling.py    max_pool2d avg_pool2d                        (F2, primitives)
+    pooling.py        adaptive_avg_pool1d/2d adaptive_max_pool1d/2d max_pool1d avg_pool1d
     recurrent.py      rnn_step rnn_cell lstm_cell gru_cell         (F4–F6)
     attention.py      scaled_dot_product_attention multi_head_attention   (F7, F8)
     normalization.py  layer_norm batch_norm
@@ -24,6 +25,7 @@ from .dropout import *  # noqa: F401,F403
 from ..ops.conv import *  # noqa: F401,F403
 from .conv import *  # noqa: F401,F403
 from ..ops.pooling import *  # noqa: F401,F403
+from .pooling import *  # noqa: F401,F403
 from .recurrent import *  # noqa: F401,F403
 from .attention import *  # noqa: F401,F403
 from .normalization import *  # noqa: F401,F403

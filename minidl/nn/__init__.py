@@ -11,6 +11,7 @@
     conv.py           Conv2d                                   (F1)
                       Conv1d ConvTranspose1d ConvTranspose2d
     pooling.py        MaxPool2d AvgPool2d                      (F2)
+                      MaxPool1d AvgPool1d AdaptiveAvgPool1d/2d AdaptiveMaxPool1d/2d
     recurrent.py      RNNCell RNN LSTMCell LSTM GRUCell GRU    (F4–F6)
     attention.py      MultiheadAttention                       (F8)
     normalization.py  LayerNorm BatchNorm1d BatchNorm2d

@@ -197,3 +197,96 @@ def test_conv_transpose_errors():
         F.conv_transpose2d(x, md.ones(4, 2, 3))
     with pytest.raises(TypeError, match="conv_transpose1d: padding must be an int"):
         F.conv_transpose1d(md.ones(1, 4, 5), md.ones(4, 2, 3), padding="same")
+
+
+# ---------------------------------------------------------------------- pooling
+def _distinct(rng, *shape):
+    """Values at least 0.1 apart (no ties within a window, central differences stay away
+    from a change of the maximum)."""
+    return rng.permutation(int(np.prod(shape))).reshape(shape) * 0.1 + rng.uniform(0, 0.01)
+
+
+def test_adaptive_pools_literal_windows():
+    rng = np.random.default_rng(4)
+    x = rng.standard_normal((2, 3, 7, 5))
+    H_out, W_out = 3, 4
+    avg = np.zeros((2, 3, H_out, W_out))
+    mx = np.zeros_like(avg)
+    for i in range(H_out):
+        h0, h1 = (i * 7) // H_out, -(-((i + 1) * 7) // H_out)
+        for j in range(W_out):
+            w0, w1 = (j * 5) // W_out, -(-((j + 1) * 5) // W_out)
+            avg[:, :, i, j] = x[:, :, h0:h1, w0:w1].mean(axis=(2, 3))
+            mx[:, :, i, j] = x[:, :, h0:h1, w0:w1].max(axis=(2, 3))
+    np.testing.assert_allclose(F.adaptive_avg_pool2d(md.tensor(x), (H_out, W_out)).numpy(), avg,
+                               rtol=1e-12, atol=1e-12)
+    np.testing.assert_array_equal(F.adaptive_max_pool2d(md.tensor(x), (H_out, W_out)).numpy(), mx)
+
+
+@given(data=st.data(), seed=st.integers(0, 2 ** 16))
+def test_adaptive_pool2d_gradients_and_pytorch(data, seed):
+    rng = np.random.default_rng(seed)
+    H, W = data.draw(st.integers(1, 6)), data.draw(st.integers(1, 6))
+    size = (data.draw(st.one_of(st.none(), st.integers(1, 7))),
+            data.draw(st.one_of(st.none(), st.integers(1, 7))))
+    if data.draw(st.booleans()):
+        size = data.draw(st.integers(1, 4))
+    shape = ((2,) if data.draw(st.booleans()) else ()) + (2, H, W)
+    x = _distinct(rng, *shape)
+    _gradcheck("adaptive_avg_pool2d", [x], output_size=size)
+    _against_torch("adaptive_avg_pool2d", [x], seed=seed, output_size=size)
+    _gradcheck("adaptive_max_pool2d", [x], output_size=size)
+    _against_torch("adaptive_max_pool2d", [x], seed=seed, output_size=size)
+    torch = pytest.importorskip("torch")
+    _, idx = F.adaptive_max_pool2d(md.tensor(x), size, return_indices=True)
+    _, idx_t = torch.nn.functional.adaptive_max_pool2d(torch.tensor(x), size, return_indices=True)
+    np.testing.assert_array_equal(idx.numpy(), idx_t.numpy())
+    assert idx.dtype == np.int64
+
+
+@given(data=st.data(), seed=st.integers(0, 2 ** 16))
+def test_pool1d_gradients_and_pytorch(data, seed):
+    rng = np.random.default_rng(seed)
+    L = data.draw(st.integers(3, 9))
+    x = _distinct(rng, 2, 3, L)
+    size = data.draw(st.integers(1, 5))
+    for name in ("adaptive_avg_pool1d", "adaptive_max_pool1d"):
+        _gradcheck(name, [x], output_size=size)
+        _against_torch(name, [x], seed=seed, output_size=size)
+    k = data.draw(st.integers(1, 3))
+    kw = dict(kernel_size=k, stride=data.draw(st.integers(1, 3)),
+              padding=data.draw(st.integers(0, k // 2)), ceil_mode=data.draw(st.booleans()))
+    avg_kw = dict(kw, count_include_pad=data.draw(st.booleans()))
+    _gradcheck("avg_pool1d", [x], **avg_kw)
+    _against_torch("avg_pool1d", [x], seed=seed, **avg_kw)
+    max_kw = dict(kw, dilation=data.draw(st.integers(1, 2)))
+    assume(L + 2 * max_kw["padding"] >= max_kw["dilation"] * (k - 1) + 1)
+    _gradcheck("max_pool1d", [x], **max_kw)
+    _against_torch("max_pool1d", [x], seed=seed, **max_kw)
+
+
+def test_adaptive_max_pool_ties_go_to_the_first_maximum():
+    torch = pytest.importorskip("torch")
+    x = np.zeros((1, 1, 5, 5))                              # every window is one tie
+    y, (dx,), u = vjp(lambda t: F.adaptive_max_pool2d(t, 3), x)
+    _, (dx_t,) = torch_vjp(torch, lambda t: torch.nn.functional.adaptive_max_pool2d(t, 3), x,
+                           upstream=u)
+    np.testing.assert_allclose(np.asarray(dx), dx_t)
+
+
+def test_pooling_errors():
+    with pytest.raises(ValueError, match=r"adaptive_avg_pool2d: input must be \(N, C, H, W\)"):
+        F.adaptive_avg_pool2d(md.ones(4, 4), 2)
+    with pytest.raises(ValueError, match="adaptive_max_pool2d: output_size must be >= 1"):
+        F.adaptive_max_pool2d(md.ones(1, 4, 4), (0, 2))
+    with pytest.raises(TypeError, match="adaptive_avg_pool2d: output_size must be an int or a "
+                                        "tuple of 2"):
+        F.adaptive_avg_pool2d(md.ones(1, 4, 4), (2, 2, 2))
+    with pytest.raises(ValueError, match="adaptive_avg_pool1d: input has an empty axis"):
+        F.adaptive_avg_pool1d(md.ones(1, 3, 0), 2)
+    with pytest.raises(ValueError, match="max_pool1d: padding must be >= 0 and at most half"):
+        F.max_pool1d(md.ones(1, 3, 8), 2, padding=2)
+    with pytest.raises(TypeError, match=r"avg_pool1d: kernel_size must be an int \(or a 1-tuple"):
+        F.avg_pool1d(md.ones(1, 3, 8), (2, 2))
+    with pytest.raises(ValueError, match="max_pool1d: output would be empty"):
+        F.max_pool1d(md.ones(1, 3, 2), 3)

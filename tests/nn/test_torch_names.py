@@ -125,3 +125,30 @@ def test_conv_module_errors():
         nn.ConvTranspose1d(3, 4, 3, padding="same")
     with pytest.raises(ValueError, match="minidl runs on the CPU only"):
         nn.Conv1d(3, 4, 3, device="cuda")
+
+
+# ---------------------------------------------------------------------- pooling
+@pytest.mark.parametrize("name, args, kwargs, shape", [
+    ("AdaptiveAvgPool2d", ((3, None),), {}, (2, 3, 7, 5)),
+    ("AdaptiveAvgPool2d", (1,), {}, (3, 7, 5)),
+    ("AdaptiveMaxPool2d", ((3, 4),), {}, (2, 3, 7, 5)),
+    ("AdaptiveAvgPool1d", (3,), {}, (2, 3, 7)),
+    ("AdaptiveMaxPool1d", (4,), {}, (3, 7)),
+    ("MaxPool1d", (3,), dict(stride=2, padding=1, dilation=1, ceil_mode=True), (2, 3, 8)),
+    ("AvgPool1d", (3,), dict(stride=2, padding=1, count_include_pad=False), (2, 3, 8)),
+])
+def test_pooling_modules_match_pytorch(name, args, kwargs, shape):
+    ours, theirs = _pair_with_torch(name, *args, **kwargs)
+    rng = np.random.default_rng(5)
+    x = rng.permutation(int(np.prod(shape))).reshape(shape) * 0.1
+    _agree(ours, theirs, x)
+
+
+def test_adaptive_max_pool_module_return_indices():
+    torch = pytest.importorskip("torch")
+    ours, theirs = _pair_with_torch("AdaptiveMaxPool2d", 3, return_indices=True)
+    x = np.random.default_rng(6).standard_normal((2, 2, 7, 8))
+    y, i = ours(md.tensor(x))
+    y_t, i_t = theirs(torch.tensor(x))
+    np.testing.assert_array_equal(i.numpy(), i_t.numpy())
+    np.testing.assert_allclose(y.numpy(), y_t.numpy())
