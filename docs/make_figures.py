@@ -5,7 +5,9 @@
   written beside it);
 - ``docs/img/loss_curves.png``: the training loss of the tour's three models, per epoch;
 - ``docs/img/attention.png``: the attention weights of the trained Transformer on one
-  test digit (each of the 8 rows attending to the 8 rows).
+  test digit (each of the 8 rows attending to the 8 rows);
+- ``docs/img/cross_attention.png``: the cross-attention weights of the trained seq2seq
+  model on one test date (each character written reading the source's characters).
 
 The last two need the ``[examples]`` extra (scikit-learn, matplotlib).
 
@@ -80,6 +82,41 @@ def training_figures():
     fig.colorbar(im, ax=a1)
     fig.tight_layout()
     fig.savefig(IMG / "attention.png", dpi=110)
+    plt.close(fig)
+    cross_attention_figure()
+
+
+def cross_attention_figure(out=IMG, model=None):
+    """``cross_attention.png``: what each character the trained seq2seq model writes reads
+    of the source — its decoder's cross-attention weights (averaged over the heads) on
+    one test date, a day it never saw in training. Trains the tour's seq2seq model
+    (about half a minute) unless ``model`` is given."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from minidl.models.dates import TGT_VOCAB, encode_source
+    from minidl.models.seq2seq import cross_attention_weights
+    from minidl.tools.training import load_data, train
+
+    data = load_data("seq2seq")
+    if model is None:
+        model = train("seq2seq", data, progress="off").model
+    text = next(s for s in data.test_src if " of " in s)           # e.g. "3rd of March 1998"
+    src, _ = encode_source([text])
+    ids, weights = cross_attention_weights(model, src)              # (1, T, S)
+    written = [TGT_VOCAB[i] for i in ids[0]]                        # ends with "<eos>"
+    fig, ax = plt.subplots(figsize=(0.42 * len(text) + 2.2, 0.36 * len(written) + 1.6))
+    im = ax.imshow(weights[0], cmap="viridis", vmin=0, vmax=1, aspect="auto")
+    ax.set_xticks(range(len(text)), ["␣" if c == " " else c for c in text])
+    ax.set_yticks(range(len(written)), written)
+    ax.set(xlabel=f"source character (the test date {text!r})",
+           ylabel="character written",
+           title=f"Cross-attention of the trained seq2seq model\n(last decoder layer, mean of "
+                 f"its {model.transformer.nhead} heads)")
+    fig.colorbar(im, ax=ax, label="weight")
+    fig.tight_layout()
+    fig.savefig(Path(out) / "cross_attention.png", dpi=110)
     plt.close(fig)
 
 
