@@ -5,11 +5,19 @@ Every factory takes ``dtype=``, ``device=`` (only the CPU) and ``requires_grad=`
 floating results get the default dtype unless ``dtype`` says otherwise, and random ones
 draw from minidl's seeded generator (``md.manual_seed``), or from ``generator=``.
 """
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Sequence
+
 import numpy as np
 
 from .arguments import ArgumentError, is_int, size_arg
 from .dtypes import as_dtype, get_default_dtype
 from .tensor import Tensor, _rng, check_device
+
+if TYPE_CHECKING:
+    from ._typing import DType
+    from .random import Generator
 
 __all__ = ["tensor", "as_tensor", "from_numpy", "zeros", "ones", "full", "empty",
            "zeros_like", "ones_like", "full_like", "empty_like", "rand", "randn",
@@ -29,13 +37,19 @@ def _dtype(dtype, op, default=None):
     return as_dtype(dtype, op) if dtype is not None else (default or get_default_dtype())
 
 
-def tensor(data, dtype=None, device=None, requires_grad=False, pin_memory=False):
+def tensor(
+    data: Any,
+    dtype: DType | None = None,
+    device: Any = None,
+    requires_grad: bool = False,
+    pin_memory: bool = False,
+) -> Tensor:
     """Make a Tensor from ``data`` (a copy); same as ``md.Tensor(data, ...)``."""
     check_device(device, "tensor")
     return Tensor(data, requires_grad=requires_grad, dtype=dtype)
 
 
-def as_tensor(data, dtype=None, device=None):
+def as_tensor(data: Any, dtype: DType | None = None, device: Any = None) -> Tensor:
     """``data`` as a Tensor, sharing memory with an ``np.ndarray`` when the dtype fits."""
     check_device(device, "as_tensor")
     if isinstance(data, Tensor):
@@ -45,41 +59,66 @@ def as_tensor(data, dtype=None, device=None):
     return Tensor(data, dtype=dtype)
 
 
-def from_numpy(array):
+def from_numpy(array: np.ndarray) -> Tensor:
     """A Tensor sharing memory with ``array``."""
     if not isinstance(array, np.ndarray):
         raise TypeError(f"from_numpy: expected np.ndarray, got {type(array).__name__}")
     return Tensor._make(array, None)
 
 
-def zeros(*size, dtype=None, device=None, requires_grad=False, out=None):
+def zeros(
+    *size: int | Sequence[int],
+    dtype: DType | None = None,
+    device: Any = None,
+    requires_grad: bool = False,
+    out: Tensor | None = None,
+) -> Tensor:
     """A tensor of zeros: ``zeros(2, 3)`` or ``zeros((2, 3))``."""
     check_device(device, "zeros")
     return _new(np.zeros(size_arg(size, "zeros"), _dtype(dtype, "zeros")), requires_grad,
                 "zeros")
 
 
-def ones(*size, dtype=None, device=None, requires_grad=False, out=None):
+def ones(
+    *size: int | Sequence[int],
+    dtype: DType | None = None,
+    device: Any = None,
+    requires_grad: bool = False,
+    out: Tensor | None = None,
+) -> Tensor:
     """A tensor of ones: ``ones(2, 3)`` or ``ones((2, 3))``."""
     check_device(device, "ones")
     return _new(np.ones(size_arg(size, "ones"), _dtype(dtype, "ones")), requires_grad, "ones")
 
 
-def empty(*size, dtype=None, device=None, requires_grad=False, out=None):
+def empty(
+    *size: int | Sequence[int],
+    dtype: DType | None = None,
+    device: Any = None,
+    requires_grad: bool = False,
+    out: Tensor | None = None,
+) -> Tensor:
     """A tensor whose values are not set (minidl gives zeros)."""
     check_device(device, "empty")
     return _new(np.zeros(size_arg(size, "empty"), _dtype(dtype, "empty")), requires_grad,
                 "empty")
 
 
-def full(size, fill_value, dtype=None, device=None, requires_grad=False, out=None):
+def full(
+    size: int | Sequence[int],
+    fill_value: float | bool,
+    dtype: DType | None = None,
+    device: Any = None,
+    requires_grad: bool = False,
+    out: Tensor | None = None,
+) -> Tensor:
     """A tensor of ``fill_value``; its dtype is inferred from the value (bool, int64 or
     the default float) unless given, as PyTorch."""
     check_device(device, "full")
     if dtype is None:
         dtype = np.bool_ if isinstance(fill_value, (bool, np.bool_)) else \
             np.int64 if is_int(fill_value) else get_default_dtype()
-    return _new(np.full(size_arg((size,) if is_int(size) else tuple(size), "full"),
+    return _new(np.full(size_arg((size,) if is_int(size) else tuple(size), "full"),  # type: ignore[arg-type]
                         fill_value, as_dtype(dtype, "full")), requires_grad, "full")
 
 
@@ -89,27 +128,57 @@ def _like(t, dtype, op):
     return t.shape, as_dtype(dtype, op) if dtype is not None else t.dtype
 
 
-def zeros_like(input, dtype=None, device=None, requires_grad=False, memory_format=None):
+def zeros_like(
+    input: Tensor,
+    dtype: DType | None = None,
+    device: Any = None,
+    requires_grad: bool = False,
+    memory_format: Any = None,
+) -> Tensor:
     shape, dt = _like(input, dtype, "zeros_like")
     return _new(np.zeros(shape, dt), requires_grad, "zeros_like")
 
 
-def ones_like(input, dtype=None, device=None, requires_grad=False, memory_format=None):
+def ones_like(
+    input: Tensor,
+    dtype: DType | None = None,
+    device: Any = None,
+    requires_grad: bool = False,
+    memory_format: Any = None,
+) -> Tensor:
     shape, dt = _like(input, dtype, "ones_like")
     return _new(np.ones(shape, dt), requires_grad, "ones_like")
 
 
-def empty_like(input, dtype=None, device=None, requires_grad=False, memory_format=None):
+def empty_like(
+    input: Tensor,
+    dtype: DType | None = None,
+    device: Any = None,
+    requires_grad: bool = False,
+    memory_format: Any = None,
+) -> Tensor:
     return zeros_like(input, dtype, device, requires_grad)
 
 
-def full_like(input, fill_value, dtype=None, device=None, requires_grad=False,
-              memory_format=None):
+def full_like(
+    input: Tensor,
+    fill_value: float | bool,
+    dtype: DType | None = None,
+    device: Any = None,
+    requires_grad: bool = False,
+    memory_format: Any = None,
+) -> Tensor:
     shape, dt = _like(input, dtype, "full_like")
     return _new(np.full(shape, fill_value, dt), requires_grad, "full_like")
 
 
-def rand(*size, generator=None, dtype=None, device=None, requires_grad=False):
+def rand(
+    *size: int | Sequence[int],
+    generator: Generator | None = None,
+    dtype: DType | None = None,
+    device: Any = None,
+    requires_grad: bool = False,
+) -> Tensor:
     """Samples of the uniform U[0, 1), from minidl's seeded generator."""
     check_device(device, "rand")
     shape = size_arg(size, "rand")
@@ -117,7 +186,13 @@ def rand(*size, generator=None, dtype=None, device=None, requires_grad=False):
                 "rand")
 
 
-def randn(*size, generator=None, dtype=None, device=None, requires_grad=False):
+def randn(
+    *size: int | Sequence[int],
+    generator: Generator | None = None,
+    dtype: DType | None = None,
+    device: Any = None,
+    requires_grad: bool = False,
+) -> Tensor:
     """Samples of the standard normal N(0, 1), from minidl's seeded generator."""
     check_device(device, "randn")
     shape = size_arg(size, "randn")
@@ -125,18 +200,30 @@ def randn(*size, generator=None, dtype=None, device=None, requires_grad=False):
                 requires_grad, "randn")
 
 
-def rand_like(input, dtype=None, device=None, requires_grad=False):
+def rand_like(
+    input: Tensor, dtype: DType | None = None, device: Any = None, requires_grad: bool = False
+) -> Tensor:
     shape, dt = _like(input, dtype, "rand_like")
     return _new(_rng(None).random(shape).astype(dt), requires_grad, "rand_like")
 
 
-def randn_like(input, dtype=None, device=None, requires_grad=False):
+def randn_like(
+    input: Tensor, dtype: DType | None = None, device: Any = None, requires_grad: bool = False
+) -> Tensor:
     shape, dt = _like(input, dtype, "randn_like")
     return _new(_rng(None).standard_normal(shape).astype(dt), requires_grad, "randn_like")
 
 
-def randint(low=0, high=None, size=None, *, generator=None, dtype=None, device=None,
-            requires_grad=False):
+def randint(
+    low: int = 0,
+    high: int | None = None,
+    size: int | Sequence[int] | None = None,
+    *,
+    generator: Generator | None = None,
+    dtype: DType | None = None,
+    device: Any = None,
+    requires_grad: bool = False,
+) -> Tensor:
     """Integers uniform in [low, high): ``randint(high, size)`` or
     ``randint(low, high, size)``; int64 unless ``dtype`` is given."""
     check_device(device, "randint")
@@ -147,21 +234,30 @@ def randint(low=0, high=None, size=None, *, generator=None, dtype=None, device=N
             raise TypeError("randint: missing the size argument (a tuple)")
     if not is_int(low) or not is_int(high):
         raise TypeError(f"randint: low and high must be ints, got {low!r} and {high!r}")
-    if high <= low:
+    if high <= low:  # type: ignore[operator]
         raise ArgumentError(f"randint: expects low < high, got low={low}, high={high}")
-    shape = size_arg((tuple(size),) if not is_int(size) else (size,), "randint")
+    shape = size_arg((tuple(size),) if not is_int(size) else (size,), "randint")  # type: ignore[arg-type]
     values = _rng(generator).integers(low, high, shape)
     return _new(values.astype(as_dtype(dtype, "randint") if dtype else np.int64),
                 requires_grad, "randint")
 
 
-def randint_like(input, low=0, high=None, dtype=None):
+def randint_like(
+    input: Tensor, low: int = 0, high: int | None = None, dtype: DType | None = None
+) -> Tensor:
     if high is None:
         low, high = 0, low
     return randint(low, high, input.shape, dtype=dtype or input.dtype)
 
 
-def randperm(n, *, generator=None, dtype=None, device=None, requires_grad=False):
+def randperm(
+    n: int,
+    *,
+    generator: Generator | None = None,
+    dtype: DType | None = None,
+    device: Any = None,
+    requires_grad: bool = False,
+) -> Tensor:
     """A random permutation of 0 .. n − 1 (int64)."""
     check_device(device, "randperm")
     if not is_int(n) or n < 0:
@@ -171,7 +267,16 @@ def randperm(n, *, generator=None, dtype=None, device=None, requires_grad=False)
                 requires_grad, "randperm")
 
 
-def arange(start, end=None, step=1, *, dtype=None, device=None, requires_grad=False, out=None):
+def arange(
+    start: float,
+    end: float | None = None,
+    step: float = 1,
+    *,
+    dtype: DType | None = None,
+    device: Any = None,
+    requires_grad: bool = False,
+    out: Tensor | None = None,
+) -> Tensor:
     """Values from ``start`` to ``end`` (excluded) by ``step``, as ``torch.arange``.
 
     Integers give int64 unless ``dtype`` is given; any float gives the default dtype.
@@ -198,7 +303,15 @@ def arange(start, end=None, step=1, *, dtype=None, device=None, requires_grad=Fa
     return _new(values, requires_grad, "arange")
 
 
-def linspace(start, end, steps, *, dtype=None, device=None, requires_grad=False):
+def linspace(
+    start: float,
+    end: float,
+    steps: int,
+    *,
+    dtype: DType | None = None,
+    device: Any = None,
+    requires_grad: bool = False,
+) -> Tensor:
     """``steps`` values evenly spaced from ``start`` to ``end`` (both included)."""
     check_device(device, "linspace")
     if not is_int(steps) or steps < 0:
@@ -207,19 +320,41 @@ def linspace(start, end, steps, *, dtype=None, device=None, requires_grad=False)
                 requires_grad, "linspace")
 
 
-def logspace(start, end, steps, base=10.0, *, dtype=None, device=None, requires_grad=False):
+def logspace(
+    start: float,
+    end: float,
+    steps: int,
+    base: float = 10.0,
+    *,
+    dtype: DType | None = None,
+    device: Any = None,
+    requires_grad: bool = False,
+) -> Tensor:
     check_device(device, "logspace")
     return _new(np.logspace(start, end, steps, base=base).astype(_dtype(dtype, "logspace")),
                 requires_grad, "logspace")
 
 
-def eye(n, m=None, *, dtype=None, device=None, requires_grad=False):
+def eye(
+    n: int,
+    m: int | None = None,
+    *,
+    dtype: DType | None = None,
+    device: Any = None,
+    requires_grad: bool = False,
+) -> Tensor:
     """The identity matrix (n × m)."""
     check_device(device, "eye")
     return _new(np.eye(n, m, dtype=_dtype(dtype, "eye")), requires_grad, "eye")
 
 
-def multinomial(input, num_samples, replacement=False, *, generator=None):
+def multinomial(
+    input: Tensor,
+    num_samples: int,
+    replacement: bool = False,
+    *,
+    generator: Generator | None = None,
+) -> Tensor:
     """Indices drawn from the rows of ``input`` (non-negative weights, not necessarily
     summing to one), as ``torch.multinomial``: (num_samples,) or (N, num_samples), int64."""
     p = np.asarray(input._array if isinstance(input, Tensor) else input, dtype=np.float64)
@@ -243,19 +378,29 @@ def multinomial(input, num_samples, replacement=False, *, generator=None):
     return Tensor._make(out if p.ndim == 2 else out[0], None)
 
 
-def bernoulli(input, p=None, *, generator=None):
+def bernoulli(
+    input: Tensor, p: float | None = None, *, generator: Generator | None = None
+) -> Tensor:
     """1 with probability ``input`` (elementwise), else 0; the input's dtype."""
     probs = input._array if p is None else np.full(input.shape, p)
     draw = _rng(generator).random(input.shape) < probs
     return Tensor._make(draw.astype(input.dtype), None)
 
 
-def normal(mean, std=1.0, size=None, *, generator=None):
+def normal(
+    mean: float | Tensor,
+    std: float | Tensor = 1.0,
+    size: int | Sequence[int] | None = None,
+    *,
+    generator: Generator | None = None,
+) -> Tensor:
     """Samples of N(mean, std²): tensors broadcast, or numbers with ``size``."""
     m = mean._array if isinstance(mean, Tensor) else mean
     s = std._array if isinstance(std, Tensor) else std
-    shape = size_arg((size,) if is_int(size) else tuple(size), "normal") if size is not None \
-        else np.broadcast_shapes(np.shape(m), np.shape(s))
+    if size is not None:
+        shape = size_arg((size,) if is_int(size) else tuple(size), "normal")  # type: ignore[arg-type]
+    else:
+        shape = np.broadcast_shapes(np.shape(m), np.shape(s))
     dtype = next((t.dtype for t in (mean, std) if isinstance(t, Tensor)), get_default_dtype())
     return Tensor._make((_rng(generator).standard_normal(shape) * s + m).astype(dtype), None)
 

@@ -8,7 +8,10 @@ seeded on its own, ``md.random.Generator().manual_seed(0)``.
 minidl's streams are NumPy's PCG64, not PyTorch's Mersenne Twister, so a seed gives other
 numbers than the same seed in PyTorch; what repeats is minidl's own run.
 """
+from __future__ import annotations
+
 import numpy as np
+from typing import Any, Mapping
 
 __all__ = ["Generator", "default_generator", "manual_seed", "seed", "initial_seed",
            "generator", "get_rng_state", "set_rng_state"]
@@ -39,38 +42,38 @@ class Generator:
     True
     """
 
-    def __init__(self, device="cpu"):
+    def __init__(self, device: Any = "cpu") -> None:
         if str(getattr(device, "type", device)) != "cpu":
             raise NotImplementedError(f"Generator: device={device!r} is not supported; "
                                       f"minidl runs on the CPU")
         self.device = "cpu"
         self.seed()
 
-    def manual_seed(self, seed):
+    def manual_seed(self, seed: int) -> Generator:
         """Restart the stream from ``seed`` (an int); returns the generator itself."""
         self._seed = _check_seed("Generator.manual_seed", seed)
         self._rng = np.random.default_rng(self._seed)
         return self
 
-    def seed(self):
+    def seed(self) -> int:
         """Seed from the operating system's entropy; returns the seed chosen."""
-        self.manual_seed(int(np.random.SeedSequence().entropy) % 2 ** 64)
+        self.manual_seed(int(np.random.SeedSequence().entropy) % 2 ** 64)  # type: ignore[arg-type]
         return self._seed
 
-    def initial_seed(self):
+    def initial_seed(self) -> int:
         """The seed the stream started from."""
         return self._seed
 
-    def get_state(self):
+    def get_state(self) -> Mapping[str, Any]:
         """The stream's state (a dict), for checkpoints."""
         return self._rng.bit_generator.state
 
-    def set_state(self, state):
+    def set_state(self, state: Mapping[str, Any]) -> Generator:
         """Restore a state returned by :meth:`get_state`; returns the generator."""
         self._rng.bit_generator.state = state
         return self
 
-    def numpy_generator(self):
+    def numpy_generator(self) -> np.random.Generator:
         """The ``np.random.Generator`` that draws this stream's numbers."""
         return self._rng
 
@@ -81,7 +84,7 @@ class Generator:
 default_generator = Generator()
 
 
-def manual_seed(seed):
+def manual_seed(seed: int) -> Generator:
     """Seed minidl's random generator; returns it (``default_generator``), as PyTorch's
     ``torch.manual_seed`` does.
 
@@ -94,17 +97,17 @@ def manual_seed(seed):
     return default_generator.manual_seed(_check_seed("manual_seed", seed))
 
 
-def seed():
+def seed() -> int:
     """Seed minidl's generator from the operating system's entropy; returns the seed."""
     return default_generator.seed()
 
 
-def initial_seed():
+def initial_seed() -> int:
     """The seed minidl's generator started from."""
     return default_generator.initial_seed()
 
 
-def generator():
+def generator() -> np.random.Generator:
     """The ``np.random.Generator`` every random draw in minidl uses."""
     return default_generator.numpy_generator()
 
@@ -121,11 +124,11 @@ def _numpy_generator(where, gen):
                     f"{type(gen).__name__}")
 
 
-def get_rng_state():
+def get_rng_state() -> Mapping[str, Any]:
     """The generator's state (a dict), for checkpoints."""
     return default_generator.get_state()
 
 
-def set_rng_state(state):
+def set_rng_state(state: Mapping[str, Any]) -> None:
     """Restore a state returned by :func:`get_rng_state`."""
     default_generator.set_state(state)

@@ -6,11 +6,15 @@ model and optimiser goes in as well as a flat state dict. ``load`` opens the fil
 ``allow_pickle=False``: nothing in it can run code. A file that needs pickle, or that is
 not an ``.npz`` written by ``md.save``, is refused with an error naming the file.
 """
+from __future__ import annotations
+
 import json
 import zipfile
 from collections import OrderedDict
+from typing import Any
 
 import numpy as np
+import os
 
 _META = "__minidl__"
 _VERSION = 1
@@ -57,7 +61,7 @@ def _unflatten(node, arrays):
     return node["value"]
 
 
-def save(obj, path):
+def save(obj: Any, path: str | os.PathLike[str]) -> None:
     """Write ``obj`` (a state dict: names → arrays; dicts and lists may nest) to ``path``.
 
     The file is exactly ``path`` (no ``.npz`` is appended).
@@ -72,12 +76,12 @@ def save(obj, path):
         TypeError: something else (a dict key that is neither str nor int, an object
             array, an arbitrary Python object), named by its path in ``obj``.
     """
-    arrays = {}
+    arrays: dict[str, np.ndarray] = {}
     structure = _flatten(obj, arrays, "")
     meta = json.dumps({"version": _VERSION, "structure": structure})
     arrays[_META] = np.array(meta)
     with open(path, "wb") as f:
-        np.savez(f, **arrays)
+        np.savez(f, **arrays)  # type: ignore[arg-type]  # (stubs: allow_pickle among **kwds)
 
 
 def _npy_pickle_note(path):
@@ -123,7 +127,7 @@ def _check_member_sizes(path):
                          f"{e}") from None
 
 
-def load(path):
+def load(path: str | os.PathLike[str]) -> Any:
     """Read what :func:`save` wrote; never unpickles (``allow_pickle=False``).
 
     Returns:

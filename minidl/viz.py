@@ -60,7 +60,8 @@ def _shape(shape: tuple[int, ...]) -> str:
     return "(" + ", ".join(str(n) for n in shape) + ("," if len(shape) == 1 else "") + ")"
 
 
-def _walk(tensor: Tensor, names: Optional[Mapping[str, Tensor]]):
+def _walk(tensor: Tensor, names: Optional[Mapping[str, Tensor]]
+          ) -> tuple[list[tuple[str, list[str], dict[str, str]]], list[tuple[str, str]]]:
     """The graph as (nodes, edges): nodes ``(id, lines of the label, style)`` in a
     stable order, edges ``(source id, target id)`` (an edge twice when an op uses an
     input twice)."""

@@ -4,7 +4,10 @@ relu, tanh, sigmoid, gelu, softmax and log_softmax are thin public wrappers over
 primitives in ``minidl/ops``; silu, leaky_relu, elu and softplus are composites written
 as their formulas from those primitives (no backward of their own).
 """
+from __future__ import annotations
+
 import warnings
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -13,6 +16,9 @@ from ..ops import softmax as _sm
 from ..ops.special import Gelu
 from ..arguments import normalize_axis as _normalize_axis
 from ..tensor import Tensor, _floating, stack, where
+
+if TYPE_CHECKING:
+    from .._typing import DType
 
 __all__ = ["relu", "tanh", "sigmoid", "gelu", "softmax", "log_softmax", "silu", "leaky_relu",
            "elu", "softplus"]
@@ -23,7 +29,7 @@ def _check(name, x):
         raise TypeError(f"{name}: input must be a Tensor, got {type(x).__name__}")
 
 
-def relu(input, inplace=False):
+def relu(input: Tensor, inplace: bool = False) -> Tensor:
     """relu(x) = max(x, 0); the gradient is 1 where x > 0 and 0 elsewhere (relu'(0) = 0).
 
     ``inplace`` is accepted for PyTorch compatibility; the result is always a new tensor.
@@ -32,19 +38,19 @@ def relu(input, inplace=False):
     return _ew.Relu.apply(input)
 
 
-def tanh(input):
+def tanh(input: Tensor) -> Tensor:
     """tanh(x); tanh'(x) = 1 − tanh²(x)."""
     _check("tanh", input)
     return _ew.Tanh.apply(_floating(input))
 
 
-def sigmoid(input):
+def sigmoid(input: Tensor) -> Tensor:
     """σ(x) = 1 / (1 + e^−x), stable for any x; σ' = σ(1 − σ)."""
     _check("sigmoid", input)
     return _ew.Sigmoid.apply(_floating(input))
 
 
-def gelu(input, approximate="none"):
+def gelu(input: Tensor, approximate: str = "none") -> Tensor:
     """GELU(x) = x Φ(x) (``approximate="tanh"``: PyTorch's tanh approximation).
 
     >>> import minidl as md, minidl.functional as F
@@ -72,7 +78,9 @@ def _softmax_input(op, input, dim, dtype, stacklevel):
     return x, _normalize_axis(dim, max(input.ndim, 1), op)
 
 
-def softmax(input, dim=None, _stacklevel=3, dtype=None):
+def softmax(
+    input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype: DType | None = None
+) -> Tensor:
     """softmax(x)_i = exp(x_i) / Σ_j exp(x_j) along ``dim``, stable for logits of any size.
 
     The VJP is y ⊙ (dy − Σ_j dy_j y_j): it sums to zero along ``dim``. Without ``dim``
@@ -89,7 +97,9 @@ def softmax(input, dim=None, _stacklevel=3, dtype=None):
     return _sm.Softmax.apply(x, axis)
 
 
-def log_softmax(input, dim=None, _stacklevel=3, dtype=None):
+def log_softmax(
+    input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype: DType | None = None
+) -> Tensor:
     """log_softmax(x)_i = x_i − log Σ_j exp(x_j) along ``dim``, stable for any logits.
 
     ``dim`` and ``dtype`` as in :func:`softmax`.
@@ -104,7 +114,7 @@ def log_softmax(input, dim=None, _stacklevel=3, dtype=None):
     return _sm.LogSoftmax.apply(x, axis)
 
 
-def silu(input, inplace=False):
+def silu(input: Tensor, inplace: bool = False) -> Tensor:
     """SiLU (swish): silu(x) = x σ(x); silu'(x) = σ(x)(1 + x(1 − σ(x))).
 
     ``inplace`` is accepted for PyTorch compatibility; the result is always a new tensor.
@@ -118,7 +128,7 @@ def silu(input, inplace=False):
     return x * _ew.Sigmoid.apply(x)
 
 
-def leaky_relu(input, negative_slope=0.01, inplace=False):
+def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:
     """leaky_relu(x) = x for x > 0, else negative_slope · x.
 
     Gradient: 1 for x > 0 and ``negative_slope`` for x <= 0 (at the kink x = 0 the
@@ -133,7 +143,7 @@ def leaky_relu(input, negative_slope=0.01, inplace=False):
     return where(x > 0, x, x * negative_slope)
 
 
-def elu(input, alpha=1.0, inplace=False):
+def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
     """elu(x) = x for x > 0, else α (eᕽ − 1).
 
     Gradient: 1 for x > 0 and α eᕽ for x <= 0 (α at x = 0, as PyTorch). The negative
@@ -165,7 +175,7 @@ def _softplus(z):
     return sp + Tensor(exact - np.asarray(sp))                 # rounding-size, constant
 
 
-def softplus(input, beta=1.0, threshold=20.0):
+def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
     """softplus(x) = (1/β) log(1 + e^{βx}); x itself where βx > threshold (as PyTorch).
 
     Gradient: σ(βx) (and 1 where βx > threshold). Stable for any x.

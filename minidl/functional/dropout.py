@@ -1,4 +1,6 @@
 """Dropout: zero each element with probability p, scale the rest by 1/(1 − p)."""
+from __future__ import annotations
+
 from .. import random as _random
 from ..arguments import check_number
 from ..tensor import Tensor
@@ -6,7 +8,7 @@ from ..tensor import Tensor
 __all__ = ["dropout"]
 
 
-def dropout(input, p=0.5, training=True):
+def dropout(input: Tensor, p: float = 0.5, training: bool = True) -> Tensor:
     """y = x ⊙ m / (1 − p) with m_i ~ Bernoulli(1 − p) drawn from minidl's seeded generator.
 
     In evaluation (``training=False``) or with ``p = 0`` it returns the input unchanged.

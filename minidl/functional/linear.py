@@ -1,10 +1,12 @@
 """The fully connected layer (F3), written as its formula."""
+from __future__ import annotations
+
 from ..tensor import Tensor
 
 __all__ = ["linear"]
 
 
-def linear(input, weight, bias=None):
+def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     """Fully connected layer: y = x Wᵀ + b.
 
     Args:

@@ -9,6 +9,8 @@ picks ``reduction`` as in PyTorch when either is given.
                 'mean': their mean — for class-index targets with ``weight``, the sum
                 divided by the total weight of the counted targets, as PyTorch
 """
+from __future__ import annotations
+
 import warnings
 
 import numpy as np
@@ -126,8 +128,15 @@ def _nll(op, logp, target, weight, ignore_index):
     return loss, w_t, counted, w
 
 
-def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None,
-             reduction="mean"):
+def nll_loss(
+    input: Tensor,
+    target: Tensor,
+    weight: Tensor | None = None,
+    size_average: bool | None = None,
+    ignore_index: int = -100,
+    reduce: bool | None = None,
+    reduction: str = "mean",
+) -> Tensor:
     r"""Negative log-likelihood of log-probabilities: loss_n = −w_{t_n} · input[n, t_n].
 
     .. math::
@@ -167,8 +176,16 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
     return _reduce(loss, reduction, float(w_t.sum()))
 
 
-def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-100,
-                  reduce=None, reduction="mean", label_smoothing=0.0):
+def cross_entropy(
+    input: Tensor,
+    target: Tensor,
+    weight: Tensor | None = None,
+    size_average: bool | None = None,
+    ignore_index: int = -100,
+    reduce: bool | None = None,
+    reduction: str = "mean",
+    label_smoothing: float = 0.0,
+) -> Tensor:
     r"""Cross-entropy of logits against class indices or class probabilities (F11).
 
     With p = log_softmax(x) over the class axis (axis 1, or 0 for a (C,) input):
@@ -280,7 +297,14 @@ def _elementwise_weighted(op, loss, input, weight, reduction):
     return _reduce(loss, reduction)
 
 
-def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
+def mse_loss(
+    input: Tensor,
+    target: Tensor,
+    size_average: bool | None = None,
+    reduce: bool | None = None,
+    reduction: str = "mean",
+    weight: Tensor | None = None,
+) -> Tensor:
     r"""Mean squared error: ℓ = (x − y)², then the reduction.
 
     Gradient: 2(x − y) (divided by the number of elements for 'mean'); ``target``
@@ -299,7 +323,14 @@ def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", we
     return _elementwise_weighted(op, diff * diff, input, weight, reduction)
 
 
-def l1_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
+def l1_loss(
+    input: Tensor,
+    target: Tensor,
+    size_average: bool | None = None,
+    reduce: bool | None = None,
+    reduction: str = "mean",
+    weight: Tensor | None = None,
+) -> Tensor:
     r"""Mean absolute error: ℓ = |x − y|, then the reduction.
 
     Gradient: sign(x − y), 0 where x = y (as PyTorch); ``weight`` and broadcasting as
@@ -315,7 +346,14 @@ def l1_loss(input, target, size_average=None, reduce=None, reduction="mean", wei
     return _elementwise_weighted(op, (input - target).abs(), input, weight, reduction)
 
 
-def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_target=False):
+def kl_div(
+    input: Tensor,
+    target: Tensor,
+    size_average: bool | None = None,
+    reduce: bool | None = None,
+    reduction: str = "mean",
+    log_target: bool = False,
+) -> Tensor:
     r"""Kullback–Leibler divergence with ``input`` given as log-probabilities, as PyTorch.
 
     .. math::
@@ -368,8 +406,14 @@ def _check_weight_broadcasts(op, name, weight, shape):
                          f"the input shape {shape}") from None
 
 
-def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=None,
-                         reduction="mean"):
+def binary_cross_entropy(
+    input: Tensor,
+    target: Tensor,
+    weight: Tensor | None = None,
+    size_average: bool | None = None,
+    reduce: bool | None = None,
+    reduction: str = "mean",
+) -> Tensor:
     r"""Binary cross-entropy of probabilities x ∈ [0, 1] against targets y ∈ [0, 1].
 
     .. math::
@@ -414,8 +458,15 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
     return _reduce(loss, reduction)
 
 
-def binary_cross_entropy_with_logits(input, target, weight=None, size_average=None,
-                                     reduce=None, reduction="mean", pos_weight=None):
+def binary_cross_entropy_with_logits(
+    input: Tensor,
+    target: Tensor,
+    weight: Tensor | None = None,
+    size_average: bool | None = None,
+    reduce: bool | None = None,
+    reduction: str = "mean",
+    pos_weight: Tensor | None = None,
+) -> Tensor:
     r"""Binary cross-entropy of logits x (σ(x) the probability), in the stable form.
 
     .. math::

@@ -1,6 +1,9 @@
 """Layer normalisation (used by F10) and batch normalisation, written as their formulas
 from primitives."""
+from __future__ import annotations
+
 import numbers
+from typing import Sequence
 
 import numpy as np
 
@@ -25,7 +28,13 @@ def _shape_tuple(op, normalized_shape):
     return tuple(int(n) for n in shape)
 
 
-def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
+def layer_norm(
+    input: Tensor,
+    normalized_shape: int | Sequence[int],
+    weight: Tensor | None = None,
+    bias: Tensor | None = None,
+    eps: float = 1e-5,
+) -> Tensor:
     r"""Layer normalisation over the trailing ``normalized_shape`` axes, as PyTorch.
 
     For every leading index n (one "row" of D = prod(normalized_shape) elements e):
@@ -93,8 +102,16 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
     return y if bias is None else y + bias
 
 
-def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False,
-               momentum=0.1, eps=1e-5):
+def batch_norm(
+    input: Tensor,
+    running_mean: Tensor,
+    running_var: Tensor,
+    weight: Tensor | None = None,
+    bias: Tensor | None = None,
+    training: bool = False,
+    momentum: float = 0.1,
+    eps: float = 1e-5,
+) -> Tensor:
     r"""Batch normalisation over every axis but the channel axis 1, as PyTorch.
 
     For channel c, with the m = N·L (or N·H·W, …) values x_{n,c,…} of the batch:

@@ -4,6 +4,10 @@ The pad tuple lists (before, after) pairs from the **last** axis backwards, as P
 ``(left, right)`` pads the last axis, ``(left, right, top, bottom)`` the last two,
 ``(left, right, top, bottom, front, back)`` the last three. Negative amounts crop.
 """
+from __future__ import annotations
+
+from typing import Sequence
+
 import numpy as np
 
 from ..tensor import Tensor, cat
@@ -24,7 +28,9 @@ def _source_index(mode, n, before, after):
     return j % n                                              # circular: wrap around
 
 
-def pad(input, pad, mode="constant", value=None):
+def pad(
+    input: Tensor, pad: Sequence[int], mode: str = "constant", value: float | None = None
+) -> Tensor:
     r"""Pad (or crop, with negative amounts) the trailing axes of ``input``.
 
     For ``pad = (p_0, q_0, p_1, q_1, …)`` axis ``ndim − 1 − k`` grows by p_k in front and

@@ -9,6 +9,10 @@ walk, applied step after step, *is* backpropagation through time. ``nn.LSTM`` ru
 whole sequence through the fused primitive ``minidl.ops.recurrent.LSTMScan`` instead,
 for speed; it computes the same numbers and is tested against a loop of ``lstm_cell``.
 """
+from __future__ import annotations
+
+from typing import Callable
+
 import numpy as np
 
 from ..tensor import Tensor
@@ -49,8 +53,17 @@ def _apply(op, f, z):
     return out
 
 
-def rnn_step(x_t, h_prev, W_xh, W_hh, b_h=None, W_ho=None, W_xo=None, b_o=None,
-             activation="tanh"):
+def rnn_step(
+    x_t: Tensor,
+    h_prev: Tensor,
+    W_xh: Tensor,
+    W_hh: Tensor,
+    b_h: Tensor | None = None,
+    W_ho: Tensor | None = None,
+    W_xo: Tensor | None = None,
+    b_o: Tensor | None = None,
+    activation: str | Callable[[Tensor], Tensor] = "tanh",
+) -> tuple[Tensor, Tensor | None]:
     r"""One step of the article's recurrent network: its two equations, in batched rows.
 
     The article writes them for column vectors, h_t = f(W_hh h_{t−1} + W_xh x_t + b_h);
@@ -101,8 +114,8 @@ def rnn_step(x_t, h_prev, W_xh, W_hh, b_h=None, W_ho=None, W_xo=None, b_o=None,
     f = _activation(op, activation, ("tanh", "relu", "sigmoid"))
     for name, t in (("x_t", x_t), ("h_prev", h_prev), ("W_xh", W_xh), ("W_hh", W_hh)):
         _check_tensor(op, name, t)
-    for name, t in (("b_h", b_h), ("W_ho", W_ho), ("W_xo", W_xo), ("b_o", b_o)):
-        _check_tensor(op, name, t, optional=True)
+    for name, maybe in (("b_h", b_h), ("W_ho", W_ho), ("W_xo", W_xo), ("b_o", b_o)):
+        _check_tensor(op, name, maybe, optional=True)
     if x_t.ndim != 2 or h_prev.ndim != 2:
         raise ValueError(f"{op}: x_t must be (N, D) and h_prev (N, H), got shapes {x_t.shape} "
                          f"and {h_prev.shape}")
@@ -180,7 +193,15 @@ def _cell_inputs(op, input, states, w_ih, w_hh, b_ih, b_hh, gates):
     return input, out, unbatched
 
 
-def rnn_cell(input, hx, w_ih, w_hh, b_ih=None, b_hh=None, nonlinearity="tanh"):
+def rnn_cell(
+    input: Tensor,
+    hx: Tensor | None,
+    w_ih: Tensor,
+    w_hh: Tensor,
+    b_ih: Tensor | None = None,
+    b_hh: Tensor | None = None,
+    nonlinearity: str = "tanh",
+) -> Tensor:
     r"""One step of PyTorch's ``RNNCell``: the hidden update F4 with two biases.
 
     .. math::
@@ -221,7 +242,14 @@ def rnn_cell(input, hx, w_ih, w_hh, b_ih=None, b_hh=None, nonlinearity="tanh"):
     return h_new.reshape(h_new.shape[1]) if unbatched else h_new
 
 
-def lstm_cell(input, hx, w_ih, w_hh, b_ih=None, b_hh=None):
+def lstm_cell(
+    input: Tensor,
+    hx: tuple[Tensor, Tensor],
+    w_ih: Tensor,
+    w_hh: Tensor,
+    b_ih: Tensor | None = None,
+    b_hh: Tensor | None = None,
+) -> tuple[Tensor, Tensor]:
     r"""One step of PyTorch's ``LSTMCell`` (F6): four gates, the cell and hidden states.
 
     .. math::
@@ -287,7 +315,14 @@ def lstm_cell(input, hx, w_ih, w_hh, b_ih=None, b_hh=None):
     return h_new, c_new
 
 
-def gru_cell(input, hx, w_ih, w_hh, b_ih=None, b_hh=None):
+def gru_cell(
+    input: Tensor,
+    hx: Tensor | None,
+    w_ih: Tensor,
+    w_hh: Tensor,
+    b_ih: Tensor | None = None,
+    b_hh: Tensor | None = None,
+) -> Tensor:
     r"""One step of PyTorch's ``GRUCell``: reset and update gates and a new state.
 
     .. math::

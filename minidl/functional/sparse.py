@@ -1,5 +1,7 @@
 """Embedding lookup (a row of a table per integer index, written with indexing) and
 ``one_hot``."""
+from __future__ import annotations
+
 import numpy as np
 
 from ..tensor import Tensor, where
@@ -7,7 +9,7 @@ from ..tensor import Tensor, where
 __all__ = ["embedding", "one_hot"]
 
 
-def embedding(input, weight, padding_idx=None):
+def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None) -> Tensor:
     r"""Look up rows of an embedding table: y[..., e] = W[input[...], e].
 
     .. math::
@@ -72,7 +74,7 @@ def embedding(input, weight, padding_idx=None):
     return where(is_pad, weight.detach()[idx], y)             # padding rows: no gradient
 
 
-def one_hot(tensor, num_classes=-1):
+def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
     """One-hot encoding of integer classes: y[..., c] = 1 if tensor[...] == c else 0.
 
     Not differentiable (integer in, integer out), as PyTorch.

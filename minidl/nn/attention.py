@@ -1,4 +1,8 @@
 """``MultiheadAttention`` (F8): PyTorch's module, parameters and forward, on ``F.multi_head_attention``."""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
 import numpy as np
 
 from .. import functional as F
@@ -6,6 +10,10 @@ from ..dtypes import get_default_dtype
 from . import init
 from .linear import Linear
 from .module import Module, Parameter, _check_device
+
+if TYPE_CHECKING:
+    from .._typing import DType
+    from ..tensor import Tensor
 
 __all__ = ["MultiheadAttention"]
 
@@ -67,9 +75,20 @@ class MultiheadAttention(Module):
     ['in_proj_weight', 'in_proj_bias', 'out_proj.weight', 'out_proj.bias']
     """
 
-    def __init__(self, embed_dim, num_heads, dropout=0.0, bias=True, add_bias_kv=False,
-                 add_zero_attn=False, kdim=None, vdim=None, batch_first=False, device=None,
-                 dtype=None):
+    def __init__(
+        self,
+        embed_dim: int,
+        num_heads: int,
+        dropout: float = 0.0,
+        bias: bool = True,
+        add_bias_kv: bool = False,
+        add_zero_attn: bool = False,
+        kdim: int | None = None,
+        vdim: int | None = None,
+        batch_first: bool = False,
+        device: Any = None,
+        dtype: DType | None = None,
+    ) -> None:
         _check_device(type(self).__name__, device)
         super().__init__()
         op = "MultiheadAttention"
@@ -85,9 +104,9 @@ class MultiheadAttention(Module):
             if v:
                 raise NotImplementedError(f"{op}: {name}=True is not supported by minidl "
                                           f"(only False)")
-        for name, v in (("kdim", kdim), ("vdim", vdim)):
-            if v is not None and v != embed_dim:
-                raise NotImplementedError(f"{op}: {name}={v} differs from embed_dim={embed_dim}; "
+        for name, dim in (("kdim", kdim), ("vdim", vdim)):
+            if dim is not None and dim != embed_dim:
+                raise NotImplementedError(f"{op}: {name}={dim} differs from embed_dim={embed_dim}; "
                                           f"minidl supports only key and value with E features")
         if device not in (None, "cpu"):
             raise ValueError(f"{op}: minidl runs on the CPU only, got device={device!r}")
@@ -115,10 +134,19 @@ class MultiheadAttention(Module):
         init.xavier_uniform_(self.in_proj_weight)
         if self.in_proj_bias is not None:
             init.zeros_(self.in_proj_bias)
-            init.zeros_(self.out_proj.bias)
+            init.zeros_(self.out_proj.bias)  # type: ignore[arg-type]
 
-    def forward(self, query, key, value, key_padding_mask=None, need_weights=True, attn_mask=None,
-                average_attn_weights=True, is_causal=False):
+    def forward(
+        self,
+        query: Tensor,
+        key: Tensor,
+        value: Tensor,
+        key_padding_mask: Tensor | None = None,
+        need_weights: bool = True,
+        attn_mask: Tensor | None = None,
+        average_attn_weights: bool = True,
+        is_causal: bool = False,
+    ) -> tuple[Tensor, Tensor | None]:
         """(output, weights) of multi-head attention; see the class docstring for shapes.
 
         ``key_padding_mask`` (N, S): bool True = ignore that key, or float added.
@@ -134,6 +162,6 @@ class MultiheadAttention(Module):
             average_attn_weights=average_attn_weights, batch_first=self.batch_first,
             dropout_p=self.dropout, training=self.training, is_causal=is_causal)
 
-    def extra_repr(self):
+    def extra_repr(self) -> str:
         return (f"embed_dim={self.embed_dim}, num_heads={self.num_heads}, "
                 f"dropout={self.dropout}, batch_first={self.batch_first}")

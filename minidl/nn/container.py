@@ -5,11 +5,17 @@ Entries are registered under their index (``"0"``, ``"1"``, …) or key, so thei
 are named ``"0.weight"``, ``"encoder.bias"``, … in the state dict, exactly as PyTorch's.
 Deleting from a list renumbers what follows, as PyTorch does.
 """
+from __future__ import annotations
+
 import operator
 from collections import OrderedDict
+from typing import TYPE_CHECKING, Any, Iterable, Iterator, Mapping
 
 from ..tensor import Tensor
 from .module import Module, Parameter
+
+if TYPE_CHECKING:
+    from typing_extensions import Self
 
 __all__ = ["Sequential", "ModuleList", "ModuleDict", "ParameterList", "ParameterDict"]
 
@@ -104,7 +110,7 @@ class Sequential(_ListOfModules):
     (5, 2)
     """
 
-    def __init__(self, *args):
+    def __init__(self, *args: Any) -> None:
         super().__init__()
         if len(args) == 1 and isinstance(args[0], dict):           # OrderedDict (or a dict)
             for name, m in args[0].items():
@@ -116,7 +122,7 @@ class Sequential(_ListOfModules):
     def _slice(self, items):
         return Sequential(OrderedDict(items))
 
-    def forward(self, input):
+    def forward(self, input: Any) -> Any:
         for m in self._modules.values():
             input = m(input)
         return input
@@ -134,7 +140,7 @@ class ModuleList(_ListOfModules):
     (['Tanh', 'Linear', 'Linear'], ['1.weight', '1.bias'])
     """
 
-    def __init__(self, modules=None):
+    def __init__(self, modules: Iterable[Module] | None = None) -> None:
         super().__init__()
         if modules is not None:
             self.extend(modules)
@@ -142,10 +148,10 @@ class ModuleList(_ListOfModules):
     def _slice(self, items):
         return ModuleList(m for _, m in items)
 
-    def insert(self, index, module):
+    def insert(self, index: int, module: Module) -> None:
         super().insert(index, module)
 
-    def forward(self, *args, **kwargs):
+    def forward(self, *args: Any, **kwargs: Any) -> Any:
         raise NotImplementedError("ModuleList is a container; call its modules instead")
 
     def __repr__(self):
@@ -243,7 +249,9 @@ class ModuleDict(_Dict):
 
     _registry = "_modules"
 
-    def __init__(self, modules=None):
+    def __init__(
+        self, modules: Mapping[str, Module] | Iterable[tuple[str, Module]] | None = None
+    ) -> None:
         super().__init__()
         if modules is not None:
             self.update(modules)
@@ -268,7 +276,7 @@ class ParameterList(Module):
     (['0', '1', '2'], True)
     """
 
-    def __init__(self, values=None):
+    def __init__(self, values: Iterable[Tensor] | None = None) -> None:
         super().__init__()
         if values is not None:
             self.extend(values)
@@ -282,7 +290,7 @@ class ParameterList(Module):
                             f"{type(value).__name__}")
         return value
 
-    def __getitem__(self, i):
+    def __getitem__(self, i: int | slice) -> Any:
         values = list(self._parameters.values())
         if isinstance(i, slice):
             return ParameterList(values[i])
@@ -292,17 +300,17 @@ class ParameterList(Module):
         key = str(_index("ParameterList", i, len(self._parameters)))
         self.register_parameter(key, self._as_parameter(value))
 
-    def __len__(self):
+    def __len__(self) -> int:
         return len(self._parameters)
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[Parameter]:
         return iter(self._parameters.values())
 
-    def append(self, value):
+    def append(self, value: Tensor) -> Self:
         self.register_parameter(str(len(self)), self._as_parameter(value))
         return self
 
-    def extend(self, values):
+    def extend(self, values: Iterable[Tensor]) -> Self:
         for v in values:
             self.append(v)
         return self
@@ -310,10 +318,10 @@ class ParameterList(Module):
     def __iadd__(self, values):
         return self.extend(values)
 
-    def forward(self, *args, **kwargs):
+    def forward(self, *args: Any, **kwargs: Any) -> Any:
         raise NotImplementedError("ParameterList is a container; use its parameters")
 
-    def extra_repr(self):
+    def extra_repr(self) -> str:
         return "\n".join(f"({k}): Parameter containing: [{p.dtype} of size {tuple(p.shape)}]"
                          for k, p in self._parameters.items())
 
@@ -337,7 +345,9 @@ class ParameterDict(_Dict):
 
     _registry = "_parameters"
 
-    def __init__(self, parameters=None):
+    def __init__(
+        self, parameters: Mapping[str, Tensor] | Iterable[tuple[str, Tensor]] | None = None
+    ) -> None:
         super().__init__()
         if parameters is not None:
             self.update(parameters)
@@ -345,6 +355,6 @@ class ParameterDict(_Dict):
     def __setitem__(self, key, value):
         self.register_parameter(key, ParameterList._as_parameter(value))
 
-    def extra_repr(self):
+    def extra_repr(self) -> str:
         return "\n".join(f"({k}): Parameter containing: [{p.dtype} of size {tuple(p.shape)}]"
                          for k, p in self._parameters.items())

@@ -12,13 +12,20 @@ are ``fan_in = C_in·k1·k2⋯`` and ``fan_out = C_out·k1·k2⋯``.
     >>> bool(abs(w.numpy()).max() <= (6 / 32) ** 0.5)          # bound √2 · √(3 / fan_in)
     True
 """
+from __future__ import annotations
+
 import math
 import numbers
 import warnings
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from .. import random as _random
+
+if TYPE_CHECKING:
+    from ..random import Generator
+    from ..tensor import Tensor
 
 __all__ = ["calculate_gain", "uniform_", "normal_", "trunc_normal_", "constant_", "ones_",
            "zeros_", "eye_", "xavier_uniform_", "xavier_normal_", "kaiming_uniform_",
@@ -41,7 +48,7 @@ def _empty(op, tensor):
     return False
 
 
-def calculate_gain(nonlinearity, param=None):
+def calculate_gain(nonlinearity: str, param: float | None = None) -> float:
     r"""The recommended gain for a nonlinearity, as PyTorch's table.
 
     ========================= ===================================
@@ -96,17 +103,28 @@ def _correct_fan(op, tensor, mode):
     return fan_in if mode == "fan_in" else fan_out
 
 
-def uniform_(tensor, a=0.0, b=1.0, generator=None):
+def uniform_(
+    tensor: Tensor, a: float = 0.0, b: float = 1.0, generator: Generator | None = None
+) -> Tensor:
     """Fill with U(a, b). (``generator`` is accepted; draws come from minidl's.)"""
     return _fill(tensor, _random.generator().uniform(a, b, tensor.shape))
 
 
-def normal_(tensor, mean=0.0, std=1.0, generator=None):
+def normal_(
+    tensor: Tensor, mean: float = 0.0, std: float = 1.0, generator: Generator | None = None
+) -> Tensor:
     """Fill with N(mean, std²)."""
     return _fill(tensor, _random.generator().normal(mean, std, tensor.shape))
 
 
-def trunc_normal_(tensor, mean=0.0, std=1.0, a=-2.0, b=2.0, generator=None):
+def trunc_normal_(
+    tensor: Tensor,
+    mean: float = 0.0,
+    std: float = 1.0,
+    a: float = -2.0,
+    b: float = 2.0,
+    generator: Generator | None = None,
+) -> Tensor:
     """Fill with N(mean, std²) truncated to [a, b] (redrawing what falls outside)."""
     if not a < b:
         raise ValueError(f"init.trunc_normal_: need a < b, got a={a}, b={b}")
@@ -126,20 +144,20 @@ def trunc_normal_(tensor, mean=0.0, std=1.0, a=-2.0, b=2.0, generator=None):
     return _fill(tensor, values)
 
 
-def constant_(tensor, val):
+def constant_(tensor: Tensor, val: float) -> Tensor:
     """Fill with ``val``."""
     return _fill(tensor, val)
 
 
-def ones_(tensor):
+def ones_(tensor: Tensor) -> Tensor:
     return constant_(tensor, 1.0)
 
 
-def zeros_(tensor):
+def zeros_(tensor: Tensor) -> Tensor:
     return constant_(tensor, 0.0)
 
 
-def eye_(tensor):
+def eye_(tensor: Tensor) -> Tensor:
     """Fill a 2-D tensor with the identity (ones on the diagonal, as ``np.eye``)."""
     if tensor.ndim != 2:
         raise ValueError(f"init.eye_: only tensors with 2 dimensions are supported, got shape "
@@ -147,20 +165,28 @@ def eye_(tensor):
     return _fill(tensor, np.eye(*tensor.shape))
 
 
-def xavier_uniform_(tensor, gain=1.0, generator=None):
+def xavier_uniform_(
+    tensor: Tensor, gain: float = 1.0, generator: Generator | None = None
+) -> Tensor:
     """U(−a, a) with a = gain · √(6 / (fan_in + fan_out)) (Glorot & Bengio)."""
     fan_in, fan_out = _calculate_fan_in_and_fan_out(tensor)
     a = gain * math.sqrt(2.0 / float(fan_in + fan_out)) * math.sqrt(3.0)
     return uniform_(tensor, -a, a)
 
 
-def xavier_normal_(tensor, gain=1.0, generator=None):
+def xavier_normal_(tensor: Tensor, gain: float = 1.0, generator: Generator | None = None) -> Tensor:
     """N(0, std²) with std = gain · √(2 / (fan_in + fan_out))."""
     fan_in, fan_out = _calculate_fan_in_and_fan_out(tensor)
     return normal_(tensor, 0.0, gain * math.sqrt(2.0 / float(fan_in + fan_out)))
 
 
-def kaiming_uniform_(tensor, a=0.0, mode="fan_in", nonlinearity="leaky_relu", generator=None):
+def kaiming_uniform_(
+    tensor: Tensor,
+    a: float = 0.0,
+    mode: str = "fan_in",
+    nonlinearity: str = "leaky_relu",
+    generator: Generator | None = None,
+) -> Tensor:
     """U(−bound, bound), bound = gain · √(3 / fan) with gain = calculate_gain(nonlinearity, a)
     (He et al.); ``mode`` picks fan_in (default) or fan_out.
 
@@ -173,7 +199,13 @@ def kaiming_uniform_(tensor, a=0.0, mode="fan_in", nonlinearity="leaky_relu", ge
     return uniform_(tensor, -bound, bound)
 
 
-def kaiming_normal_(tensor, a=0.0, mode="fan_in", nonlinearity="leaky_relu", generator=None):
+def kaiming_normal_(
+    tensor: Tensor,
+    a: float = 0.0,
+    mode: str = "fan_in",
+    nonlinearity: str = "leaky_relu",
+    generator: Generator | None = None,
+) -> Tensor:
     """N(0, std²), std = calculate_gain(nonlinearity, a) / √fan (He et al.)."""
     if _empty("kaiming_normal_", tensor):
         return tensor
@@ -181,7 +213,7 @@ def kaiming_normal_(tensor, a=0.0, mode="fan_in", nonlinearity="leaky_relu", gen
     return normal_(tensor, 0.0, calculate_gain(nonlinearity, a) / math.sqrt(fan))
 
 
-def orthogonal_(tensor, gain=1.0, generator=None):
+def orthogonal_(tensor: Tensor, gain: float = 1.0, generator: Generator | None = None) -> Tensor:
     """A (semi-)orthogonal matrix times ``gain``, from the QR decomposition of a normal
     draw, signs fixed by diag(R) so it is uniform over orthogonal matrices (as PyTorch);
     a tensor of more than 2 dimensions is treated as (shape[0], rest)."""

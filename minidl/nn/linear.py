@@ -1,5 +1,8 @@
 """``Linear`` (the fully connected layer, F3), ``Identity`` and ``Flatten``."""
+from __future__ import annotations
+
 import math
+from typing import TYPE_CHECKING, Any
 
 from .. import functional as F
 from ..dtypes import get_default_dtype
@@ -7,6 +10,9 @@ from ..tensor import Tensor
 from . import init
 from .module import Module, Parameter, _check_device
 import numpy as np
+
+if TYPE_CHECKING:
+    from .._typing import DType
 
 
 class Linear(Module):
@@ -28,7 +34,14 @@ class Linear(Module):
     (5, 2)
     """
 
-    def __init__(self, in_features, out_features, bias=True, device=None, dtype=None):
+    def __init__(
+        self,
+        in_features: int,
+        out_features: int,
+        bias: bool = True,
+        device: Any = None,
+        dtype: DType | None = None,
+    ) -> None:
         _check_device(type(self).__name__, device)
         super().__init__()
         for name, v in (("in_features", in_features), ("out_features", out_features)):
@@ -40,16 +53,16 @@ class Linear(Module):
         self.bias = Parameter(np.empty(out_features, dtype=dtype)) if bias else None
         self.reset_parameters()
 
-    def reset_parameters(self):
+    def reset_parameters(self) -> None:
         init.kaiming_uniform_(self.weight, a=math.sqrt(5))      # U(±1/√in_features)
         if self.bias is not None:
             bound = 1 / math.sqrt(self.in_features) if self.in_features else 0.0
             init.uniform_(self.bias, -bound, bound)
 
-    def forward(self, input):
+    def forward(self, input: Tensor) -> Tensor:
         return F.linear(input, self.weight, self.bias)
 
-    def extra_repr(self):
+    def extra_repr(self) -> str:
         return (f"in_features={self.in_features}, out_features={self.out_features}, "
                 f"bias={self.bias is not None}")
 
@@ -57,24 +70,24 @@ class Linear(Module):
 class Identity(Module):
     """Returns its input."""
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__()
 
-    def forward(self, input):
+    def forward(self, input: Tensor) -> Tensor:
         return input
 
 
 class Flatten(Module):
     """Merge axes ``start_dim..end_dim`` (default: all but the batch axis)."""
 
-    def __init__(self, start_dim=1, end_dim=-1):
+    def __init__(self, start_dim: int = 1, end_dim: int = -1) -> None:
         super().__init__()
         self.start_dim, self.end_dim = start_dim, end_dim
 
-    def forward(self, input):
+    def forward(self, input: Tensor) -> Tensor:
         if not isinstance(input, Tensor):
             raise TypeError(f"Flatten: input must be a Tensor, got {type(input).__name__}")
         return input.flatten(self.start_dim, self.end_dim)
 
-    def extra_repr(self):
+    def extra_repr(self) -> str:
         return f"start_dim={self.start_dim}, end_dim={self.end_dim}"

@@ -7,12 +7,19 @@ registered with :meth:`Module.register_buffer`). ``state_dict`` walks them and n
 every entry by its path of attribute names, ``"layers.0.self_attn.in_proj_weight"``,
 exactly as PyTorch would, so weights move between the two libraries by name.
 """
+from __future__ import annotations
+
 from collections import OrderedDict, namedtuple
+from typing import TYPE_CHECKING, Any, Callable, Iterator, Mapping
 
 import numpy as np
 
 from ..dtypes import as_array
 from ..tensor import Tensor
+
+if TYPE_CHECKING:
+    from typing_extensions import Self
+    from .._typing import TensorLike
 
 
 class Parameter(Tensor):
@@ -25,7 +32,7 @@ class Parameter(Tensor):
 
     __slots__ = ()
 
-    def __init__(self, data=None, requires_grad=True):
+    def __init__(self, data: TensorLike | None = None, requires_grad: bool = True) -> None:
         if data is None:
             data = np.zeros(0, dtype=np.float32)
         Tensor.__init__(self)
@@ -43,7 +50,7 @@ class StateDictError(ValueError, RuntimeError):
     """``load_state_dict`` found missing, unexpected or mis-shaped entries."""
 
 
-_IncompatibleKeys = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])
+_IncompatibleKeys = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])  # type: ignore[name-match]
 
 
 def _to_numpy(value):
@@ -104,17 +111,17 @@ class Module:
     ['fc1.weight', 'fc1.bias', 'fc2.weight', 'fc2.bias']
     """
 
-    def __init__(self):
+    def __init__(self) -> None:
         object.__setattr__(self, "_parameters", OrderedDict())
         object.__setattr__(self, "_buffers", OrderedDict())
         object.__setattr__(self, "_non_persistent", set())
         object.__setattr__(self, "_modules", OrderedDict())
         object.__setattr__(self, "training", True)
 
-    def forward(self, *args, **kwargs):
+    def forward(self, *args: Any, **kwargs: Any) -> Any:
         raise NotImplementedError(f"{type(self).__name__} must define forward(...)")
 
-    def __call__(self, *args, **kwargs):
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
         return self.forward(*args, **kwargs)
 
     # ------------------------------------------------------------------ registries
@@ -166,7 +173,7 @@ class Module:
                 return
         object.__delattr__(self, name)
 
-    def register_parameter(self, name, param):
+    def register_parameter(self, name: str, param: Parameter | None) -> None:
         """Add a parameter (or None: a declared but absent parameter, as ``bias=False``)."""
         if "_parameters" not in self.__dict__:
             raise AttributeError("cannot assign parameter before Module.__init__() call")
@@ -176,7 +183,7 @@ class Module:
                             f"to parameter {name!r} (a Parameter or None is required)")
         self._parameters[name] = param
 
-    def register_buffer(self, name, tensor, persistent=True):
+    def register_buffer(self, name: str, tensor: Tensor | None, persistent: bool = True) -> None:
         """Register state that is not a parameter: saved in the state dict unless
         ``persistent=False``, cast by ``to(dtype)``, returned by ``buffers()``."""
         if "_buffers" not in self.__dict__:
@@ -193,7 +200,7 @@ class Module:
         else:
             self._non_persistent.add(name)
 
-    def add_module(self, name, module):
+    def add_module(self, name: str, module: Module | None) -> None:
         """Add a sub-module (or None) under ``name``."""
         if module is not None and not isinstance(module, Module):
             raise TypeError(f"add_module: {type(module).__name__} is not a Module subclass")
@@ -202,7 +209,7 @@ class Module:
 
     register_module = add_module
 
-    def get_submodule(self, target):
+    def get_submodule(self, target: str) -> Module:
         """The module at the dotted path ``target`` ("" is self), as PyTorch's."""
         module = self
         for part in target.split(".") if target else []:
@@ -212,14 +219,14 @@ class Module:
             module = module._modules[part]
         return module
 
-    def get_parameter(self, target):
+    def get_parameter(self, target: str) -> Parameter:
         path, _, name = target.rpartition(".")
         module = self.get_submodule(path)
         if name not in module._parameters:
             raise AttributeError(f"{type(module).__name__} has no parameter {name!r}")
         return module._parameters[name]
 
-    def get_buffer(self, target):
+    def get_buffer(self, target: str) -> Tensor:
         path, _, name = target.rpartition(".")
         module = self.get_submodule(path)
         if name not in module._buffers:
@@ -227,7 +234,9 @@ class Module:
         return module._buffers[name]
 
     # ------------------------------------------------------------------ traversal
-    def named_modules(self, memo=None, prefix="", remove_duplicate=True):
+    def named_modules(
+        self, memo: set[int] | None = None, prefix: str = "", remove_duplicate: bool = True
+    ) -> Iterator[tuple[str, Module]]:
         """(name, module) for this module and every module below it, depth first in
         registration order; a module reachable by two paths is listed once unless
         ``remove_duplicate=False``."""
@@ -242,22 +251,24 @@ class Module:
             children = [(f"{name}.{k}" if name else k, m) for k, m in module._modules.items()]
             stack.extend(reversed(children))
 
-    def modules(self):
+    def modules(self) -> Iterator[Module]:
         for _, m in self.named_modules():
             yield m
 
-    def named_children(self):
+    def named_children(self) -> Iterator[tuple[str, Module]]:
         seen = set()
         for name, m in self._modules.items():
             if m is not None and id(m) not in seen:
                 seen.add(id(m))
                 yield name, m
 
-    def children(self):
+    def children(self) -> Iterator[Module]:
         for _, m in self.named_children():
             yield m
 
-    def named_parameters(self, prefix="", recurse=True, remove_duplicate=True):
+    def named_parameters(
+        self, prefix: str = "", recurse: bool = True, remove_duplicate: bool = True
+    ) -> Iterator[tuple[str, Parameter]]:
         """(name, parameter) pairs, each parameter once (unless ``remove_duplicate=False``),
         in registration order."""
         seen = set()
@@ -270,11 +281,13 @@ class Module:
                 seen.add(id(p))
                 yield (f"{mod_name}.{name}" if mod_name else name), p
 
-    def parameters(self, recurse=True):
+    def parameters(self, recurse: bool = True) -> Iterator[Parameter]:
         for _, p in self.named_parameters(recurse=recurse):
             yield p
 
-    def named_buffers(self, prefix="", recurse=True, remove_duplicate=True):
+    def named_buffers(
+        self, prefix: str = "", recurse: bool = True, remove_duplicate: bool = True
+    ) -> Iterator[tuple[str, Tensor]]:
         """(name, buffer) pairs, persistent or not, each buffer once."""
         seen = set()
         modules = self.named_modules(prefix=prefix, remove_duplicate=remove_duplicate) \
@@ -286,12 +299,12 @@ class Module:
                 seen.add(id(b))
                 yield (f"{mod_name}.{name}" if mod_name else name), b
 
-    def buffers(self, recurse=True):
+    def buffers(self, recurse: bool = True) -> Iterator[Tensor]:
         for _, b in self.named_buffers(recurse=recurse):
             yield b
 
     # ------------------------------------------------------------------ modes
-    def train(self, mode=True):
+    def train(self, mode: bool = True) -> Self:
         """Training mode (dropout active, batch norm uses and updates batch statistics);
         returns self."""
         if not isinstance(mode, bool):
@@ -300,11 +313,11 @@ class Module:
             object.__setattr__(m, "training", bool(mode))
         return self
 
-    def eval(self):
+    def eval(self) -> Self:
         """Evaluation mode (dropout off); returns self."""
         return self.train(False)
 
-    def zero_grad(self, set_to_none=True):
+    def zero_grad(self, set_to_none: bool = True) -> None:
         """Clear ``.grad`` of every parameter."""
         for p in self.parameters():
             if set_to_none or p.grad is None:
@@ -312,16 +325,16 @@ class Module:
             else:
                 _set_grad_zero(p)
 
-    def requires_grad_(self, requires_grad=True):
+    def requires_grad_(self, requires_grad: bool = True) -> Self:
         for p in self.parameters():
             p.requires_grad_(requires_grad)
         return self
 
-    def apply(self, fn):
+    def apply(self, fn: Callable[[Module], Any]) -> Self:
         """Call ``fn`` on every sub-module, then on self (post-order, as PyTorch: each
         child's whole subtree before the next child); returns self. Typical use:
         ``model.apply(init_weights)``."""
-        stack = [(self, False)]
+        stack: list[tuple[Module, bool]] = [(self, False)]
         while stack:                       # iterative post-order: children, then the module
             module, expanded = stack.pop()
             if expanded:
@@ -332,7 +345,7 @@ class Module:
         return self
 
     # ------------------------------------------------------------------ dtype
-    def to(self, *args, **kwargs):
+    def to(self, *args: Any, **kwargs: Any) -> Self:
         """Cast every floating parameter and buffer to a dtype, in place; returns self.
 
         Called as PyTorch's: ``to(dtype)``, ``to(device)``, ``to(device, dtype)``,
@@ -369,20 +382,22 @@ class Module:
                         t.grad = t.grad.astype(dtype)
         return self
 
-    def cpu(self):
+    def cpu(self) -> Self:
         return self
 
-    def cuda(self, device=None):
+    def cuda(self, device: Any = None) -> Self:
         raise ValueError(f"{type(self).__name__}.cuda: minidl runs on the CPU only")
 
-    def double(self):
+    def double(self) -> Self:
         return self.to(np.float64)
 
-    def float(self):
+    def float(self) -> Self:
         return self.to(np.float32)
 
     # ------------------------------------------------------------------ state
-    def state_dict(self, destination=None, prefix="", keep_vars=False):
+    def state_dict(
+        self, destination: dict[str, Any] | None = None, prefix: str = "", keep_vars: bool = False
+    ) -> dict[str, Any]:
         """An ordered mapping of PyTorch-style names to (copies of) NumPy arrays:
         every parameter, then every persistent buffer, module by module. A module
         reachable by two paths (a shared layer) is listed under both, as in PyTorch.
@@ -394,7 +409,7 @@ class Module:
     def _state_tensors(self):
         """name → Tensor for every parameter and persistent buffer, along every path."""
         out = OrderedDict()
-        stack = [("", self, ())]  # (path, module, ids of its ancestors)
+        stack: list[tuple[str, Module, tuple[int, ...]]] = [("", self, ())]  # (path, module, ancestor ids)
         while stack:
             mod_name, m, ancestors = stack.pop()
             for registry in (m._parameters, m._buffers):
@@ -407,7 +422,9 @@ class Module:
             stack.extend(reversed(children))
         return out
 
-    def load_state_dict(self, state_dict, strict=True, assign=False):
+    def load_state_dict(
+        self, state_dict: Mapping[str, Any], strict: bool = True, assign: bool = False
+    ) -> Any:
         """Copy values from ``state_dict`` (names → arrays, minidl Tensors or PyTorch
         tensors) into this module's parameters and buffers, keeping their dtypes.
 
@@ -445,7 +462,7 @@ class Module:
         return _IncompatibleKeys(missing, unexpected)
 
     # ------------------------------------------------------------------ repr
-    def extra_repr(self):
+    def extra_repr(self) -> str:
         return ""
 
     def __repr__(self):

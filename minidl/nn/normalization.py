@@ -1,6 +1,9 @@
 """``LayerNorm`` (layer normalisation with a learned scale and shift, used by F10) and
 ``BatchNorm1d`` / ``BatchNorm2d`` (batch normalisation with running statistics)."""
+from __future__ import annotations
+
 import numbers
+from typing import TYPE_CHECKING, Any, Sequence
 
 import numpy as np
 
@@ -10,6 +13,9 @@ from ..tensor import Tensor
 from ..functional.normalization import _shape_tuple
 from . import init
 from .module import Module, Parameter, _check_device
+
+if TYPE_CHECKING:
+    from .._typing import DType
 
 __all__ = ["LayerNorm", "BatchNorm1d", "BatchNorm2d"]
 
@@ -52,8 +58,15 @@ class LayerNorm(Module):
         True
     """
 
-    def __init__(self, normalized_shape, eps=1e-5, elementwise_affine=True, bias=True,
-                 device=None, dtype=None):
+    def __init__(
+        self,
+        normalized_shape: int | Sequence[int],
+        eps: float = 1e-5,
+        elementwise_affine: bool = True,
+        bias: bool = True,
+        device: Any = None,
+        dtype: DType | None = None,
+    ) -> None:
         _check_device(type(self).__name__, device)
         super().__init__()
         self.normalized_shape = _shape_tuple("LayerNorm", normalized_shape)
@@ -62,6 +75,8 @@ class LayerNorm(Module):
         self.eps = eps
         self.elementwise_affine = bool(elementwise_affine)
         dtype = dtype or get_default_dtype()
+        self.weight: Parameter | None
+        self.bias: Parameter | None
         if self.elementwise_affine:
             self.weight = Parameter(np.empty(self.normalized_shape, dtype=dtype))
             self.bias = Parameter(np.empty(self.normalized_shape, dtype=dtype)) if bias else None
@@ -70,22 +85,22 @@ class LayerNorm(Module):
             self.bias = None
         self.reset_parameters()
 
-    def reset_parameters(self):
+    def reset_parameters(self) -> None:
         if self.weight is not None:
             init.ones_(self.weight)                           # γ = 1
         if self.bias is not None:
             init.zeros_(self.bias)                            # β = 0
 
-    def forward(self, input):
+    def forward(self, input: Tensor) -> Tensor:
         return F.layer_norm(input, self.normalized_shape, self.weight, self.bias, self.eps)
 
-    def extra_repr(self):
+    def extra_repr(self) -> str:
         return (f"{self.normalized_shape}, eps={self.eps}, "
                 f"elementwise_affine={self.elementwise_affine}")
 
 
 class _BatchNorm(Module):
-    _layouts = ()            # the accepted input ranks, e.g. (2, 3) for BatchNorm1d
+    _layouts: tuple[int, ...] = ()   # the accepted input ranks, e.g. (2, 3) for BatchNorm1d
     _legend = ""
 
     def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=True,
@@ -144,7 +159,7 @@ class _BatchNorm(Module):
         # batch statistics while training, and in evaluation when none are tracked
         use_batch = self.training or self.running_mean is None
         return F.batch_norm(input, self.running_mean, self.running_var, self.weight, self.bias,
-                            use_batch, factor, self.eps)
+                            use_batch, float(factor), self.eps)
 
     def extra_repr(self):
         return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, "

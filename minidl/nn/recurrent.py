@@ -12,9 +12,12 @@ units (``hidden_size``). Sequences are (L, N, D), or (N, L, D) with ``batch_firs
 or unbatched (L, D); states are (num_layers · num_directions, N, H), or without the N
 axis for an unbatched input.
 """
+from __future__ import annotations
+
 import math
 import numbers
 import warnings
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -24,6 +27,9 @@ from ..ops.recurrent import LSTMScan
 from ..tensor import Tensor, cat, stack
 from . import init
 from .module import Module, Parameter, _check_device
+
+if TYPE_CHECKING:
+    from .._typing import DType
 
 __all__ = ["RNNCell", "LSTMCell", "GRUCell", "RNN", "LSTM", "GRU"]
 
@@ -121,8 +127,15 @@ class RNNCell(_CellBase):
     (3, 20)
     """
 
-    def __init__(self, input_size, hidden_size, bias=True, nonlinearity="tanh",
-                 device=None, dtype=None):
+    def __init__(
+        self,
+        input_size: int,
+        hidden_size: int,
+        bias: bool = True,
+        nonlinearity: str = "tanh",
+        device: Any = None,
+        dtype: DType | None = None,
+    ) -> None:
         _check_device(type(self).__name__, device)
         if nonlinearity not in ("tanh", "relu"):
             raise ValueError(f"RNNCell: nonlinearity must be 'tanh' or 'relu', got "
@@ -130,7 +143,7 @@ class RNNCell(_CellBase):
         super().__init__(input_size, hidden_size, bias, dtype)
         self.nonlinearity = nonlinearity
 
-    def forward(self, input, hx=None):
+    def forward(self, input: Tensor, hx: Tensor | None = None) -> Tensor:
         return F.rnn_cell(input, hx, self.weight_ih, self.weight_hh, self.bias_ih,
                           self.bias_hh, nonlinearity=self.nonlinearity)
 
@@ -177,12 +190,21 @@ class LSTMCell(_CellBase):
 
     _gates = 4
 
-    def __init__(self, input_size, hidden_size, bias=True, device=None, dtype=None):
+    def __init__(
+        self,
+        input_size: int,
+        hidden_size: int,
+        bias: bool = True,
+        device: Any = None,
+        dtype: DType | None = None,
+    ) -> None:
         _check_device(type(self).__name__, device)
         super().__init__(input_size, hidden_size, bias, dtype)
 
-    def forward(self, input, hx=None):
-        return F.lstm_cell(input, hx, self.weight_ih, self.weight_hh, self.bias_ih,
+    def forward(
+        self, input: Tensor, hx: tuple[Tensor, Tensor] | None = None
+    ) -> tuple[Tensor, Tensor]:
+        return F.lstm_cell(input, hx, self.weight_ih, self.weight_hh, self.bias_ih,  # type: ignore[arg-type]
                            self.bias_hh)
 
 
@@ -220,11 +242,18 @@ class GRUCell(_CellBase):
 
     _gates = 3
 
-    def __init__(self, input_size, hidden_size, bias=True, device=None, dtype=None):
+    def __init__(
+        self,
+        input_size: int,
+        hidden_size: int,
+        bias: bool = True,
+        device: Any = None,
+        dtype: DType | None = None,
+    ) -> None:
         _check_device(type(self).__name__, device)
         super().__init__(input_size, hidden_size, bias, dtype)
 
-    def forward(self, input, hx=None):
+    def forward(self, input: Tensor, hx: Tensor | None = None) -> Tensor:
         return F.gru_cell(input, hx, self.weight_ih, self.weight_hh, self.bias_ih, self.bias_hh)
 
 
@@ -239,10 +268,10 @@ class _RNNBase(Module):
         self.input_size = _check_size(name, "input_size", input_size)
         self.hidden_size = _check_size(name, "hidden_size", hidden_size)
         self.num_layers = _check_size(name, "num_layers", num_layers)
-        if not isinstance(dropout, numbers.Number) or isinstance(dropout, bool) \
-                or not 0 <= dropout <= 1:
+        if not isinstance(dropout, numbers.Real) or isinstance(dropout, bool) \
+                or not 0 <= dropout <= 1:  # type: ignore[operator]
             raise ValueError(f"{name}: dropout must be a number in [0, 1], got {dropout!r}")
-        if dropout > 0 and self.num_layers == 1:
+        if dropout > 0 and self.num_layers == 1:  # type: ignore[operator]
             warnings.warn(f"{name}: dropout={dropout} acts between layers, so with "
                           f"num_layers=1 it does nothing", UserWarning, stacklevel=3)
         if not isinstance(proj_size, (int, np.integer)) or proj_size < 0 \
@@ -415,8 +444,19 @@ class RNN(_RNNBase):
     ((5, 3, 20), (2, 3, 20))
     """
 
-    def __init__(self, input_size, hidden_size, num_layers=1, nonlinearity="tanh", bias=True,
-                 batch_first=False, dropout=0.0, bidirectional=False, device=None, dtype=None):
+    def __init__(
+        self,
+        input_size: int,
+        hidden_size: int,
+        num_layers: int = 1,
+        nonlinearity: str = "tanh",
+        bias: bool = True,
+        batch_first: bool = False,
+        dropout: float = 0.0,
+        bidirectional: bool = False,
+        device: Any = None,
+        dtype: DType | None = None,
+    ) -> None:
         _check_device(type(self).__name__, device)
         if nonlinearity not in ("tanh", "relu"):
             raise ValueError(f"RNN: nonlinearity must be 'tanh' or 'relu', got {nonlinearity!r}")
@@ -424,7 +464,7 @@ class RNN(_RNNBase):
                          bidirectional, 0, dtype)
         self.nonlinearity = nonlinearity
 
-    def forward(self, input, hx=None):
+    def forward(self, input: Tensor, hx: Tensor | None = None) -> tuple[Tensor, Tensor]:
         return self._scan(input, hx, lambda x_t, h, w_ih, w_hh, b_ih, b_hh: F.rnn_cell(
             x_t, h, w_ih, w_hh, b_ih, b_hh, self.nonlinearity))
 
@@ -491,13 +531,26 @@ class LSTM(_RNNBase):
 
     _gates = 4
 
-    def __init__(self, input_size, hidden_size, num_layers=1, bias=True, batch_first=False,
-                 dropout=0.0, bidirectional=False, proj_size=0, device=None, dtype=None):
+    def __init__(
+        self,
+        input_size: int,
+        hidden_size: int,
+        num_layers: int = 1,
+        bias: bool = True,
+        batch_first: bool = False,
+        dropout: float = 0.0,
+        bidirectional: bool = False,
+        proj_size: int = 0,
+        device: Any = None,
+        dtype: DType | None = None,
+    ) -> None:
         _check_device(type(self).__name__, device)
         super().__init__(input_size, hidden_size, num_layers, bias, batch_first, dropout,
                          bidirectional, proj_size, dtype)
 
-    def forward(self, input, hx=None):
+    def forward(
+        self, input: Tensor, hx: tuple[Tensor, Tensor] | None = None
+    ) -> tuple[Tensor, tuple[Tensor, Tensor]]:
         if hx is not None and (not isinstance(hx, (tuple, list)) or len(hx) != 2):
             raise TypeError(f"LSTM: hx must be a pair (h_0, c_0) of Tensors or None, got "
                             f"{type(hx).__name__}")
@@ -591,11 +644,21 @@ class GRU(_RNNBase):
 
     _gates = 3
 
-    def __init__(self, input_size, hidden_size, num_layers=1, bias=True, batch_first=False,
-                 dropout=0.0, bidirectional=False, device=None, dtype=None):
+    def __init__(
+        self,
+        input_size: int,
+        hidden_size: int,
+        num_layers: int = 1,
+        bias: bool = True,
+        batch_first: bool = False,
+        dropout: float = 0.0,
+        bidirectional: bool = False,
+        device: Any = None,
+        dtype: DType | None = None,
+    ) -> None:
         _check_device(type(self).__name__, device)
         super().__init__(input_size, hidden_size, num_layers, bias, batch_first, dropout,
                          bidirectional, 0, dtype)
 
-    def forward(self, input, hx=None):
+    def forward(self, input: Tensor, hx: Tensor | None = None) -> tuple[Tensor, Tensor]:
         return self._scan(input, hx, F.gru_cell)

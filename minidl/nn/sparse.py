@@ -1,10 +1,18 @@
 """``Embedding``: a learned table of vectors, one row per token id."""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
 import numpy as np
 
 from .. import functional as F
 from ..dtypes import get_default_dtype
 from . import init
 from .module import Module, Parameter, _check_device
+
+if TYPE_CHECKING:
+    from .._typing import DType
+    from ..tensor import Tensor
 
 __all__ = ["Embedding"]
 
@@ -40,8 +48,14 @@ class Embedding(Module):
     array([0., 0., 0.], dtype=float32)
     """
 
-    def __init__(self, num_embeddings, embedding_dim, padding_idx=None, device=None,
-                 dtype=None):
+    def __init__(
+        self,
+        num_embeddings: int,
+        embedding_dim: int,
+        padding_idx: int | None = None,
+        device: Any = None,
+        dtype: DType | None = None,
+    ) -> None:
         _check_device(type(self).__name__, device)
         super().__init__()
         for name, v in (("num_embeddings", num_embeddings), ("embedding_dim", embedding_dim)):
@@ -58,14 +72,14 @@ class Embedding(Module):
         self.weight = Parameter(np.empty((num_embeddings, embedding_dim), dtype=dtype))
         self.reset_parameters()
 
-    def reset_parameters(self):
+    def reset_parameters(self) -> None:
         init.normal_(self.weight)                              # N(0, 1)
         if self.padding_idx is not None:
             self.weight._array[self.padding_idx] = 0.0
 
-    def forward(self, input):
+    def forward(self, input: Tensor) -> Tensor:
         return F.embedding(input, self.weight, self.padding_idx)
 
-    def extra_repr(self):
+    def extra_repr(self) -> str:
         pad = "" if self.padding_idx is None else f", padding_idx={self.padding_idx}"
         return f"{self.num_embeddings}, {self.embedding_dim}{pad}"

@@ -12,7 +12,10 @@ encoder and a decoder. Everything here is a composite: the engine differentiates
 Shape legend: S source length, T target length (L when there is only one sequence),
 N batch, E embedding (d_model), h heads, F the feed-forward width (dim_feedforward).
 """
+from __future__ import annotations
+
 import copy
+from typing import TYPE_CHECKING, Any, Callable
 
 import numpy as np
 
@@ -26,6 +29,9 @@ from .dropout import Dropout
 from .linear import Linear
 from .module import Module
 from .normalization import LayerNorm
+
+if TYPE_CHECKING:
+    from .._typing import DType
 
 __all__ = ["PositionalEncoding", "TransformerEncoderLayer", "TransformerEncoder",
            "TransformerDecoderLayer", "TransformerDecoder", "Transformer"]
@@ -91,7 +97,9 @@ class PositionalEncoding(Module):
     ([], ['pe'])
     """
 
-    def __init__(self, d_model, max_len=5000, dropout=0.0, batch_first=False):
+    def __init__(
+        self, d_model: int, max_len: int = 5000, dropout: float = 0.0, batch_first: bool = False
+    ) -> None:
         super().__init__()
         op = "PositionalEncoding"
         self.d_model = _positive_int(op, "d_model", d_model)
@@ -111,7 +119,7 @@ class PositionalEncoding(Module):
         # when the buffer is float32 (the default) or was cast up from float32.
         self._pe64 = pe
 
-    def forward(self, x):
+    def forward(self, x: Tensor) -> Tensor:
         op = "PositionalEncoding"
         if not isinstance(x, Tensor):
             raise TypeError(f"{op}: input must be a Tensor, got {type(x).__name__}")
@@ -129,7 +137,7 @@ class PositionalEncoding(Module):
             table = table[None] if self.batch_first else table[:, None]   # (1, L, E) | (L, 1, E)
         return self.dropout(x + Tensor._make(table, None))
 
-    def extra_repr(self):
+    def extra_repr(self) -> str:
         return (f"d_model={self.d_model}, max_len={self.max_len}, "
                 f"batch_first={self.batch_first}")
 
@@ -137,7 +145,7 @@ class PositionalEncoding(Module):
 _ACTIVATIONS = {"relu": F.relu, "gelu": F.gelu}
 
 
-def _activation(op, activation):
+def _activation(op: str, activation: Any) -> Any:
     """The feed-forward non-linearity f: a name ("relu", "gelu") or a callable on Tensors."""
     if isinstance(activation, str):
         if activation not in _ACTIVATIONS:
@@ -230,12 +238,23 @@ class TransformerEncoderLayer(Module):
         ['self_attn.in_proj_weight', 'self_attn.in_proj_bias', 'self_attn.out_proj.weight', 'self_attn.out_proj.bias']
     """
 
-    def __init__(self, d_model, nhead, dim_feedforward=2048, dropout=0.1, activation="relu",
-                 layer_norm_eps=1e-5, batch_first=False, norm_first=False, bias=True,
-                 device=None, dtype=None):
+    def __init__(
+        self,
+        d_model: int,
+        nhead: int,
+        dim_feedforward: int = 2048,
+        dropout: float = 0.1,
+        activation: str | Callable[[Tensor], Tensor] = "relu",
+        layer_norm_eps: float = 1e-5,
+        batch_first: bool = False,
+        norm_first: bool = False,
+        bias: bool = True,
+        device: Any = None,
+        dtype: DType | None = None,
+    ) -> None:
         super().__init__()
         op = "TransformerEncoderLayer"
-        d_model, nhead, dim_feedforward, dropout, activation = _layer_arguments(
+        d_model, nhead, dim_feedforward, dropout, f = _layer_arguments(
             op, d_model, nhead, dim_feedforward, dropout, activation, device)
         self.d_model, self.nhead, self.dim_feedforward = d_model, nhead, dim_feedforward
         self.batch_first = bool(batch_first)
@@ -250,9 +269,15 @@ class TransformerEncoderLayer(Module):
         self.norm2 = LayerNorm(d_model, eps=layer_norm_eps, bias=bias, dtype=dtype)
         self.dropout1 = Dropout(dropout)
         self.dropout2 = Dropout(dropout)
-        self.activation = activation          # a Module given here becomes a sub-module
+        self.activation = f  # the function f; a Module given here becomes a sub-module
 
-    def forward(self, src, src_mask=None, src_key_padding_mask=None, is_causal=False):
+    def forward(
+        self,
+        src: Tensor,
+        src_mask: Tensor | None = None,
+        src_key_padding_mask: Tensor | None = None,
+        is_causal: bool = False,
+    ) -> Tensor:
         """The layer on ``src``; ``is_causal=True`` without ``src_mask`` applies the causal
         mask (query l attends to keys s ≤ l); with ``src_mask`` it is only a hint and
         the mask is used as given (as PyTorch)."""
@@ -283,7 +308,7 @@ class TransformerEncoderLayer(Module):
         hidden = self.dropout(self.activation(self.linear1(x)))     # (*, F)
         return self.dropout2(self.linear2(hidden))                  # (*, E)
 
-    def extra_repr(self):
+    def extra_repr(self) -> str:
         name = getattr(self.activation, "__name__", None)
         act = f", activation={name}" if name and not isinstance(self.activation, Module) else ""
         return f"norm_first={self.norm_first}, batch_first={self.batch_first}{act}"
@@ -330,8 +355,14 @@ class TransformerEncoder(Module):
     False
     """
 
-    def __init__(self, encoder_layer, num_layers, norm=None, enable_nested_tensor=True,
-                 mask_check=True):
+    def __init__(
+        self,
+        encoder_layer: TransformerEncoderLayer,
+        num_layers: int,
+        norm: Module | None = None,
+        enable_nested_tensor: bool = True,
+        mask_check: bool = True,
+    ) -> None:
         super().__init__()
         op = "TransformerEncoder"
         if not isinstance(encoder_layer, Module):
@@ -345,7 +376,13 @@ class TransformerEncoder(Module):
         self.enable_nested_tensor = enable_nested_tensor
         self.mask_check = mask_check
 
-    def forward(self, src, mask=None, src_key_padding_mask=None, is_causal=None):
+    def forward(
+        self,
+        src: Tensor,
+        mask: Tensor | None = None,
+        src_key_padding_mask: Tensor | None = None,
+        is_causal: bool | None = None,
+    ) -> Tensor:
         """Run ``src`` through every layer with the same masks. ``is_causal=True`` without
         ``mask`` applies the causal mask in every layer; with ``mask`` it is a hint."""
         x = src
@@ -454,12 +491,23 @@ class TransformerDecoderLayer(Module):
         ['norm1.weight', 'norm1.bias', 'norm2.weight', 'norm2.bias', 'norm3.weight', 'norm3.bias']
     """
 
-    def __init__(self, d_model, nhead, dim_feedforward=2048, dropout=0.1, activation="relu",
-                 layer_norm_eps=1e-5, batch_first=False, norm_first=False, bias=True,
-                 device=None, dtype=None):
+    def __init__(
+        self,
+        d_model: int,
+        nhead: int,
+        dim_feedforward: int = 2048,
+        dropout: float = 0.1,
+        activation: str | Callable[[Tensor], Tensor] = "relu",
+        layer_norm_eps: float = 1e-5,
+        batch_first: bool = False,
+        norm_first: bool = False,
+        bias: bool = True,
+        device: Any = None,
+        dtype: DType | None = None,
+    ) -> None:
         super().__init__()
         op = "TransformerDecoderLayer"
-        d_model, nhead, dim_feedforward, dropout, activation = _layer_arguments(
+        d_model, nhead, dim_feedforward, dropout, f = _layer_arguments(
             op, d_model, nhead, dim_feedforward, dropout, activation, device)
         self.d_model, self.nhead, self.dim_feedforward = d_model, nhead, dim_feedforward
         self.batch_first = bool(batch_first)
@@ -478,10 +526,19 @@ class TransformerDecoderLayer(Module):
         self.dropout1 = Dropout(dropout)
         self.dropout2 = Dropout(dropout)
         self.dropout3 = Dropout(dropout)
-        self.activation = activation          # a Module given here becomes a sub-module
+        self.activation = f  # the function f; a Module given here becomes a sub-module
 
-    def forward(self, tgt, memory, tgt_mask=None, memory_mask=None, tgt_key_padding_mask=None,
-                memory_key_padding_mask=None, tgt_is_causal=False, memory_is_causal=False):
+    def forward(
+        self,
+        tgt: Tensor,
+        memory: Tensor,
+        tgt_mask: Tensor | None = None,
+        memory_mask: Tensor | None = None,
+        tgt_key_padding_mask: Tensor | None = None,
+        memory_key_padding_mask: Tensor | None = None,
+        tgt_is_causal: bool = False,
+        memory_is_causal: bool = False,
+    ) -> Tensor:
         """The layer on ``tgt`` reading ``memory``; see the class docstring for the masks."""
         _check_pair("TransformerDecoderLayer", tgt, memory, self.d_model, self.batch_first)
         x = tgt
@@ -515,7 +572,7 @@ class TransformerDecoderLayer(Module):
         hidden = self.dropout(self.activation(self.linear1(x)))     # (*, F)
         return self.dropout3(self.linear2(hidden))                  # (*, E)
 
-    def extra_repr(self):
+    def extra_repr(self) -> str:
         name = getattr(self.activation, "__name__", None)
         act = f", activation={name}" if name and not isinstance(self.activation, Module) else ""
         return f"norm_first={self.norm_first}, batch_first={self.batch_first}{act}"
@@ -577,7 +634,9 @@ class TransformerDecoder(Module):
         ['norm.weight', 'norm.bias']
     """
 
-    def __init__(self, decoder_layer, num_layers, norm=None):
+    def __init__(
+        self, decoder_layer: TransformerDecoderLayer, num_layers: int, norm: Module | None = None
+    ) -> None:
         super().__init__()
         op = "TransformerDecoder"
         if not isinstance(decoder_layer, Module):
@@ -589,8 +648,17 @@ class TransformerDecoder(Module):
         self.layers = ModuleList(copy.deepcopy(decoder_layer) for _ in range(self.num_layers))
         self.norm = norm
 
-    def forward(self, tgt, memory, tgt_mask=None, memory_mask=None, tgt_key_padding_mask=None,
-                memory_key_padding_mask=None, tgt_is_causal=None, memory_is_causal=False):
+    def forward(
+        self,
+        tgt: Tensor,
+        memory: Tensor,
+        tgt_mask: Tensor | None = None,
+        memory_mask: Tensor | None = None,
+        tgt_key_padding_mask: Tensor | None = None,
+        memory_key_padding_mask: Tensor | None = None,
+        tgt_is_causal: bool | None = None,
+        memory_is_causal: bool = False,
+    ) -> Tensor:
         """Run ``tgt`` through every layer, each reading ``memory``, with the same masks."""
         if tgt_is_causal is None:
             tgt_is_causal = False
@@ -666,17 +734,31 @@ class Transformer(Module):
     (4, 3, 8)
     """
 
-    def __init__(self, d_model=512, nhead=8, num_encoder_layers=6, num_decoder_layers=6,
-                 dim_feedforward=2048, dropout=0.1, activation="relu", custom_encoder=None,
-                 custom_decoder=None, layer_norm_eps=1e-5, batch_first=False, norm_first=False,
-                 bias=True, device=None, dtype=None):
+    def __init__(
+        self,
+        d_model: int = 512,
+        nhead: int = 8,
+        num_encoder_layers: int = 6,
+        num_decoder_layers: int = 6,
+        dim_feedforward: int = 2048,
+        dropout: float = 0.1,
+        activation: str | Callable[[Tensor], Tensor] = "relu",
+        custom_encoder: Module | None = None,
+        custom_decoder: Module | None = None,
+        layer_norm_eps: float = 1e-5,
+        batch_first: bool = False,
+        norm_first: bool = False,
+        bias: bool = True,
+        device: Any = None,
+        dtype: DType | None = None,
+    ) -> None:
         super().__init__()
         op = "Transformer"
         _check_device(op, device)
         for name, m in (("custom_encoder", custom_encoder), ("custom_decoder", custom_decoder)):
             if m is not None and not isinstance(m, Module):
                 raise TypeError(f"{op}: {name} must be a Module or None, got {type(m).__name__}")
-        layer_kwargs = dict(dim_feedforward=dim_feedforward, dropout=dropout,
+        layer_kwargs: dict[str, Any] = dict(dim_feedforward=dim_feedforward, dropout=dropout,
                             activation=activation, layer_norm_eps=layer_norm_eps,
                             batch_first=batch_first, norm_first=norm_first, bias=bias,
                             dtype=dtype)
@@ -689,9 +771,9 @@ class Transformer(Module):
         if custom_decoder is not None:
             self.decoder = custom_decoder
         else:
-            layer = TransformerDecoderLayer(d_model, nhead, **layer_kwargs)
+            decoder_layer = TransformerDecoderLayer(d_model, nhead, **layer_kwargs)
             norm = LayerNorm(d_model, eps=layer_norm_eps, bias=bias, dtype=dtype)
-            self.decoder = TransformerDecoder(layer, num_decoder_layers, norm)
+            self.decoder = TransformerDecoder(decoder_layer, num_decoder_layers, norm)
         self._reset_parameters()
         self.d_model = int(d_model)
         self.nhead = int(nhead)
@@ -703,10 +785,20 @@ class Transformer(Module):
             if p.ndim > 1:
                 init.xavier_uniform_(p)
 
-    def forward(self, src, tgt, src_mask=None, tgt_mask=None, memory_mask=None,
-                src_key_padding_mask=None, tgt_key_padding_mask=None,
-                memory_key_padding_mask=None, src_is_causal=None, tgt_is_causal=None,
-                memory_is_causal=False):
+    def forward(
+        self,
+        src: Tensor,
+        tgt: Tensor,
+        src_mask: Tensor | None = None,
+        tgt_mask: Tensor | None = None,
+        memory_mask: Tensor | None = None,
+        src_key_padding_mask: Tensor | None = None,
+        tgt_key_padding_mask: Tensor | None = None,
+        memory_key_padding_mask: Tensor | None = None,
+        src_is_causal: bool | None = None,
+        tgt_is_causal: bool | None = None,
+        memory_is_causal: bool = False,
+    ) -> Tensor:
         """memory = encoder(src); out = decoder(tgt, memory); see the class docstring."""
         op = "Transformer"
         for name, x in (("src", src), ("tgt", tgt)):
@@ -731,7 +823,9 @@ class Transformer(Module):
                             tgt_is_causal=tgt_is_causal, memory_is_causal=memory_is_causal)
 
     @staticmethod
-    def generate_square_subsequent_mask(sz, device=None, dtype=None):
+    def generate_square_subsequent_mask(
+        sz: int, device: Any = None, dtype: DType | None = None
+    ) -> Tensor:
         r"""The causal mask (sz, sz): 0.0 on and below the diagonal, −inf above it.
 
         ``mask[t, s] = −inf`` for s > t: added to the scores, it stops position t from
@@ -752,5 +846,5 @@ class Transformer(Module):
         above = np.triu(np.ones((int(sz), int(sz)), dtype=bool), 1)
         return Tensor(np.where(above, -np.inf, 0.0).astype(dtype))
 
-    def extra_repr(self):
+    def extra_repr(self) -> str:
         return f"d_model={self.d_model}, nhead={self.nhead}, batch_first={self.batch_first}"

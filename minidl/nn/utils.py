@@ -3,7 +3,10 @@
 Gradients are read with ``np.asarray(p.grad)`` and changed in place through
 :func:`_grad_array`, the one place that knows how ``.grad`` is stored.
 """
+from __future__ import annotations
+
 import math
+from typing import Iterable
 
 import numpy as np
 
@@ -23,8 +26,13 @@ def _as_list(parameters):
     return [parameters] if isinstance(parameters, Tensor) else list(parameters)
 
 
-def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=False,
-                    foreach=None):
+def clip_grad_norm_(
+    parameters: Tensor | Iterable[Tensor],
+    max_norm: float,
+    norm_type: float = 2.0,
+    error_if_nonfinite: bool = False,
+    foreach: bool | None = None,
+) -> Tensor:
     r"""Scale all gradients together so that their joint norm is at most ``max_norm``.
 
     .. math::
@@ -81,7 +89,9 @@ def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=Fals
     return Tensor(total)
 
 
-def clip_grad_value_(parameters, clip_value, foreach=None):
+def clip_grad_value_(
+    parameters: Tensor | Iterable[Tensor], clip_value: float, foreach: bool | None = None
+) -> None:
     """Clamp every gradient to [−clip_value, clip_value], in place.
 
     >>> import numpy as np, minidl as md, minidl.nn as nn
@@ -98,7 +108,7 @@ def clip_grad_value_(parameters, clip_value, foreach=None):
             np.clip(g, -clip_value, clip_value, out=g)
 
 
-def parameters_to_vector(parameters):
+def parameters_to_vector(parameters: Iterable[Tensor]) -> Tensor:
     """All parameters flattened and joined into one vector (differentiable, like
     PyTorch's ``torch.cat([p.view(-1) for p in parameters])``).
 
@@ -109,7 +119,7 @@ def parameters_to_vector(parameters):
     return cat([p.reshape(-1) for p in _as_list(parameters)])
 
 
-def vector_to_parameters(vec, parameters):
+def vector_to_parameters(vec: Tensor, parameters: Iterable[Tensor]) -> None:
     """Copy consecutive slices of ``vec`` into the parameters, in place (the inverse of
     :func:`parameters_to_vector`).
 

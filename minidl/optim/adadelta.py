@@ -1,4 +1,8 @@
 """Adadelta: steps scaled by the ratio of running RMS of past updates and gradients."""
+from __future__ import annotations
+
+from typing import Any, Iterable
+
 import numpy as np
 
 from .optimizer import Optimizer
@@ -46,8 +50,19 @@ class Adadelta(Optimizer):
     array([0.10557281])
     """
 
-    def __init__(self, params, lr=1.0, rho=0.9, eps=1e-6, weight_decay=0, foreach=None, *,
-                 capturable=False, maximize=False, differentiable=False):
+    def __init__(
+        self,
+        params: Iterable[Any],
+        lr: float = 1.0,
+        rho: float = 0.9,
+        eps: float = 1e-6,
+        weight_decay: float = 0,
+        foreach: bool | None = None,
+        *,
+        capturable: bool = False,
+        maximize: bool = False,
+        differentiable: bool = False,
+    ) -> None:
         defaults = dict(lr=lr, rho=rho, eps=eps, weight_decay=weight_decay,
                         maximize=maximize, capturable=capturable, foreach=foreach,
                         differentiable=differentiable)

@@ -22,12 +22,15 @@ every attribute but the optimiser, with PyTorch's names (``last_epoch``, ``base_
 ``_last_lr``, ``_step_count``, the hyper-parameters), so a checkpoint resumes exactly;
 ``md.save`` can write it.
 """
+from __future__ import annotations
+
 import math
 import numbers
 import types
 import warnings
 from bisect import bisect_right
 from collections import Counter
+from typing import Any, Callable, Iterable, Mapping, Sequence
 
 from .optimizer import Optimizer
 
@@ -89,8 +92,11 @@ class LRScheduler:
     """
 
     _is_initial = False
+    optimizer: Optimizer
+    base_lrs: list[float]
+    last_epoch: int
 
-    def __init__(self, optimizer, last_epoch=-1):
+    def __init__(self, optimizer: Optimizer, last_epoch: int = -1) -> None:
         name = type(self).__name__
         _check_optimizer(name, optimizer)
         if not isinstance(last_epoch, numbers.Integral) or isinstance(last_epoch, bool):
@@ -118,15 +124,15 @@ class LRScheduler:
         finally:
             self._is_initial = False
 
-    def get_lr(self):
+    def get_lr(self) -> list[float]:
         """The next lr of every group (the chainable rule); ``step()`` calls it."""
         raise NotImplementedError
 
-    def get_last_lr(self):
+    def get_last_lr(self) -> list[float]:
         """The lr of every group as the last ``step()`` left it (a list)."""
         return self._last_lr
 
-    def step(self, epoch=None):
+    def step(self, epoch: int | None = None) -> None:
         """Advance one epoch (``last_epoch += 1``) and set each group's lr.
 
         Args:
@@ -148,11 +154,11 @@ class LRScheduler:
     def _current_lrs(self):
         return [group["lr"] for group in self.optimizer.param_groups]
 
-    def state_dict(self):
+    def state_dict(self) -> dict[str, Any]:
         """Every attribute but the optimiser (PyTorch's names), for a checkpoint."""
         return {key: value for key, value in self.__dict__.items() if key != "optimizer"}
 
-    def load_state_dict(self, state_dict):
+    def load_state_dict(self, state_dict: Mapping[str, Any]) -> None:
         """Restore what :meth:`state_dict` returned (by this library or PyTorch's)."""
         if not isinstance(state_dict, dict):
             raise TypeError(f"{type(self).__name__}.load_state_dict: expected a dict, got "
@@ -197,7 +203,12 @@ class LambdaLR(LRScheduler):
     [0.125]
     """
 
-    def __init__(self, optimizer, lr_lambda, last_epoch=-1):
+    def __init__(
+        self,
+        optimizer: Optimizer,
+        lr_lambda: Callable[[int], float] | Sequence[Callable[[int], float]],
+        last_epoch: int = -1,
+    ) -> None:
         _check_optimizer("LambdaLR", optimizer)
         self.optimizer = optimizer
         if isinstance(lr_lambda, (list, tuple)):
@@ -213,17 +224,17 @@ class LambdaLR(LRScheduler):
                                 f"epoch), got {type(fn).__name__} for group {j}")
         super().__init__(optimizer, last_epoch)
 
-    def get_lr(self):
+    def get_lr(self) -> list[float]:
         return [base_lr * fn(self.last_epoch)
                 for fn, base_lr in zip(self.lr_lambdas, self.base_lrs)]
 
-    def state_dict(self):
+    def state_dict(self) -> dict[str, Any]:
         state = {k: v for k, v in self.__dict__.items() if k not in ("optimizer", "lr_lambdas")}
         state["lr_lambdas"] = [None if isinstance(fn, types.FunctionType) else fn.__dict__.copy()
                                for fn in self.lr_lambdas]
         return state
 
-    def load_state_dict(self, state_dict):
+    def load_state_dict(self, state_dict: Mapping[str, Any]) -> None:
         state = dict(state_dict)
         saved_fns = state.pop("lr_lambdas", [None] * len(self.lr_lambdas))
         super().load_state_dict(state)
@@ -259,12 +270,14 @@ class StepLR(LRScheduler):
     [1.0, 1.0, 0.5, 0.5, 0.25]
     """
 
-    def __init__(self, optimizer, step_size, gamma=0.1, last_epoch=-1):
+    def __init__(
+        self, optimizer: Optimizer, step_size: int, gamma: float = 0.1, last_epoch: int = -1
+    ) -> None:
         self.step_size = _check_int("StepLR", "step_size", step_size, 1)
         self.gamma = _check_real("StepLR", "gamma", gamma)
         super().__init__(optimizer, last_epoch)
 
-    def get_lr(self):
+    def get_lr(self) -> list[float]:
         if self.last_epoch == 0 or self.last_epoch % self.step_size != 0:
             return self._current_lrs()
         return [lr * self.gamma for lr in self._current_lrs()]
@@ -301,7 +314,13 @@ class MultiStepLR(LRScheduler):
     [1.0, 0.5, 0.5, 0.25]
     """
 
-    def __init__(self, optimizer, milestones, gamma=0.1, last_epoch=-1):
+    def __init__(
+        self,
+        optimizer: Optimizer,
+        milestones: Iterable[int],
+        gamma: float = 0.1,
+        last_epoch: int = -1,
+    ) -> None:
         milestones = list(milestones)
         for m in milestones:
             if not isinstance(m, numbers.Integral) or isinstance(m, bool):
@@ -310,7 +329,7 @@ class MultiStepLR(LRScheduler):
         self.gamma = _check_real("MultiStepLR", "gamma", gamma)
         super().__init__(optimizer, last_epoch)
 
-    def get_lr(self):
+    def get_lr(self) -> list[float]:
         if self.last_epoch not in self.milestones:
             return self._current_lrs()
         factor = self.gamma ** self.milestones[self.last_epoch]
@@ -321,7 +340,7 @@ class MultiStepLR(LRScheduler):
         return [base_lr * self.gamma ** bisect_right(milestones, self.last_epoch)
                 for base_lr in self.base_lrs]
 
-    def load_state_dict(self, state_dict):
+    def load_state_dict(self, state_dict: Mapping[str, Any]) -> None:
         super().load_state_dict(state_dict)
         # md.load gives the Counter back as a plain dict with int keys
         self.milestones = Counter({int(k): int(v) for k, v in dict(self.milestones).items()})
@@ -345,11 +364,11 @@ class ExponentialLR(LRScheduler):
     [0.25]
     """
 
-    def __init__(self, optimizer, gamma, last_epoch=-1):
+    def __init__(self, optimizer: Optimizer, gamma: float, last_epoch: int = -1) -> None:
         self.gamma = _check_real("ExponentialLR", "gamma", gamma)
         super().__init__(optimizer, last_epoch)
 
-    def get_lr(self):
+    def get_lr(self) -> list[float]:
         if self._is_initial:
             return self._current_lrs()
         return [lr * self.gamma for lr in self._current_lrs()]
@@ -389,12 +408,14 @@ class CosineAnnealingLR(LRScheduler):
     0.5
     """
 
-    def __init__(self, optimizer, T_max, eta_min=0.0, last_epoch=-1):
+    def __init__(
+        self, optimizer: Optimizer, T_max: int, eta_min: float = 0.0, last_epoch: int = -1
+    ) -> None:
         self.T_max = _check_int("CosineAnnealingLR", "T_max", T_max, 1)
         self.eta_min = _check_real("CosineAnnealingLR", "eta_min", eta_min)
         super().__init__(optimizer, last_epoch)
 
-    def get_lr(self):
+    def get_lr(self) -> list[float]:
         t, T, eta_min = self.last_epoch, self.T_max, self.eta_min
         if self._is_initial:
             return self._current_lrs()
@@ -443,15 +464,21 @@ class LinearLR(LRScheduler):
     [0.25, 0.5, 0.75, 1.0, 1.0]
     """
 
-    def __init__(self, optimizer, start_factor=1.0 / 3, end_factor=1.0, total_iters=5,
-                 last_epoch=-1):
+    def __init__(
+        self,
+        optimizer: Optimizer,
+        start_factor: float = 1.0 / 3,
+        end_factor: float = 1.0,
+        total_iters: int = 5,
+        last_epoch: int = -1,
+    ) -> None:
         self.start_factor = _check_real("LinearLR", "start_factor", start_factor,
                                         low=0, high=1, low_open=True)
         self.end_factor = _check_real("LinearLR", "end_factor", end_factor, low=0, high=1)
         self.total_iters = _check_int("LinearLR", "total_iters", total_iters, 0)
         super().__init__(optimizer, last_epoch)
 
-    def get_lr(self):
+    def get_lr(self) -> list[float]:
         f_s, f_e, n, t = self.start_factor, self.end_factor, self.total_iters, self.last_epoch
         if t == 0:
             return [lr * f_s for lr in self._current_lrs()]
@@ -515,10 +542,23 @@ class OneCycleLR(LRScheduler):
         ([1.0], 0.85)
     """
 
-    def __init__(self, optimizer, max_lr, total_steps=None, epochs=None,
-                 steps_per_epoch=None, pct_start=0.3, anneal_strategy="cos",
-                 cycle_momentum=True, base_momentum=0.85, max_momentum=0.95,
-                 div_factor=25.0, final_div_factor=1e4, three_phase=False, last_epoch=-1):
+    def __init__(
+        self,
+        optimizer: Optimizer,
+        max_lr: float | Sequence[float],
+        total_steps: int | None = None,
+        epochs: int | None = None,
+        steps_per_epoch: int | None = None,
+        pct_start: float = 0.3,
+        anneal_strategy: str = "cos",
+        cycle_momentum: bool = True,
+        base_momentum: float = 0.85,
+        max_momentum: float = 0.95,
+        div_factor: float = 25.0,
+        final_div_factor: float = 1e4,
+        three_phase: bool = False,
+        last_epoch: int = -1,
+    ) -> None:
         name = "OneCycleLR"
         _check_optimizer(name, optimizer)
         self.optimizer = optimizer
@@ -587,7 +627,7 @@ class OneCycleLR(LRScheduler):
             return end + (start - end) / 2.0 * (math.cos(math.pi * pct) + 1)
         return (end - start) * pct + start
 
-    def get_lr(self):
+    def get_lr(self) -> list[float]:
         t = self.last_epoch
         if t > self.total_steps:
             raise ValueError(f"OneCycleLR: tried to step {t} times; total_steps is "
@@ -646,8 +686,18 @@ class ReduceLROnPlateau(LRScheduler):
     [0.5]
     """
 
-    def __init__(self, optimizer, mode="min", factor=0.1, patience=10, threshold=1e-4,
-                 threshold_mode="rel", cooldown=0, min_lr=0, eps=1e-8):
+    def __init__(
+        self,
+        optimizer: Optimizer,
+        mode: str = "min",
+        factor: float = 0.1,
+        patience: int = 10,
+        threshold: float = 1e-4,
+        threshold_mode: str = "rel",
+        cooldown: int = 0,
+        min_lr: float | Sequence[float] = 0,
+        eps: float = 1e-8,
+    ) -> None:
         name = "ReduceLROnPlateau"
         _check_optimizer(name, optimizer)
         self.factor = _check_real(name, "factor", factor, high=1.0, high_open=True)
@@ -681,7 +731,7 @@ class ReduceLROnPlateau(LRScheduler):
         self.num_bad_epochs = 0
 
     @property
-    def in_cooldown(self):
+    def in_cooldown(self) -> bool:
         return self.cooldown_counter > 0
 
     def _is_better(self, a, best):
@@ -693,7 +743,7 @@ class ReduceLROnPlateau(LRScheduler):
             return a > best * (self.threshold + 1.0)
         return a > best + self.threshold
 
-    def step(self, metrics, epoch=None):
+    def step(self, metrics: float, epoch: int | None = None) -> None:  # type: ignore[override]
         """Record one evaluation of the metric (a number or a one-element Tensor)."""
         current = float(metrics)
         if epoch is None:
@@ -729,6 +779,6 @@ class ReduceLROnPlateau(LRScheduler):
             if old_lr - new_lr > self.eps:
                 group["lr"] = new_lr
 
-    def load_state_dict(self, state_dict):
+    def load_state_dict(self, state_dict: Mapping[str, Any]) -> None:
         super().load_state_dict(state_dict)
         self._init_is_better(self.mode, self.threshold, self.threshold_mode)

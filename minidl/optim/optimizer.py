@@ -18,8 +18,11 @@ A subclass sets ``defaults`` and writes ``_check_group`` (hyper-parameters in ra
 and ``_update`` (one parameter's step, the formula of its docstring). A PyTorch-style
 subclass that overrides ``step`` itself and keeps its own ``self.state[p]`` works too.
 """
+from __future__ import annotations
+
 import numbers
 from collections import defaultdict
+from typing import Any, Callable, Iterable, Mapping
 
 import numpy as np
 
@@ -74,10 +77,10 @@ class Optimizer:
         NotImplementedError: ``capturable=True`` or ``differentiable=True``.
     """
 
-    def __init__(self, params, defaults):
+    def __init__(self, params: Iterable[Any], defaults: dict[str, Any]) -> None:
         self.defaults = dict(defaults)
-        self.state = defaultdict(dict)   # Parameter -> dict of its state
-        self.param_groups = []
+        self.state: defaultdict[Tensor, dict[str, Any]] = defaultdict(dict)   # Parameter -> its state
+        self.param_groups: list[dict[str, Any]] = []
         name = type(self).__name__
         if isinstance(params, Tensor):
             raise TypeError(f"{name}: params must be an iterable of Tensors or of dicts "
@@ -97,7 +100,7 @@ class Optimizer:
             self.add_param_group(group)
 
     # ------------------------------------------------------------------ groups
-    def add_param_group(self, param_group):
+    def add_param_group(self, param_group: dict[str, Any]) -> None:
         """Add a group ``{"params": [...], <hyper-parameters>}``; missing keys take the
         optimiser's defaults. Useful to unfreeze layers while training goes on."""
         name = type(self).__name__
@@ -168,7 +171,7 @@ class Optimizer:
                 raise TypeError(f"{name}: {key} must be a bool, got {type(group[key]).__name__}")
 
     # ------------------------------------------------------------------ training loop
-    def zero_grad(self, set_to_none=True):
+    def zero_grad(self, set_to_none: bool = True) -> None:
         """Clear the gradient of every parameter (to None, or to zeros)."""
         for group in self.param_groups:
             for p in group["params"]:
@@ -177,7 +180,7 @@ class Optimizer:
                 else:
                     p.grad = np.zeros_like(p.grad)
 
-    def step(self, closure=None):
+    def step(self, closure: Callable[[], Any] | None = None) -> Any:
         """Update every parameter that has a gradient (``p.grad is None``: skipped).
 
         Args:
@@ -211,7 +214,7 @@ class Optimizer:
         raise NotImplementedError(f"{type(self).__name__} must define step() or _update()")
 
     # ------------------------------------------------------------------ checkpoints
-    def state_dict(self):
+    def state_dict(self) -> dict[str, Any]:
         """PyTorch-shaped state: ``{"state": {index: {name: array or number}},
         "param_groups": [{hyper-parameters..., "params": [indices]}]}``; arrays are
         copies, so later steps do not change a saved dict."""
@@ -231,7 +234,7 @@ class Optimizer:
                                        else v) for k, v in s.items()}
         return {"state": dict(sorted(state.items())), "param_groups": groups}
 
-    def load_state_dict(self, state_dict):
+    def load_state_dict(self, state_dict: Mapping[str, Any]) -> None:
         """Restore what :meth:`state_dict` returned (or ``md.load`` read back, or PyTorch's
         optimiser saved), so that training resumes exactly where it stopped. The saved
         groups' hyper-parameters replace the current ones (as in PyTorch, a scheduler's
@@ -260,7 +263,7 @@ class Optimizer:
             for i, p in zip(saved["params"], group["params"]):
                 by_index[int(i)] = p
 
-        new_state = defaultdict(dict)
+        new_state: defaultdict[Tensor, dict[str, Any]] = defaultdict(dict)
         for i, s in state_dict["state"].items():
             i = int(i)
             if i not in by_index:
@@ -268,7 +271,7 @@ class Optimizer:
                                  f"in no parameter group")
             p = by_index[i]
             theta = p.numpy()
-            entry = {}
+            entry: dict[str, Any] = {}
             for key, value in s.items():
                 if key == "step":
                     entry[key] = int(round(float(_as_array(value))))

@@ -1,5 +1,8 @@
 """Stochastic gradient descent, with momentum, dampening, Nesterov and weight decay."""
+from __future__ import annotations
+
 from .optimizer import Optimizer
+from typing import Any, Iterable
 
 __all__ = ["SGD"]
 
@@ -50,9 +53,20 @@ class SGD(Optimizer):
     array([0.8, 1.6], dtype=float32)
     """
 
-    def __init__(self, params, lr=1e-3, momentum=0, dampening=0, weight_decay=0,
-                 nesterov=False, *, maximize=False, foreach=None, differentiable=False,
-                 fused=None):
+    def __init__(
+        self,
+        params: Iterable[Any],
+        lr: float = 1e-3,
+        momentum: float = 0,
+        dampening: float = 0,
+        weight_decay: float = 0,
+        nesterov: bool = False,
+        *,
+        maximize: bool = False,
+        foreach: bool | None = None,
+        differentiable: bool = False,
+        fused: bool | None = None,
+    ) -> None:
         defaults = dict(lr=lr, momentum=momentum, dampening=dampening,
                         weight_decay=weight_decay, nesterov=nesterov, maximize=maximize,
                         foreach=foreach, differentiable=differentiable, fused=fused)

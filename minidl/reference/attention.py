@@ -17,6 +17,8 @@ masked out has no softmax (0/0); minidl's convention gives it zero weights and a
 output row, never NaN (recent PyTorch's ``scaled_dot_product_attention`` does the same,
 checked with 2.13; its ``MultiheadAttention`` with ``need_weights=True`` gives NaN).
 """
+from __future__ import annotations
+
 import math
 
 import numpy as np
@@ -56,8 +58,15 @@ def _attend(q, k, v, bias, scale):
     return out, weights
 
 
-def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.0, is_causal=False,
-                                 scale=None):
+def scaled_dot_product_attention(
+    query: np.ndarray,
+    key: np.ndarray,
+    value: np.ndarray,
+    attn_mask: np.ndarray | None = None,
+    dropout_p: float = 0.0,
+    is_causal: bool = False,
+    scale: float | None = None,
+) -> np.ndarray:
     r"""Attention(Q, K, V) = softmax(Q Kᵀ / √E) V, one query row at a time.
 
     The formula (F7), for each batch element and query position l::
@@ -136,7 +145,7 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
     q = np.broadcast_to(q, batch + (L, E)).reshape(B, L, E).astype(np.float64)
     k = np.broadcast_to(k, batch + (S, E)).reshape(B, S, E).astype(np.float64)
     v = np.broadcast_to(v, batch + (S, Ev)).reshape(B, S, Ev).astype(np.float64)
-    bias = np.broadcast_to(bias, batch + (L, S)).reshape(B, L, S)
+    bias = np.broadcast_to(bias, batch + (L, S)).reshape(B, L, S)  # type: ignore[assignment]
 
     out = np.zeros((B, L, Ev))
     for b in range(B):
@@ -144,9 +153,21 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
     return out.reshape(batch + (L, Ev)).astype(out_dtype)
 
 
-def multi_head_attention(query, key, value, num_heads, in_proj_weight, in_proj_bias, out_proj_weight,
-                         out_proj_bias, key_padding_mask=None, attn_mask=None, need_weights=True,
-                         average_attn_weights=True, batch_first=False):
+def multi_head_attention(
+    query: np.ndarray,
+    key: np.ndarray,
+    value: np.ndarray,
+    num_heads: int,
+    in_proj_weight: np.ndarray,
+    in_proj_bias: np.ndarray | None,
+    out_proj_weight: np.ndarray,
+    out_proj_bias: np.ndarray | None,
+    key_padding_mask: np.ndarray | None = None,
+    attn_mask: np.ndarray | None = None,
+    need_weights: bool = True,
+    average_attn_weights: bool = True,
+    batch_first: bool = False,
+) -> tuple[np.ndarray, np.ndarray | None]:
     r"""MultiHead(Q, K, V) = Concat(head_1, …, head_h) Wᴼ, one head at a time (PyTorch's semantics).
 
     The formula (F8), for each batch element, with W_q, W_k, W_v the three (E, E) blocks
@@ -256,7 +277,7 @@ def multi_head_attention(query, key, value, num_heads, in_proj_weight, in_proj_b
     if kpm is not None:
         if kpm.shape != (N, S):
             raise ValueError(f"{op}: key_padding_mask must be (N, S) = {(N, S)} (or (S,) unbatched), "
-                             f"got shape {np.shape(key_padding_mask)}")
+                             f"got shape {np.shape(key_padding_mask)}")  # type: ignore[arg-type]
         kpm = np.where(kpm, -np.inf, 0.0) if kpm.dtype == bool else kpm.astype(np.float64)  # True = ignore key
         bias = bias + kpm[:, np.newaxis, np.newaxis, :]
 

@@ -3,13 +3,23 @@
 Shape legend: N batch, C channels, and any trailing axes (L, or H and W) flattened to
 P positions: an (N, C, *) input is read as x[n, c, p].
 """
+from __future__ import annotations
+
 import numpy as np
 
 from .conv import _result_dtype
 
 
-def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False,
-               momentum=0.1, eps=1e-5):
+def batch_norm(
+    input: np.ndarray,
+    running_mean: np.ndarray,
+    running_var: np.ndarray,
+    weight: np.ndarray | None = None,
+    bias: np.ndarray | None = None,
+    training: bool = False,
+    momentum: float = 0.1,
+    eps: float = 1e-5,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     r"""Batch normalisation, PyTorch's ``F.batch_norm``, one channel at a time.
 
     For channel c, over its m = N·P values::

@@ -2,7 +2,13 @@
 
 Shape legend: N batch, C_in / C_out channels, H / W height and width, kH / kW kernel size.
 """
+from __future__ import annotations
+
 import numpy as np
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .._typing import Size2
 
 
 def _pair(value, op, name):
@@ -21,7 +27,15 @@ def _result_dtype(*arrays):
     return dtype if np.issubdtype(dtype, np.inexact) else np.dtype(np.float64)
 
 
-def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+def conv2d(
+    input: np.ndarray,
+    weight: np.ndarray,
+    bias: np.ndarray | None = None,
+    stride: Size2 = 1,
+    padding: Size2 = 0,
+    dilation: Size2 = 1,
+    groups: int = 1,
+) -> np.ndarray:
     r"""2-D convolution (cross-correlation, as in PyTorch), one output element at a time.
 
     The formula, with x_pad the input padded by p_h rows and p_w columns of zeros on each

@@ -4,13 +4,24 @@ Shape legend: L sequence length, N batch, D input features, H hidden units. Weig
 are stored as PyTorch stores them: the three gates stacked in the order reset r,
 update z, new n, each block (H, D) in ``w_ih`` and (H, H) in ``w_hh``.
 """
+from __future__ import annotations
+
+from typing import Any, Sequence
+
 import numpy as np
 
 from .conv import _result_dtype
 from .recurrent import _row_dot, _sigmoid
 
 
-def gru_cell(input, hx, w_ih, w_hh, b_ih=None, b_hh=None):
+def gru_cell(
+    input: np.ndarray,
+    hx: np.ndarray,
+    w_ih: np.ndarray,
+    w_hh: np.ndarray,
+    b_ih: np.ndarray | None = None,
+    b_hh: np.ndarray | None = None,
+) -> np.ndarray:
     r"""One GRU step with PyTorch's weight layout, each gate on its own line.
 
     W_ir = w_ih[0:H], W_iz = w_ih[H:2H], W_in = w_ih[2H:3H], likewise W_h· in ``w_hh``,
@@ -88,7 +99,9 @@ def gru_cell(input, hx, w_ih, w_hh, b_ih=None, b_hh=None):
     return h_new.astype(out_dtype)
 
 
-def gru(input, h_0, weights, bidirectional=False):
+def gru(
+    input: np.ndarray, h_0: np.ndarray | None, weights: Sequence[Any], bidirectional: bool = False
+) -> tuple[np.ndarray, np.ndarray]:
     r"""A (multi-layer, optionally bidirectional) GRU over a time-major sequence, as loops.
 
     For layer k and direction d, with (w_ih, w_hh, b_ih, b_hh) = ``weights[k][d]``::
@@ -126,7 +139,7 @@ def gru(input, h_0, weights, bidirectional=False):
             w_ih, w_hh, b_ih, b_hh = layer[d]
             H = np.asarray(w_hh).shape[1]
             h = np.zeros((N, H)) if h_0 is None else np.asarray(h_0)[k * directions + d]
-            out = [None] * L
+            out: list[Any] = [None] * L
             for t in (range(L - 1, -1, -1) if d else range(L)):
                 h = gru_cell(layer_input[t], h, w_ih, w_hh, b_ih, b_hh)
                 out[t] = h

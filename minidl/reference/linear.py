@@ -3,12 +3,14 @@
 Shape legend: N batch, D in_features, O out_features. Weights are stored (O, D), so the
 formula's ``W x`` is row ``W[o]`` dotted with ``x``.
 """
+from __future__ import annotations
+
 import numpy as np
 
 from .conv import _result_dtype
 
 
-def linear(input, weight, bias=None):
+def linear(input: np.ndarray, weight: np.ndarray, bias: np.ndarray | None = None) -> np.ndarray:
     r"""The fully connected layer, one output unit at a time.
 
     The formula, per sample n and output unit o::

@@ -2,6 +2,8 @@
 
 Shape legend: N batch, C classes.
 """
+from __future__ import annotations
+
 import math
 
 import numpy as np
@@ -9,7 +11,7 @@ import numpy as np
 from .conv import _result_dtype
 
 
-def softmax(x):
+def softmax(x: np.ndarray) -> np.ndarray:
     r"""Softmax of each row, written out.
 
     The formula, per row n and class c::
@@ -42,7 +44,7 @@ def softmax(x):
     return y.astype(_result_dtype(x))
 
 
-def log_softmax(x):
+def log_softmax(x: np.ndarray) -> np.ndarray:
     r"""Log-softmax of each row: log softmax(x)[n, c] = x[n, c] − m_n − log Σ_j exp(x[n, j] − m_n).
 
     Args:
@@ -66,7 +68,7 @@ def log_softmax(x):
     return y.astype(_result_dtype(x))
 
 
-def cross_entropy(x, target):
+def cross_entropy(x: np.ndarray, target: np.ndarray) -> float:
     r"""Mean cross-entropy of logits against integer classes.
 
     The formula::

@@ -17,9 +17,16 @@ Both follow PyTorch exactly, including its corner cases:
 
 Shape legend: N batch, C channels, H / W height and width, kH / kW kernel size.
 """
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from .conv import _pair, _result_dtype
+
+if TYPE_CHECKING:
+    from .._typing import Size2
 
 
 def _pool_out_size(op, size, k, s, p, d, ceil_mode):
@@ -54,8 +61,15 @@ def _pool_setup(op, input, kernel_size, stride, padding, dilation):
     return x, (kH, kW), (s_h, s_w), (p_h, p_w), (d_h, d_w)
 
 
-def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
-               return_indices=False):
+def max_pool2d(
+    input: np.ndarray,
+    kernel_size: Size2,
+    stride: Size2 | None = None,
+    padding: Size2 = 0,
+    dilation: Size2 = 1,
+    ceil_mode: bool = False,
+    return_indices: bool = False,
+) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
     r"""2-D max pooling, one output element at a time, with PyTorch's semantics.
 
     The formula, with the input padded by -inf (so a padding cell is never the maximum)::
@@ -129,7 +143,14 @@ def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
     return (y, indices) if return_indices else y
 
 
-def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True):
+def avg_pool2d(
+    input: np.ndarray,
+    kernel_size: Size2,
+    stride: Size2 | None = None,
+    padding: Size2 = 0,
+    ceil_mode: bool = False,
+    count_include_pad: bool = True,
+) -> np.ndarray:
     r"""2-D average pooling, one output element at a time, with PyTorch's semantics.
 
     The formula, for output (i, j), with window rows h0 .. h1 − 1 and columns w0 .. w1 − 1::

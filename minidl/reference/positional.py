@@ -1,10 +1,12 @@
 """F9, the sinusoidal positional encoding, as a literal loop (NumPy only)."""
+from __future__ import annotations
+
 import math
 
 import numpy as np
 
 
-def positional_encoding(length, d_model):
+def positional_encoding(length: int, d_model: int) -> np.ndarray:
     r"""The table PE (length, d_model), one entry at a time.
 
     The formula, for position pos and pair index i::

@@ -4,6 +4,8 @@ Shape legend: N batch, D input features, H hidden units, O output units.
 Weights are stored (out_features, in_features) and inputs are batched rows, so ``x Wᵀ``
 in a formula is, for sample n and output unit u, row ``x[n]`` dotted with row ``W[u]``.
 """
+from __future__ import annotations
+
 import numpy as np
 
 from .conv import _result_dtype
@@ -38,7 +40,17 @@ def _row_dot(W_row, v):
     return total
 
 
-def rnn_step(x_t, h_prev, W_xh, W_hh, b_h=None, W_ho=None, W_xo=None, b_o=None, activation="tanh"):
+def rnn_step(
+    x_t: np.ndarray,
+    h_prev: np.ndarray,
+    W_xh: np.ndarray,
+    W_hh: np.ndarray,
+    b_h: np.ndarray | None = None,
+    W_ho: np.ndarray | None = None,
+    W_xo: np.ndarray | None = None,
+    b_o: np.ndarray | None = None,
+    activation: str = "tanh",
+) -> tuple[np.ndarray, np.ndarray | None]:
     r"""One step of the article's recurrent network, its two equations as loops.
 
     The formulas (F4 and F5), per sample n and unit u::
@@ -111,7 +123,14 @@ def rnn_step(x_t, h_prev, W_xh, W_hh, b_h=None, W_ho=None, W_xo=None, b_o=None, 
     return np.asarray(h_t).astype(out_dtype), np.asarray(o_t).astype(out_dtype)
 
 
-def lstm_cell(input, hx_cx, w_ih, w_hh, b_ih=None, b_hh=None):
+def lstm_cell(
+    input: np.ndarray,
+    hx_cx: tuple[np.ndarray, np.ndarray],
+    w_ih: np.ndarray,
+    w_hh: np.ndarray,
+    b_ih: np.ndarray | None = None,
+    b_hh: np.ndarray | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
     r"""One LSTM step with PyTorch's weight layout, each gate on its own line.
 
     ``w_ih`` (4H, D) and ``w_hh`` (4H, H) stack the weights of the four gates in the order

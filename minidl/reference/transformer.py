@@ -4,7 +4,10 @@ cross-attention), as literal loops (forward only).
 Shape legend: L sequence length, S source length, T target length, N batch, E embedding
 (d_model), h heads, F the feed-forward width (dim_feedforward).
 """
+from __future__ import annotations
+
 import math
+from typing import Mapping
 
 import numpy as np
 
@@ -12,7 +15,12 @@ from .attention import multi_head_attention
 from .linear import linear
 
 
-def layer_norm(x, weight=None, bias=None, eps=1e-5):
+def layer_norm(
+    x: np.ndarray,
+    weight: np.ndarray | None = None,
+    bias: np.ndarray | None = None,
+    eps: float = 1e-5,
+) -> np.ndarray:
     r"""Layer normalisation over the last axis, one row at a time.
 
     The formula, for each row x (E,)::
@@ -61,8 +69,16 @@ def _feed_forward(x, W1, b1, W2, b2, activation, op="transformer_encoder_layer")
     return linear(hidden, W2, b2).reshape(x.shape)
 
 
-def transformer_encoder_layer(src, params, nhead, activation="relu", norm_first=False,
-                              eps=1e-5, src_mask=None, src_key_padding_mask=None):
+def transformer_encoder_layer(
+    src: np.ndarray,
+    params: Mapping[str, np.ndarray],
+    nhead: int,
+    activation: str = "relu",
+    norm_first: bool = False,
+    eps: float = 1e-5,
+    src_mask: np.ndarray | None = None,
+    src_key_padding_mask: np.ndarray | None = None,
+) -> np.ndarray:
     r"""One encoder layer (no dropout), as ``nn.TransformerEncoderLayer`` computes it.
 
     With SA(x) = MultiHead(x, x, x) and FF(x) = W₂ f(W₁ x + b₁) + b₂::
@@ -115,10 +131,20 @@ def transformer_encoder_layer(src, params, nhead, activation="relu", norm_first=
     return x
 
 
-def transformer_decoder_layer(tgt, memory, params, nhead, activation="relu", norm_first=False,
-                              eps=1e-5, tgt_mask=None, memory_mask=None,
-                              tgt_key_padding_mask=None, memory_key_padding_mask=None,
-                              batch_first=False):
+def transformer_decoder_layer(
+    tgt: np.ndarray,
+    memory: np.ndarray,
+    params: Mapping[str, np.ndarray],
+    nhead: int,
+    activation: str = "relu",
+    norm_first: bool = False,
+    eps: float = 1e-5,
+    tgt_mask: np.ndarray | None = None,
+    memory_mask: np.ndarray | None = None,
+    tgt_key_padding_mask: np.ndarray | None = None,
+    memory_key_padding_mask: np.ndarray | None = None,
+    batch_first: bool = False,
+) -> np.ndarray:
     r"""One decoder layer (no dropout), as ``nn.TransformerDecoderLayer`` computes it.
 
     With SA(x) = MultiHead(x, x, x) (masked self-attention over the target),

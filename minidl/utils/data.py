@@ -13,16 +13,23 @@ Shuffling draws from minidl's generator (``md.manual_seed``), or from the ``gene
 given, so a seeded run repeats exactly; the orders differ from PyTorch's, whose generator
 is another algorithm.
 """
+from __future__ import annotations
+
 import bisect
 import math
 import numbers
 import warnings
 from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Sized
 
 import numpy as np
 
 import minidl as _md
 from .. import random as _random
+
+if TYPE_CHECKING:
+    from ..random import Generator
+    from ..tensor import Tensor
 
 __all__ = ["Dataset", "IterableDataset", "TensorDataset", "Subset", "ConcatDataset",
            "random_split", "Sampler", "SequentialSampler", "RandomSampler",
@@ -37,7 +44,7 @@ class Dataset:
     ``a + b`` is the :class:`ConcatDataset` of the two.
     """
 
-    def __getitem__(self, index):
+    def __getitem__(self, index: Any) -> Any:
         raise NotImplementedError(f"{type(self).__name__} must define __getitem__")
 
     def __add__(self, other):
@@ -47,7 +54,7 @@ class Dataset:
 class IterableDataset(Dataset):
     """A stream of samples: subclasses define ``__iter__`` (no indices, no shuffling)."""
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[Any]:
         raise NotImplementedError(f"{type(self).__name__} must define __iter__")
 
     def __add__(self, other):
@@ -72,7 +79,7 @@ class TensorDataset(Dataset):
     (3, [2, 3], 1)
     """
 
-    def __init__(self, *tensors):
+    def __init__(self, *tensors: Tensor) -> None:
         if not tensors:
             raise ValueError("TensorDataset: give at least one tensor")
         tensors = tuple(t if isinstance(t, _md.Tensor) else _md.tensor(np.asarray(t))
@@ -85,10 +92,10 @@ class TensorDataset(Dataset):
                              f"N (size mismatch), got shapes {[tuple(t.shape) for t in tensors]}")
         self.tensors = tensors
 
-    def __getitem__(self, index):
+    def __getitem__(self, index: Any) -> tuple[Tensor, ...]:
         return tuple(t[index] for t in self.tensors)
 
-    def __len__(self):
+    def __len__(self) -> int:
         return self.tensors[0].shape[0]
 
 
@@ -101,14 +108,14 @@ class Subset(Dataset):
     (2, 'e', 'a')
     """
 
-    def __init__(self, dataset, indices):
+    def __init__(self, dataset: Any, indices: Sequence[int]) -> None:
         self.dataset = dataset
         self.indices = indices
 
-    def __getitem__(self, index):
+    def __getitem__(self, index: Any) -> Any:
         return self.dataset[self.indices[index]]
 
-    def __len__(self):
+    def __len__(self) -> int:
         return len(self.indices)
 
 
@@ -119,7 +126,7 @@ class ConcatDataset(Dataset):
         ValueError: no datasets.  TypeError: an IterableDataset among them.
     """
 
-    def __init__(self, datasets):
+    def __init__(self, datasets: Iterable[Any]) -> None:
         self.datasets = list(datasets)
         if not self.datasets:
             raise ValueError("ConcatDataset: datasets should not be an empty iterable")
@@ -128,10 +135,10 @@ class ConcatDataset(Dataset):
                 raise TypeError("ConcatDataset: does not support IterableDataset")
         self.cumulative_sizes = list(np.cumsum([len(d) for d in self.datasets]).tolist())
 
-    def __len__(self):
+    def __len__(self) -> int:
         return self.cumulative_sizes[-1]
 
-    def __getitem__(self, index):
+    def __getitem__(self, index: int) -> Any:
         if index < 0:
             if -index > len(self):
                 raise ValueError(f"ConcatDataset: index {index} out of range for length "
@@ -142,7 +149,9 @@ class ConcatDataset(Dataset):
         return self.datasets[j][index - start]
 
 
-def random_split(dataset, lengths, generator=None):
+def random_split(
+    dataset: Any, lengths: Sequence[int | float], generator: Generator | None = None
+) -> list[Subset]:
     """Split ``dataset`` into non-overlapping random :class:`Subset` s.
 
     Args:
@@ -202,23 +211,23 @@ def random_split(dataset, lengths, generator=None):
 class Sampler:
     """Yields indices into a dataset; subclasses define ``__iter__`` (and ``__len__``)."""
 
-    def __init__(self, data_source=None):
+    def __init__(self, data_source: Sized | None = None) -> None:
         pass
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[Any]:
         raise NotImplementedError(f"{type(self).__name__} must define __iter__")
 
 
 class SequentialSampler(Sampler):
     """0, 1, …, len(data_source) − 1."""
 
-    def __init__(self, data_source):
+    def __init__(self, data_source: Sized) -> None:
         self.data_source = data_source
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[int]:
         return iter(range(len(self.data_source)))
 
-    def __len__(self):
+    def __len__(self) -> int:
         return len(self.data_source)
 
 
@@ -237,7 +246,13 @@ class RandomSampler(Sampler):
         ValueError: ``num_samples`` ≤ 0.  TypeError: a non-bool ``replacement``.
     """
 
-    def __init__(self, data_source, replacement=False, num_samples=None, generator=None):
+    def __init__(
+        self,
+        data_source: Sized,
+        replacement: bool = False,
+        num_samples: int | None = None,
+        generator: Generator | None = None,
+    ) -> None:
         self.data_source = data_source
         if not isinstance(replacement, bool):
             raise TypeError(f"RandomSampler: replacement must be a bool, got "
@@ -251,10 +266,10 @@ class RandomSampler(Sampler):
                              f"{self.num_samples!r}")
 
     @property
-    def num_samples(self):
+    def num_samples(self) -> int:
         return len(self.data_source) if self._num_samples is None else self._num_samples
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[int]:
         n, k = len(self.data_source), self.num_samples
         rng = _random._numpy_generator("RandomSampler", self.generator)
         if self.replacement:
@@ -264,23 +279,23 @@ class RandomSampler(Sampler):
             yield from rng.permutation(n).tolist()
         yield from rng.permutation(n)[:k % n].tolist()
 
-    def __len__(self):
+    def __len__(self) -> int:
         return self.num_samples
 
 
 class SubsetRandomSampler(Sampler):
     """The given indices in a random order, new at each pass."""
 
-    def __init__(self, indices, generator=None):
+    def __init__(self, indices: Sequence[int], generator: Generator | None = None) -> None:
         self.indices = indices
         self.generator = generator
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[int]:
         rng = _random._numpy_generator("SubsetRandomSampler", self.generator)
         for j in rng.permutation(len(self.indices)).tolist():
             yield self.indices[j]
 
-    def __len__(self):
+    def __len__(self) -> int:
         return len(self.indices)
 
 
@@ -300,7 +315,11 @@ class BatchSampler(Sampler):
     [[0, 1], [2, 3], [4]]
     """
 
-    def __init__(self, sampler, batch_size, drop_last):
+    sampler: Any
+    batch_size: int
+    drop_last: bool
+
+    def __init__(self, sampler: Sampler | Iterable[int], batch_size: int, drop_last: bool) -> None:
         if not isinstance(batch_size, numbers.Integral) or isinstance(batch_size, bool) \
                 or batch_size <= 0:
             raise ValueError(f"BatchSampler: batch_size should be a positive integer value, "
@@ -312,7 +331,7 @@ class BatchSampler(Sampler):
         self.batch_size = int(batch_size)
         self.drop_last = drop_last
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[list[int]]:
         batch = []
         for index in self.sampler:
             batch.append(index)
@@ -322,7 +341,7 @@ class BatchSampler(Sampler):
         if batch and not self.drop_last:
             yield batch
 
-    def __len__(self):
+    def __len__(self) -> int:
         n = len(self.sampler)
         return n // self.batch_size if self.drop_last else -(-n // self.batch_size)
 
@@ -332,15 +351,15 @@ def _is_numeric_array(x):
     return isinstance(x, (np.ndarray, np.generic)) and x.dtype.kind in "biufc"
 
 
-def default_convert(data):
+def default_convert(data: Any) -> Any:
     """What the DataLoader does to samples when it does not batch (``batch_size=None``):
     NumPy arrays and scalars become Tensors, containers are converted element-wise, and
     everything else (Python numbers, strings, Tensors) is left as it is."""
     if _is_numeric_array(data):
         return _md.tensor(np.asarray(data))
     if isinstance(data, Mapping):
-        return type(data)({k: default_convert(v) for k, v in data.items()}) \
-            if _rebuildable(data) else {k: default_convert(v) for k, v in data.items()}
+        converted = {k: default_convert(v) for k, v in data.items()}
+        return type(data)(converted) if _rebuildable(data) else converted  # type: ignore[call-arg]
     if isinstance(data, tuple) and hasattr(data, "_fields"):       # a namedtuple
         return type(data)(*(default_convert(d) for d in data))
     if isinstance(data, tuple):
@@ -358,7 +377,7 @@ def _rebuildable(mapping):
         return False
 
 
-def default_collate(batch):
+def default_collate(batch: Sequence[Any]) -> Any:
     """Make one batch from a list of samples, as PyTorch's ``default_collate``:
 
     =========================  ==================================================
@@ -407,7 +426,7 @@ def default_collate(batch):
     if isinstance(elem, Mapping):
         collated = {key: default_collate([d[key] for d in batch]) for key in elem}
         if _rebuildable(elem) and type(elem) is not dict:
-            out = type(elem)()
+            out: Any = type(elem)()
             out.update(collated)
             return out
         return collated
@@ -422,7 +441,7 @@ def default_collate(batch):
                     f"dicts or lists; found {type(elem)}")
 
 
-def get_worker_info():
+def get_worker_info() -> None:
     """None: the DataLoader always runs in the calling process (PyTorch's answer there)."""
     return None
 
@@ -477,11 +496,35 @@ class DataLoader:
         True
     """
 
-    def __init__(self, dataset, batch_size=1, shuffle=None, sampler=None,
-                 batch_sampler=None, num_workers=0, collate_fn=None, pin_memory=False,
-                 drop_last=False, timeout=0, worker_init_fn=None,
-                 multiprocessing_context=None, generator=None, *, prefetch_factor=None,
-                 persistent_workers=False, pin_memory_device="", in_order=True):
+    dataset: Any
+    batch_size: int | None
+    drop_last: bool
+    sampler: Any
+    batch_sampler: Any
+    collate_fn: Callable[[Any], Any]
+    _iterable: bool
+
+    def __init__(
+        self,
+        dataset: Dataset,
+        batch_size: int | None = 1,
+        shuffle: bool | None = None,
+        sampler: Sampler | Iterable[Any] | None = None,
+        batch_sampler: Sampler | Iterable[Any] | None = None,
+        num_workers: int = 0,
+        collate_fn: Callable[[list[Any]], Any] | None = None,
+        pin_memory: bool = False,
+        drop_last: bool = False,
+        timeout: float = 0,
+        worker_init_fn: Callable[[int], None] | None = None,
+        multiprocessing_context: Any = None,
+        generator: Generator | None = None,
+        *,
+        prefetch_factor: int | None = None,
+        persistent_workers: bool = False,
+        pin_memory_device: str = "",
+        in_order: bool = True,
+    ) -> None:
         name = "DataLoader"
         if not isinstance(num_workers, numbers.Integral) or num_workers < 0:
             raise ValueError(f"{name}: num_workers option should be a non-negative int, got "
@@ -559,7 +602,7 @@ class DataLoader:
             collate_fn = default_collate if self._auto_collation else default_convert
         self.collate_fn = collate_fn
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[Any]:
         if self._iterable:
             yield from self._iter_stream()
             return
@@ -594,7 +637,7 @@ class DataLoader:
         if batch and not self.drop_last:
             yield self.collate_fn(batch)
 
-    def __len__(self):
+    def __len__(self) -> int:
         if self._iterable:
             n = len(self.dataset)
             if self.batch_size is None:

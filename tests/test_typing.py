@@ -1,0 +1,72 @@
+"""The public API is annotated (mypy checks the annotations in CI, `.ci/run`), and the
+annotations cost nothing at run time: they are never evaluated, and the names they use
+are imported only under ``if TYPE_CHECKING:``."""
+import ast
+import pathlib
+import subprocess
+import sys
+
+import pytest
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+PACKAGE = ROOT / "minidl"
+# functional/attention.py, nn/conv.py and functions.py are being rewritten by others: not yet
+NOT_YET = {("functional", "attention.py"), ("nn", "conv.py")}
+ANNOTATED = (
+    [p for d in ("functional", "nn", "optim", "utils", "reference") for p in sorted((PACKAGE / d).glob("*.py"))
+     if p.name != "__init__.py" and (d, p.name) not in NOT_YET]
+    + [PACKAGE / f for f in ("serialization.py", "random.py", "viz.py", "factories.py")]
+)
+DUNDERS = {"__init__", "__call__", "__len__", "__getitem__", "__iter__"}
+
+
+def _public_defs(tree):
+    for node in tree.body:
+        if isinstance(node, ast.FunctionDef) and not node.name.startswith("_"):
+            yield node.name, node, False
+        if isinstance(node, ast.ClassDef) and not node.name.startswith("_"):
+            for item in node.body:
+                if isinstance(item, ast.FunctionDef) and (not item.name.startswith("_")
+                                                          or item.name in DUNDERS):
+                    yield f"{node.name}.{item.name}", item, True
+
+
+@pytest.mark.parametrize("path", ANNOTATED, ids=lambda p: str(p.relative_to(ROOT)))
+def test_every_public_function_is_annotated(path):
+    tree = ast.parse(path.read_text())
+    missing = []
+    for name, fn, method in _public_defs(tree):
+        args = fn.args
+        params = args.posonlyargs + args.args + args.kwonlyargs
+        if method and params and params[0].arg in ("self", "cls") and not any(
+                isinstance(d, ast.Name) and d.id == "staticmethod" for d in fn.decorator_list):
+            params = params[1:]
+        params += [a for a in (args.vararg, args.kwarg) if a is not None]
+        bare = [a.arg for a in params if a.annotation is None]
+        if bare or fn.returns is None:
+            missing.append(f"{name}: {', '.join(bare) or 'return'}")
+    assert not missing, f"{path.name}: not annotated: " + "; ".join(missing)
+
+
+@pytest.mark.parametrize("path", ANNOTATED, ids=lambda p: str(p.relative_to(ROOT)))
+def test_annotations_are_postponed(path):
+    """``from __future__ import annotations`` first: no annotation runs at import."""
+    tree = ast.parse(path.read_text())
+    body = [n for n in tree.body if not (isinstance(n, ast.Expr) and isinstance(n.value, ast.Constant))]
+    first = body[0]
+    assert isinstance(first, ast.ImportFrom) and first.module == "__future__", path.name
+
+
+def test_the_typing_names_import_nothing_at_run_time():
+    code = ("import sys, minidl._typing, minidl.viz; "
+            "print([m for m in ('numpy.typing', 'graphviz') if m in sys.modules])")
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "[]"
+
+
+def test_mypy_is_configured_for_the_package():
+    text = (ROOT / "pyproject.toml").read_text()
+    assert "[tool.mypy]" in text and 'files = ["minidl"]' in text
+    assert "disallow_incomplete_defs = true" in text and "check_untyped_defs = true" in text
+    assert "mypy" in (ROOT / ".ci" / "run").read_text()
