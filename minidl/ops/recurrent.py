@@ -14,6 +14,7 @@ computes it for all steps at once with one matrix product and passes it as ``xz`
 """
 import numpy as np
 
+from .. import parallel
 from ..autograd import engine
 from ..autograd.function import Function
 from .elementwise import Sigmoid, Tanh
@@ -30,11 +31,22 @@ def _sigmoid_(z):
     return z
 
 
-# The gates are stacked i, f, g, o (PyTorch's order) in xz and w_hh. Inside this op they
-# are kept in the order o, i, f, g, so that the three sigmoids are one contiguous block
-# (forward) and the three gates the cell gradient flows through are another (backward).
-_TO_INSIDE = [3, 0, 1, 2]          # block k inside = block _TO_INSIDE[k] in PyTorch's order
-_TO_OUTSIDE = [1, 2, 3, 0]
+# Gates are stacked i, f, g, o (PyTorch's order) in xz, w_hh and every array below:
+# σ on the blocks [0, 2H) and [3H, 4H), tanh on [2H, 3H).
+#
+# Threads: the recurrence is independent across the batch, so with several threads each
+# one runs the whole time loop on its own slice of the batch (its small GEMMs on one BLAS
+# thread; see minidl.parallel) — the per-step work is too small to split step by step.
+_MIN_ROWS = 16           # batch rows per thread, at least
+
+
+def _over_batch(body, N, blas):
+    """``body(lo, hi)`` for batch rows lo .. hi − 1: split over threads when N is large."""
+    threads = parallel.get_num_threads()
+    if threads < 2 or N < 2 * _MIN_ROWS:
+        body(0, N)
+    else:
+        parallel.for_blocks(N, body, block=-(-N // threads), blas=blas)
 
 
 class LSTMScan(Function):
@@ -68,31 +80,33 @@ class LSTMScan(Function):
 
     @staticmethod
     def forward(ctx, xz, h0, c0, w_hh):
-        xz_in, w_hh_in = xz, w_hh
         L, N, H4 = xz.shape
         H = H4 // 4
         dtype = np.result_type(xz, h0, c0, w_hh)
-        xz = xz.reshape(L, N, 4, H)[:, :, _TO_INSIDE].reshape(L, N, H4)   # o, i, f, g
-        w_hh = w_hh.reshape(4, H, H)[_TO_INSIDE].reshape(H4, H)
         hs = np.empty((L + 1, N, H), dtype)                  # h_0 .. h_L
         cs = np.empty((L + 1, N, H), dtype)                  # c_0 .. c_L
-        gates = np.empty((L, N, H4), dtype)                  # o, i, f, g of every step
+        gates = np.empty((L, N, H4), dtype)                  # i, f, g, o of every step
         tanh_c = np.empty((L, N, H), dtype)
         hs[0], cs[0] = h0, c0
-        w_hhT = w_hh.T
-        for t in range(L):
-            z = gates[t]
-            np.matmul(hs[t], w_hhT, out=z)                   # h_{t−1} W_hhᵀ
-            z += xz[t]                                       # + x_t W_ihᵀ + b
-            _sigmoid_(z[:, :3 * H])                          # o, i, f
-            np.tanh(z[:, 3 * H:], out=z[:, 3 * H:])          # g
-            o, i, f, g = z[:, :H], z[:, H:2 * H], z[:, 2 * H:3 * H], z[:, 3 * H:]
-            np.multiply(f, cs[t], out=cs[t + 1])
-            cs[t + 1] += i * g                               # c_t = f ⊙ c_{t−1} + i ⊙ g
-            np.tanh(cs[t + 1], out=tanh_c[t])
-            np.multiply(o, tanh_c[t], out=hs[t + 1])         # h_t = o ⊙ tanh(c_t)
-        ctx.save_for_backward(xz_in, h0, c0, w_hh_in)
-        ctx.inside = (hs, cs, gates, tanh_c, w_hh)
+        w_hhT = w_hh.T.astype(dtype, copy=False)
+
+        def scan(lo, hi):                                    # batch rows lo .. hi − 1
+            for t in range(L):
+                z = gates[t, lo:hi]
+                np.matmul(hs[t, lo:hi], w_hhT, out=z)        # h_{t−1} W_hhᵀ
+                z += xz[t, lo:hi]                            # + x_t W_ihᵀ + b
+                _sigmoid_(z[:, :2 * H])                      # i, f
+                _sigmoid_(z[:, 3 * H:])                      # o
+                np.tanh(z[:, 2 * H:3 * H], out=z[:, 2 * H:3 * H])    # g
+                i, f, g, o = z[:, :H], z[:, H:2 * H], z[:, 2 * H:3 * H], z[:, 3 * H:]
+                c = cs[t + 1, lo:hi]
+                np.multiply(i, g, out=c)
+                c += f * cs[t, lo:hi]                        # c_t = f ⊙ c_{t−1} + i ⊙ g
+                np.tanh(c, out=tanh_c[t, lo:hi])
+                np.multiply(o, tanh_c[t, lo:hi], out=hs[t + 1, lo:hi])   # h_t = o ⊙ tanh(c_t)
+        _over_batch(scan, N, blas=True)
+        ctx.save_for_backward(xz, h0, c0, w_hh)
+        ctx.inside = (hs, cs, gates, tanh_c)
         return hs[1:], cs[L]                                 # (L, N, H), (N, H)
 
     @staticmethod
@@ -108,40 +122,47 @@ class LSTMScan(Function):
             for (_, k), g in zip(wanted, grads):
                 result[k] = g
             return tuple(result)
-        ctx.saved_tensors                                    # (checks the saved versions)
-        hs, cs, gates, tanh_c, w_hh = ctx.inside             # gates and w_hh: o, i, f, g
+        _, _, _, w_hh = ctx.saved_tensors                    # (checks the saved versions)
+        hs, cs, gates, tanh_c = ctx.inside
         ctx.inside = None
         need_xz, need_h0, need_c0, need_w = ctx.needs_input_grad
         L, N, H4 = gates.shape
         H = H4 // 4
-        g4 = gates.reshape(L, N, 4, H)
-        o, i, f, g = g4[:, :, 0], g4[:, :, 1], g4[:, :, 2], g4[:, :, 3]
-        # ∂z/∂(c̄ or h̄) of every step at once: z̄_o = h̄ ⊙ q_o, z̄_{i,f,g} = c̄ ⊙ q_{i,f,g}
-        q = np.empty_like(g4)
-        q[:, :, 0] = tanh_c * o * (1 - o)                    # tanh c_t ⊙ σ'
-        q[:, :, 1] = g * i * (1 - i)                         # g ⊙ σ'
-        q[:, :, 2] = cs[:L] * f * (1 - f)                    # c_{t−1} ⊙ σ'
-        q[:, :, 3] = i * (1 - g * g)                         # i ⊙ tanh'
-        o_dtanh = o * (1 - tanh_c * tanh_c)                  # ∂h_t/∂c_t = o ⊙ tanh'(c_t)
-        dz = np.empty_like(g4)                               # z̄ of every step
-        dhs = dh_all                                         # ∂L/∂h_t from the output
-        dh_next = np.zeros((N, H), gates.dtype)              # what step t+1 sends to h_t
-        dc_next = dc_last                                    # ∂L/∂c_L (read only)
-        for t in range(L - 1, -1, -1):
-            dh = dhs[t] + dh_next
-            dc = dh * o_dtanh[t]
-            dc += dc_next                                    # c̄ = c̄_next + h̄ ⊙ o ⊙ tanh'(c_t)
-            np.multiply(q[t, :, 0], dh, out=dz[t, :, 0])     # z̄_o
-            np.multiply(q[t, :, 1:], dc[:, None], out=dz[t, :, 1:])   # z̄_i, z̄_f, z̄_g
-            dc_next = dc * f[t]                              # c̄_{t−1}
-            if t > 0 or need_h0:
-                dh_next = dz[t].reshape(N, H4) @ w_hh        # h̄_{t−1} = z̄ W_hh
-        dz = dz[:, :, _TO_OUTSIDE].reshape(L, N, H4)         # back to i, f, g, o
+        w_hh = w_hh.astype(gates.dtype, copy=False)
+        i, f, g, o = (gates[:, :, k * H:(k + 1) * H] for k in range(4))
+        # ∂z/∂(c̄ or h̄) of every step at once: z̄_{i,f,g} = c̄ ⊙ q_{i,f,g}, z̄_o = h̄ ⊙ q_o
+        q = np.empty_like(gates)
+        np.multiply(g, i * (1 - i), out=q[:, :, :H])                 # g ⊙ σ'
+        np.multiply(cs[:L], f * (1 - f), out=q[:, :, H:2 * H])       # c_{t−1} ⊙ σ'
+        np.multiply(i, 1 - g * g, out=q[:, :, 2 * H:3 * H])          # i ⊙ tanh'
+        np.multiply(tanh_c, o * (1 - o), out=q[:, :, 3 * H:])        # tanh c_t ⊙ σ'
+        o_dtanh = 1 - tanh_c * tanh_c
+        o_dtanh *= o                                         # ∂h_t/∂c_t = o ⊙ tanh'(c_t)
+        dz = np.empty_like(gates)                            # z̄ of every step
+        dh0 = np.empty((N, H), gates.dtype)
+        dc0 = np.empty((N, H), gates.dtype)
+
+        def bptt(lo, hi):                                    # batch rows lo .. hi − 1
+            dh_next = np.zeros((hi - lo, H), gates.dtype)    # what step t+1 sends to h_t
+            dc_next = dc_last[lo:hi]                         # ∂L/∂c_L (read only)
+            for t in range(L - 1, -1, -1):
+                dh = dh_all[t, lo:hi] + dh_next              # h̄
+                dc = dh * o_dtanh[t, lo:hi]
+                dc += dc_next                                # c̄ = c̄_next + h̄ ⊙ o ⊙ tanh'(c_t)
+                dz_t, q_t = dz[t, lo:hi], q[t, lo:hi]
+                np.multiply(q_t[:, :3 * H].reshape(-1, 3, H), dc[:, None],
+                            out=dz_t[:, :3 * H].reshape(-1, 3, H))   # z̄_i, z̄_f, z̄_g
+                np.multiply(q_t[:, 3 * H:], dh, out=dz_t[:, 3 * H:])  # z̄_o
+                dc_next = dc * f[t, lo:hi]                   # c̄_{t−1}
+                if t > 0 or need_h0:
+                    dh_next = dz_t @ w_hh                    # h̄_{t−1} = z̄ W_hh
+            dh0[lo:hi], dc0[lo:hi] = dh_next, dc_next
+        _over_batch(bptt, N, blas=True)
         dw_hh = None
         if need_w:                                           # Σ_t z̄_tᵀ h_{t−1}: one GEMM
             dw_hh = dz.reshape(L * N, H4).T @ hs[:L].reshape(L * N, H)
-        return (dz if need_xz else None, dh_next if need_h0 else None,
-                np.array(dc_next) if need_c0 else None, dw_hh)
+        return (dz if need_xz else None, dh0 if need_h0 else None,
+                dc0 if need_c0 else None, dw_hh)
 
 
 def lstm_scan_composite(xz, h0, c0, w_hh):
