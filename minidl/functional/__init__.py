@@ -17,6 +17,7 @@ are written as their formulas from primitives and need no backward of their own:
     normalization.py  layer_norm batch_norm
     sparse.py         embedding one_hot
     padding.py        pad
+    vision.py         interpolate upsample pixel_shuffle pixel_unshuffle
 """
 from .activation import *  # noqa: F401,F403
 from .linear import *  # noqa: F401,F403
@@ -31,3 +32,4 @@ from .attention import *  # noqa: F401,F403
 from .normalization import *  # noqa: F401,F403
 from .sparse import *  # noqa: F401,F403
 from .padding import *  # noqa: F401,F403
+from .vision import *  # noqa: F401,F403

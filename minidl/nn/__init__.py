@@ -16,6 +16,8 @@
     attention.py      MultiheadAttention                       (F8)
     normalization.py  LayerNorm BatchNorm1d BatchNorm2d
     sparse.py         Embedding
+    vision.py         Upsample UpsamplingNearest2d UpsamplingBilinear2d PixelShuffle
+                      PixelUnshuffle
     transformer.py    PositionalEncoding TransformerEncoderLayer TransformerEncoder  (F9, F10)
                       TransformerDecoderLayer TransformerDecoder Transformer  (F8 cross-attention)
 """
@@ -40,3 +42,4 @@ from .attention import *  # noqa: F401,F403
 from .normalization import *  # noqa: F401,F403
 from .sparse import *  # noqa: F401,F403
 from .transformer import *  # noqa: F401,F403
+from .vision import *  # noqa: F401,F403

@@ -290,3 +290,104 @@ def test_pooling_errors():
         F.avg_pool1d(md.ones(1, 3, 8), (2, 2))
     with pytest.raises(ValueError, match="max_pool1d: output would be empty"):
         F.max_pool1d(md.ones(1, 3, 2), 3)
+
+
+# ---------------------------------------------------------------------- interpolate, pixel shuffle
+def test_bilinear_literal_formula():
+    x = np.arange(6.0).reshape(1, 1, 2, 3)
+    y = F.interpolate(md.tensor(x), size=(3, 5), mode="bilinear", align_corners=True).numpy()
+    for i in range(3):
+        for j in range(5):
+            r, c = i * (2 - 1) / (3 - 1), j * (3 - 1) / (5 - 1)   # aligned corners
+            r0, c0 = min(int(r), 0), min(int(c), 1)
+            lr, lc = r - r0, c - c0
+            want = ((1 - lr) * (1 - lc) * x[0, 0, r0, c0] + (1 - lr) * lc * x[0, 0, r0, c0 + 1]
+                    + lr * (1 - lc) * x[0, 0, r0 + 1, c0] + lr * lc * x[0, 0, r0 + 1, c0 + 1])
+            assert y[0, 0, i, j] == pytest.approx(want, abs=1e-12)
+
+
+_RESIZES = [dict(size=(7, 3)), dict(size=5), dict(scale_factor=2), dict(scale_factor=(1.7, 0.6)),
+            dict(scale_factor=0.5), dict(scale_factor=2.5, recompute_scale_factor=True),
+            dict(size=(1, 1))]
+
+
+@given(mode=st.sampled_from(["nearest", "nearest-exact", "bilinear", "bicubic", "area"]),
+       resize=st.sampled_from(_RESIZES), align=st.sampled_from([None, True, False]),
+       H=st.integers(1, 5), W=st.integers(1, 5), seed=st.integers(0, 2 ** 16))
+def test_interpolate_2d_gradients_and_pytorch(mode, resize, align, H, W, seed):
+    kw = dict(resize, mode=mode)
+    if mode in ("bilinear", "bicubic") and align is not None:
+        kw["align_corners"] = align
+    x = _rand(np.random.default_rng(seed), 2, 2, H, W)
+    assume(all(s >= 1 for s in np.floor(np.array([H, W]) * np.array(
+        resize.get("scale_factor", 1.0))).astype(int)))
+    _gradcheck("interpolate", [x], **kw)
+    _against_torch("interpolate", [x], seed=seed, **kw)
+
+
+@given(mode=st.sampled_from(["nearest", "nearest-exact", "linear", "area"]),
+       resize=st.sampled_from([dict(size=7), dict(scale_factor=1.3), dict(size=2), dict(size=1)]),
+       align=st.sampled_from([None, True]), L=st.integers(1, 6), seed=st.integers(0, 2 ** 16))
+def test_interpolate_1d_gradients_and_pytorch(mode, resize, align, L, seed):
+    kw = dict(resize, mode=mode)
+    if mode == "linear" and align:
+        kw["align_corners"] = True
+    assume(int(L * resize.get("scale_factor", 1)) >= 1)
+    x = _rand(np.random.default_rng(seed), 2, 3, L)
+    _gradcheck("interpolate", [x], **kw)
+    _against_torch("interpolate", [x], seed=seed, **kw)
+
+
+def test_interpolate_3d_and_second_derivative():
+    rng = np.random.default_rng(7)
+    x = _rand(rng, 1, 2, 2, 3, 4)
+    _against_torch("interpolate", [x], size=(3, 4, 5), mode="trilinear", align_corners=True)
+    _against_torch("interpolate", [x], scale_factor=2, mode="nearest")
+    t = md.tensor(_rand(rng, 1, 1, 3, 3), requires_grad=True)
+    assert md.gradgradcheck(lambda a: F.interpolate(a * a, scale_factor=1.5, mode="bicubic"), (t,))
+
+
+def test_interpolate_errors():
+    x = md.ones(1, 2, 4, 4)
+    with pytest.raises(ValueError, match="interpolate: give exactly one of size and scale_factor"):
+        F.interpolate(x)
+    with pytest.raises(ValueError, match="interpolate: give exactly one of size and scale_factor"):
+        F.interpolate(x, size=2, scale_factor=2)
+    with pytest.raises(ValueError, match=r"interpolate: mode 'linear' needs a 3-D input"):
+        F.interpolate(x, size=2, mode="linear")
+    with pytest.raises(ValueError, match="interpolate: align_corners can only be set"):
+        F.interpolate(x, size=2, mode="nearest", align_corners=False)
+    with pytest.raises(ValueError, match="interpolate: mode must be one of"):
+        F.interpolate(x, size=2, mode="lanczos")
+    with pytest.raises(ValueError, match="interpolate: size must be an int or a tuple of 2 ints"):
+        F.interpolate(x, size=(2, 2, 2))
+    with pytest.raises(ValueError, match="interpolate: the output size .* would be empty"):
+        F.interpolate(x, scale_factor=0.1)
+    with pytest.raises(NotImplementedError, match="interpolate: antialias=True"):
+        F.interpolate(x, size=2, mode="bilinear", antialias=True)
+    with pytest.raises(TypeError, match="interpolate: input must be a Tensor"):
+        F.interpolate(np.ones((1, 2, 4, 4)), size=2)
+
+
+@given(shape=st.sampled_from([(2, 18, 2, 3), (8, 1, 2), (1, 2, 4, 2, 3)]), r=st.sampled_from([1, 2]),
+       seed=st.integers(0, 2 ** 16))
+def test_pixel_shuffle_gradients_and_pytorch(shape, r, seed):
+    x = _rand(np.random.default_rng(seed), *shape)
+    if shape[-3] % (r * r) == 0:
+        y = _against_torch("pixel_shuffle", [x], seed=seed, upscale_factor=r)
+        _gradcheck("pixel_shuffle", [x], upscale_factor=r)
+        np.testing.assert_array_equal(F.pixel_unshuffle(md.tensor(y), r).numpy(), x)
+    if shape[-1] % r == 0 and shape[-2] % r == 0:
+        _against_torch("pixel_unshuffle", [x], seed=seed, downscale_factor=r)
+
+
+def test_pixel_shuffle_errors():
+    with pytest.raises(ValueError, match=r"pixel_shuffle: the channels \(3\) must be divisible "
+                                         "by upscale_factor² = 4"):
+        F.pixel_shuffle(md.ones(1, 3, 2, 2), 2)
+    with pytest.raises(ValueError, match=r"pixel_unshuffle: height \(3\) and width \(4\)"):
+        F.pixel_unshuffle(md.ones(1, 1, 3, 4), 2)
+    with pytest.raises(TypeError, match="pixel_shuffle: upscale_factor must be an int"):
+        F.pixel_shuffle(md.ones(1, 4, 2, 2), 2.0)
+    with pytest.raises(ValueError, match="pixel_shuffle: input must be"):
+        F.pixel_shuffle(md.ones(4, 2), 2)

@@ -152,3 +152,19 @@ def test_adaptive_max_pool_module_return_indices():
     y_t, i_t = theirs(torch.tensor(x))
     np.testing.assert_array_equal(i.numpy(), i_t.numpy())
     np.testing.assert_allclose(y.numpy(), y_t.numpy())
+
+
+# ---------------------------------------------------------------------- upsampling, pixel shuffle
+@pytest.mark.parametrize("name, args, kwargs, shape", [
+    ("Upsample", (), dict(scale_factor=2, mode="bilinear", align_corners=False), (2, 3, 4, 5)),
+    ("Upsample", (), dict(size=(3, 7)), (2, 3, 4, 5)),
+    ("Upsample", (), dict(scale_factor=(2, 1.5), mode="bicubic", align_corners=True), (1, 2, 3, 4)),
+    ("Upsample", (), dict(size=9, mode="linear"), (2, 3, 4)),
+    ("UpsamplingNearest2d", (), dict(scale_factor=3), (1, 2, 3, 4)),
+    ("UpsamplingBilinear2d", (), dict(size=(5, 6)), (1, 2, 3, 4)),
+    ("PixelShuffle", (2,), {}, (2, 8, 3, 4)),
+    ("PixelUnshuffle", (2,), {}, (2, 2, 4, 6)),
+])
+def test_vision_modules_match_pytorch(name, args, kwargs, shape):
+    ours, theirs = _pair_with_torch(name, *args, **kwargs)
+    _agree(ours, theirs, np.random.default_rng(8).standard_normal(shape))

@@ -1,0 +1,313 @@
+r"""Resampling images: ``interpolate`` (``nn.Upsample``), ``pixel_shuffle``, ``pixel_unshuffle``.
+
+Every mode of ``interpolate`` is **separable**: resampling an (N, C, H, W) image is
+resampling each row, then each column. Along one axis of input size n and output size m,
+
+- ``"nearest"`` / ``"nearest-exact"`` copy one source element per output element,
+  ``src(i) = min(floor(i·scale), n − 1)`` / ``min(floor((i + ½)·scale), n − 1)``, a gather;
+- ``"linear"`` (``"bilinear"``, ``"trilinear"``), ``"bicubic"`` and ``"area"`` are a
+  linear map ``y = M x`` with M (m, n) a small interpolation matrix: row i holds the
+  weights output i gives to its 2 (linear) or 4 (cubic) source neighbours, or the
+  averaging window (area, which is adaptive average pooling).
+
+so ``interpolate`` is a gather or a matrix product per spatial axis, and its gradient is
+the transposed gather (scatter-add) or ``Mᵀ ȳ``: composites, differentiable to any order.
+The source coordinate of output i is PyTorch's: with ``align_corners=True`` the corner
+pixel centres are aligned, ``src = i·(n − 1)/(m − 1)``; otherwise pixel areas are,
+``src = (i + ½)·scale − ½`` (clamped at 0 for linear), with ``scale = 1/scale_factor``
+when a scale factor is given and ``n/m`` otherwise.
+
+Shapes legend: N batch, C channels, L length, H/W height and width, r the upscale factor.
+"""
+import math
+import numbers
+
+import numpy as np
+
+from ..arguments import check_tensor, is_int
+from ..tensor import Tensor
+from .pooling import adaptive_avg_pool1d, adaptive_avg_pool2d
+
+__all__ = ["interpolate", "upsample", "pixel_shuffle", "pixel_unshuffle"]
+
+_MODES = {"nearest": None, "nearest-exact": None, "area": None, "linear": 3, "bilinear": 4,
+          "bicubic": 4, "trilinear": 5}
+_CUBIC_A = -0.75                                            # PyTorch's bicubic coefficient
+
+
+def _source_scale(n, m, align_corners, scale):
+    """PyTorch's ``area_pixel_compute_scale``: the step in source coordinates per output."""
+    if align_corners:
+        return (n - 1) / (m - 1) if m > 1 else 0.0
+    return 1.0 / scale if scale is not None and scale > 0 else n / m
+
+
+def _linear_matrix(n, m, align_corners, scale, dtype):
+    """M (m, n): y_i = (1 − λ) x_{i0} + λ x_{i1}, i0 = floor(src), i1 = min(i0 + 1, n − 1)."""
+    step = _source_scale(n, m, align_corners, scale)
+    M = np.zeros((m, n), dtype=np.float64)
+    for i in range(m):
+        src = step * i if align_corners else max(step * (i + 0.5) - 0.5, 0.0)
+        i0 = min(int(src), n - 1)
+        i1 = i0 + (1 if i0 < n - 1 else 0)
+        lam = min(max(src - i0, 0.0), 1.0)
+        M[i, i0] += 1.0 - lam
+        M[i, i1] += lam
+    return M.astype(dtype)
+
+
+def _cubic_matrix(n, m, align_corners, scale, dtype):
+    """M (m, n): the 4-tap cubic convolution (A = −0.75) at src, taps i0 − 1 .. i0 + 2
+    clamped to the border (a clamped tap adds its weight to the edge element)."""
+    A = _CUBIC_A
+    step = _source_scale(n, m, align_corners, scale)
+
+    def near(x):                                            # |x| <= 1
+        return ((A + 2) * x - (A + 3)) * x * x + 1
+
+    def far(x):                                             # 1 < |x| < 2
+        return ((A * x - 5 * A) * x + 8 * A) * x - 4 * A
+
+    M = np.zeros((m, n), dtype=np.float64)
+    for i in range(m):
+        src = step * i if align_corners else step * (i + 0.5) - 0.5
+        i0 = math.floor(src)
+        t = src - i0
+        for tap, w in zip(range(i0 - 1, i0 + 3), (far(t + 1), near(t), near(1 - t), far(2 - t))):
+            M[i, min(max(tap, 0), n - 1)] += w
+    return M.astype(dtype)
+
+
+def _nearest_index(n, m, scale, exact):
+    """PyTorch's nearest source index (computed in float32, as PyTorch does)."""
+    if not exact and m == n:
+        return np.arange(m)
+    if not exact and m == 2 * n:
+        return np.arange(m) // 2
+    step = np.float32(1.0 / scale) if scale is not None and scale > 0 else np.float32(n) / np.float32(m)
+    i = np.arange(m, dtype=np.float32)
+    src = np.floor(((i + np.float32(0.5)) if exact else i) * step).astype(np.int64)
+    return np.minimum(src, n - 1)
+
+
+def _along(x, axis, M):
+    """Apply the matrix M (m, n) along ``axis`` of x: y[..., i, ...] = Σ_j M[i, j] x[..., j, ...]."""
+    last = x.ndim - 1
+    moved = x if axis == last else x.transpose(axis, last)
+    y = moved @ Tensor(M).T
+    return y if axis == last else y.transpose(axis, last)
+
+
+def _sizes(op, input, size, scale_factor, k):
+    """Output sizes and the scale factors passed on to the index computation."""
+    in_sizes = input.shape[2:]
+    if (size is None) == (scale_factor is None):
+        raise ValueError(f"{op}: give exactly one of size and scale_factor, got size={size!r}, "
+                         f"scale_factor={scale_factor!r}")
+    if size is not None:
+        sizes = (size,) * k if is_int(size) else size
+        if not isinstance(sizes, (tuple, list)) or len(sizes) != k or not all(
+                is_int(s) for s in sizes):
+            raise ValueError(f"{op}: size must be an int or a tuple of {k} ints for a "
+                             f"{input.ndim}-D input (shape {input.shape}), got {size!r}")
+        sizes = tuple(int(s) for s in sizes)
+        scales = (None,) * k
+    else:
+        scales = (scale_factor,) * k if isinstance(scale_factor, numbers.Real) else scale_factor
+        if isinstance(scale_factor, bool) or not isinstance(scales, (tuple, list)) or len(
+                scales) != k or not all(isinstance(s, numbers.Real) for s in scales):
+            raise ValueError(f"{op}: scale_factor must be a number or a tuple of {k} numbers for "
+                             f"a {input.ndim}-D input (shape {input.shape}), got "
+                             f"{scale_factor!r}")
+        scales = tuple(float(s) for s in scales)
+        if min(scales) <= 0:
+            raise ValueError(f"{op}: scale_factor must be > 0, got {scale_factor!r}")
+        sizes = tuple(math.floor(float(n) * s) for n, s in zip(in_sizes, scales))
+    if min(sizes) < 1:
+        raise ValueError(f"{op}: the output size {sizes} would be empty (input shape "
+                         f"{input.shape}, size={size!r}, scale_factor={scale_factor!r})")
+    return sizes, scales
+
+
+def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corners=None,
+                recompute_scale_factor=None, antialias=False):
+    r"""Resize the spatial axes of ``input`` (PyTorch's ``F.interpolate``).
+
+    Separable (module docstring): along each spatial axis of size n → m,
+
+    - ``"nearest"``: ``y_i = x_{min(floor(i·scale), n − 1)}``; ``"nearest-exact"``:
+      ``y_i = x_{min(floor((i + ½)·scale), n − 1)}``;
+    - ``"linear"``/``"bilinear"``/``"trilinear"``: ``y_i = (1 − λ) x_{i0} + λ x_{i1}`` with
+      ``src = i·(n − 1)/(m − 1)`` (``align_corners=True``) or ``max((i + ½)·scale − ½, 0)``,
+      ``i0 = floor(src)``, ``i1 = min(i0 + 1, n − 1)``, ``λ = src − i0``;
+    - ``"bicubic"``: the 4-tap cubic convolution with A = −0.75 around src (taps clamped
+      to the border), as PyTorch (values may overshoot the input's range);
+    - ``"area"``: adaptive average pooling to the output size.
+
+    ``scale = 1/scale_factor`` when a scale factor is given (unless
+    ``recompute_scale_factor=True``), else ``n/m``.
+
+    Gradient: linear in the input, no kinks: nearest modes scatter-add ȳ back to the
+    copied elements; the others send ``Mᵀ ȳ`` along each axis.
+
+    Args:
+        input: (N, C, L), (N, C, H, W) or (N, C, D, H, W).
+        size: an int or a tuple of output sizes (exactly one of size / scale_factor).
+        scale_factor: a number or a tuple; output size ``floor(n · scale_factor)``.
+        mode: ``"nearest"`` (default), ``"nearest-exact"``, ``"linear"`` (3-D input),
+            ``"bilinear"``/``"bicubic"`` (4-D), ``"trilinear"`` (5-D), ``"area"`` (3-D/4-D).
+        align_corners: only for the interpolating modes (default False).
+        recompute_scale_factor: True computes the index scale from the sizes instead.
+        antialias: only False is implemented.
+
+    Returns:
+        (N, C, *out_sizes).
+
+    Raises:
+        TypeError: ``input`` is not a Tensor.
+        ValueError: both or neither of size / scale_factor, sizes of the wrong length, an
+            empty output, an unknown mode, a mode that does not fit the input's rank,
+            ``align_corners`` with a non-interpolating mode.
+        NotImplementedError: ``antialias=True``, ``"area"`` on a 5-D input.
+
+    >>> import numpy as np, minidl as md, minidl.functional as F
+    >>> x = md.tensor(np.array([[[1.0, 2.0]]]))
+    >>> F.interpolate(x, scale_factor=2)
+    tensor([[[1., 1., 2., 2.]]], dtype=float64)
+    >>> F.interpolate(x, size=4, mode="linear")
+    tensor([[[1.  , 1.25, 1.75, 2.  ]]], dtype=float64)
+    >>> F.interpolate(x, size=3, mode="linear", align_corners=True)
+    tensor([[[1. , 1.5, 2. ]]], dtype=float64)
+    """
+    op = "interpolate"
+    check_tensor(input, op, "input")
+    if mode not in _MODES:
+        raise ValueError(f"{op}: mode must be one of {', '.join(map(repr, _MODES))}, got {mode!r}")
+    if input.ndim not in (3, 4, 5):
+        raise ValueError(f"{op}: input must be (N, C, L), (N, C, H, W) or (N, C, D, H, W), got "
+                         f"shape {input.shape}")
+    rank = _MODES[mode]
+    if rank is not None and input.ndim != rank:
+        want = {3: "(N, C, L)", 4: "(N, C, H, W)", 5: "(N, C, D, H, W)"}[rank]
+        raise ValueError(f"{op}: mode {mode!r} needs a {rank}-D input {want}, got shape "
+                         f"{input.shape}")
+    interpolating = mode in ("linear", "bilinear", "bicubic", "trilinear")
+    if align_corners is not None and not interpolating:
+        raise ValueError(f"{op}: align_corners can only be set with the interpolating modes "
+                         f"linear, bilinear, bicubic and trilinear, got mode={mode!r}")
+    if antialias:
+        raise NotImplementedError(f"{op}: antialias=True is not implemented in minidl")
+    align = bool(align_corners) if interpolating else False
+    k = input.ndim - 2
+    sizes, scales = _sizes(op, input, size, scale_factor, k)
+    if recompute_scale_factor:
+        scales = (None,) * k
+    if min(input.shape[2:]) < 1:
+        raise ValueError(f"{op}: input has an empty spatial axis (shape {input.shape})")
+
+    if mode == "area":
+        if k == 3:
+            raise NotImplementedError(f"{op}: mode 'area' on a 5-D input is not implemented in "
+                                      f"minidl")
+        return (adaptive_avg_pool1d if k == 1 else adaptive_avg_pool2d)(input, sizes)
+    y = input
+    if mode in ("nearest", "nearest-exact"):
+        for a, (n, m, s) in enumerate(zip(input.shape[2:], sizes, scales)):
+            if m != n or mode == "nearest-exact":
+                index = _nearest_index(n, m, s, mode == "nearest-exact")
+                y = y[(slice(None),) * (a + 2) + (index,)]          # gather along axis a + 2
+        return y
+    if input.dtype.kind != "f":
+        raise ValueError(f"{op}: mode {mode!r} needs a floating input, got dtype {input.dtype}")
+    build = _cubic_matrix if mode == "bicubic" else _linear_matrix
+    for a, (n, m, s) in enumerate(zip(input.shape[2:], sizes, scales)):
+        y = _along(y, a + 2, build(n, m, align, s, input.dtype))
+    return y
+
+
+def upsample(input, size=None, scale_factor=None, mode="nearest", align_corners=None):
+    """The deprecated ``F.upsample``: :func:`interpolate` with the same arguments."""
+    return interpolate(input, size, scale_factor, mode, align_corners)
+
+
+def _factor(op, name, value):
+    if not is_int(value):
+        raise TypeError(f"{op}: {name} must be an int, got {value!r}")
+    if value < 1:
+        raise ValueError(f"{op}: {name} must be >= 1, got {value}")
+    return int(value)
+
+
+def pixel_shuffle(input, upscale_factor):
+    r"""Rearrange (*, C·r², H, W) into (*, C, H·r, W·r) (sub-pixel convolution upsampling).
+
+    ``y[..., c, h·r + i, w·r + j] = x[..., c·r² + i·r + j, h, w]``: a reshape and a
+    permutation, so the gradient is the inverse rearrangement (:func:`pixel_unshuffle`).
+
+    Args:
+        input: (*, C·r², H, W), at least 3-D.
+        upscale_factor: r, an int >= 1.
+
+    Returns:
+        (*, C, H·r, W·r).
+
+    Raises:
+        TypeError: ``input`` is not a Tensor or r is not an int.
+        ValueError: fewer than 3 dimensions, or channels not divisible by r².
+
+    >>> import numpy as np, minidl as md, minidl.functional as F
+    >>> F.pixel_shuffle(md.tensor(np.arange(4.0).reshape(4, 1, 1)), 2)
+    tensor([[[0., 1.],
+             [2., 3.]]], dtype=float64)
+    """
+    op = "pixel_shuffle"
+    check_tensor(input, op, "input")
+    r = _factor(op, "upscale_factor", upscale_factor)
+    if input.ndim < 3:
+        raise ValueError(f"{op}: input must be (*, C·r², H, W) with at least 3 dimensions, got "
+                         f"shape {input.shape}")
+    *lead, C_r2, H, W = input.shape
+    if C_r2 % (r * r):
+        raise ValueError(f"{op}: the channels ({C_r2}) must be divisible by upscale_factor² = "
+                         f"{r * r}; input shape {input.shape}")
+    C, b = C_r2 // (r * r), len(lead)
+    x = input.reshape(*lead, C, r, r, H, W)                      # (*, C, i, j, H, W)
+    x = x.permute(*range(b), b, b + 3, b + 1, b + 4, b + 2)      # (*, C, H, i, W, j)
+    return x.reshape(*lead, C, H * r, W * r)
+
+
+def pixel_unshuffle(input, downscale_factor):
+    r"""Rearrange (*, C, H·r, W·r) into (*, C·r², H, W), the inverse of :func:`pixel_shuffle`.
+
+    ``y[..., c·r² + i·r + j, h, w] = x[..., c, h·r + i, w·r + j]``; the gradient is
+    :func:`pixel_shuffle` of ȳ.
+
+    Args:
+        input: (*, C, H·r, W·r), at least 3-D.
+        downscale_factor: r, an int >= 1.
+
+    Returns:
+        (*, C·r², H, W).
+
+    Raises:
+        TypeError: ``input`` is not a Tensor or r is not an int.
+        ValueError: fewer than 3 dimensions, or H or W not divisible by r.
+
+    >>> import numpy as np, minidl as md, minidl.functional as F
+    >>> F.pixel_unshuffle(md.tensor(np.arange(4.0).reshape(1, 2, 2)), 2).flatten()
+    tensor([0., 1., 2., 3.], dtype=float64)
+    """
+    op = "pixel_unshuffle"
+    check_tensor(input, op, "input")
+    r = _factor(op, "downscale_factor", downscale_factor)
+    if input.ndim < 3:
+        raise ValueError(f"{op}: input must be (*, C, H·r, W·r) with at least 3 dimensions, "
+                         f"got shape {input.shape}")
+    *lead, C, Hr, Wr = input.shape
+    if Hr % r or Wr % r:
+        raise ValueError(f"{op}: height ({Hr}) and width ({Wr}) must be divisible by "
+                         f"downscale_factor={r}; input shape {input.shape}")
+    H, W, b = Hr // r, Wr // r, len(lead)
+    x = input.reshape(*lead, C, H, r, W, r)                      # (*, C, H, i, W, j)
+    x = x.permute(*range(b), b, b + 2, b + 4, b + 1, b + 3)      # (*, C, i, j, H, W)
+    return x.reshape(*lead, C * r * r, H, W)

@@ -1,0 +1,123 @@
+"""``Upsample`` (and ``UpsamplingNearest2d``, ``UpsamplingBilinear2d``), ``PixelShuffle``,
+``PixelUnshuffle``: modules on :mod:`minidl.functional.vision`."""
+import numbers
+
+from .. import functional as F
+from .module import Module
+
+__all__ = ["Upsample", "UpsamplingNearest2d", "UpsamplingBilinear2d", "PixelShuffle",
+           "PixelUnshuffle"]
+
+
+class Upsample(Module):
+    r"""Resize the spatial axes: :func:`minidl.functional.interpolate` with these arguments.
+
+    Args:
+        size: an int or a tuple of output sizes (exactly one of size / scale_factor).
+        scale_factor: a number or a tuple (stored as floats, as PyTorch).
+        mode: ``"nearest"`` (default), ``"nearest-exact"``, ``"linear"``, ``"bilinear"``,
+            ``"bicubic"``, ``"trilinear"`` or ``"area"``.
+        align_corners: for the interpolating modes only.
+        recompute_scale_factor: compute the index scale from the sizes.
+
+    Shape:
+        (N, C, *in_sizes) → (N, C, *out_sizes), ``out = floor(in · scale_factor)`` or ``size``.
+
+    >>> import minidl as md, minidl.nn as nn
+    >>> up = nn.Upsample(scale_factor=2, mode="bilinear", align_corners=False)
+    >>> up
+    Upsample(scale_factor=2.0, mode='bilinear')
+    >>> up(md.ones(1, 3, 4, 5)).shape
+    (1, 3, 8, 10)
+    """
+
+    def __init__(self, size=None, scale_factor=None, mode="nearest", align_corners=None,
+                 recompute_scale_factor=None):
+        super().__init__()
+        self.name = type(self).__name__
+        self.size = size
+        if isinstance(scale_factor, tuple):
+            self.scale_factor = tuple(float(f) for f in scale_factor)
+        elif isinstance(scale_factor, numbers.Real) and scale_factor:
+            self.scale_factor = float(scale_factor)
+        else:
+            self.scale_factor = None if not scale_factor else scale_factor
+        self.mode, self.align_corners = mode, align_corners
+        self.recompute_scale_factor = recompute_scale_factor
+
+    def forward(self, input):
+        return F.interpolate(input, self.size, self.scale_factor, self.mode, self.align_corners,
+                             recompute_scale_factor=self.recompute_scale_factor)
+
+    def extra_repr(self):
+        info = (f"scale_factor={self.scale_factor!r}" if self.scale_factor is not None
+                else f"size={self.size!r}")
+        return info + f", mode={self.mode!r}"
+
+
+class UpsamplingNearest2d(Upsample):
+    """``Upsample(size, scale_factor, mode="nearest")`` on (N, C, H, W).
+
+    >>> import minidl as md, minidl.nn as nn
+    >>> nn.UpsamplingNearest2d(scale_factor=2)(md.ones(1, 1, 2, 2)).shape
+    (1, 1, 4, 4)
+    """
+
+    def __init__(self, size=None, scale_factor=None):
+        super().__init__(size, scale_factor, mode="nearest")
+
+
+class UpsamplingBilinear2d(Upsample):
+    """``Upsample(size, scale_factor, mode="bilinear", align_corners=True)`` on (N, C, H, W).
+
+    >>> import minidl as md, minidl.nn as nn
+    >>> nn.UpsamplingBilinear2d(size=(3, 5))(md.ones(1, 1, 2, 2)).shape
+    (1, 1, 3, 5)
+    """
+
+    def __init__(self, size=None, scale_factor=None):
+        super().__init__(size, scale_factor, mode="bilinear", align_corners=True)
+
+
+class PixelShuffle(Module):
+    r"""(*, C·r², H, W) → (*, C, H·r, W·r); see :func:`minidl.functional.pixel_shuffle`.
+
+    >>> import minidl as md, minidl.nn as nn
+    >>> shuffle = nn.PixelShuffle(3)
+    >>> shuffle
+    PixelShuffle(upscale_factor=3)
+    >>> shuffle(md.ones(1, 9, 4, 4)).shape
+    (1, 1, 12, 12)
+    """
+
+    def __init__(self, upscale_factor):
+        super().__init__()
+        self.upscale_factor = upscale_factor
+
+    def forward(self, input):
+        return F.pixel_shuffle(input, self.upscale_factor)
+
+    def extra_repr(self):
+        return f"upscale_factor={self.upscale_factor}"
+
+
+class PixelUnshuffle(Module):
+    r"""(*, C, H·r, W·r) → (*, C·r², H, W); see :func:`minidl.functional.pixel_unshuffle`.
+
+    >>> import minidl as md, minidl.nn as nn
+    >>> unshuffle = nn.PixelUnshuffle(3)
+    >>> unshuffle
+    PixelUnshuffle(downscale_factor=3)
+    >>> unshuffle(md.ones(1, 1, 12, 12)).shape
+    (1, 9, 4, 4)
+    """
+
+    def __init__(self, downscale_factor):
+        super().__init__()
+        self.downscale_factor = downscale_factor
+
+    def forward(self, input):
+        return F.pixel_unshuffle(input, self.downscale_factor)
+
+    def extra_repr(self):
+        return f"downscale_factor={self.downscale_factor}"
