@@ -10,13 +10,21 @@ import pytest
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 PACKAGE = ROOT / "minidl"
-# functional/attention.py, nn/conv.py and functions.py are being rewritten by others: not yet
-NOT_YET = {("functional", "attention.py"), ("nn", "conv.py")}
-ANNOTATED = (
-    [p for d in ("functional", "nn", "optim", "utils", "reference") for p in sorted((PACKAGE / d).glob("*.py"))
-     if p.name != "__init__.py" and (d, p.name) not in NOT_YET]
-    + [PACKAGE / f for f in ("serialization.py", "random.py", "viz.py", "factories.py")]
-)
+# The modules whose public API is annotated (functional/attention.py, nn/conv.py and
+# functions.py are being rewritten by others: not yet; new modules join when annotated).
+ANNOTATED = [PACKAGE / name for name in [
+    "factories.py", "functional/activation.py", "functional/dropout.py", "functional/linear.py",
+    "functional/loss.py", "functional/normalization.py", "functional/padding.py",
+    "functional/recurrent.py", "functional/sparse.py", "nn/activation.py", "nn/attention.py",
+    "nn/container.py", "nn/dropout.py", "nn/init.py", "nn/linear.py", "nn/loss.py",
+    "nn/module.py", "nn/normalization.py", "nn/pooling.py", "nn/recurrent.py", "nn/sparse.py",
+    "nn/transformer.py", "nn/utils.py", "optim/adadelta.py", "optim/adagrad.py",
+    "optim/adam.py", "optim/lr_scheduler.py", "optim/optimizer.py", "optim/rmsprop.py",
+    "optim/sgd.py", "random.py", "reference/attention.py", "reference/batch_norm.py",
+    "reference/conv.py", "reference/gru.py", "reference/linear.py", "reference/loss.py",
+    "reference/pooling.py", "reference/positional.py", "reference/recurrent.py",
+    "reference/transformer.py", "serialization.py", "utils/data.py", "viz.py",
+]]
 DUNDERS = {"__init__", "__call__", "__len__", "__getitem__", "__iter__"}
 
 

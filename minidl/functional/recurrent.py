@@ -244,7 +244,7 @@ def rnn_cell(
 
 def lstm_cell(
     input: Tensor,
-    hx: tuple[Tensor, Tensor],
+    hx: tuple[Tensor | None, Tensor | None] | None,
     w_ih: Tensor,
     w_hh: Tensor,
     b_ih: Tensor | None = None,

@@ -3,7 +3,7 @@
 and adaptive pools on their functions in ``minidl/functional/pooling.py``."""
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Callable
 
 import numpy as np
 
@@ -143,25 +143,26 @@ class _AdaptivePool(Module):
     """Adaptive pooling modules: the output size is fixed, the windows are PyTorch's
     ``start = floor(i·H/H_out)``, ``end = ceil((i + 1)·H/H_out)``."""
 
-    function = None
+    function: Callable[..., Any]        # the functional form, set by each subclass
 
-    def __init__(self, output_size):
+    def __init__(self, output_size: int | None | tuple[int | None, ...]) -> None:
         super().__init__()
         self.output_size = output_size
 
-    def forward(self, input):
+    def forward(self, input: Tensor) -> Any:
         return type(self).function(input, self.output_size)
 
-    def extra_repr(self):
+    def extra_repr(self) -> str:
         return f"output_size={self.output_size}"
 
 
 class _AdaptiveMaxPool(_AdaptivePool):
-    def __init__(self, output_size, return_indices=False):
+    def __init__(self, output_size: int | None | tuple[int | None, ...],
+                 return_indices: bool = False) -> None:
         super().__init__(output_size)
         self.return_indices = bool(return_indices)
 
-    def forward(self, input):
+    def forward(self, input: Tensor) -> Any:
         return type(self).function(input, self.output_size, self.return_indices)
 
 
@@ -247,19 +248,19 @@ class MaxPool1d(Module):
     (20, 16, 24)
     """
 
-    def __init__(self, kernel_size, stride=None, padding=0, dilation=1, return_indices=False,
-                 ceil_mode=False):
+    def __init__(self, kernel_size: int, stride: int | None = None, padding: int = 0,
+                 dilation: int = 1, return_indices: bool = False, ceil_mode: bool = False) -> None:
         super().__init__()
         self.kernel_size = kernel_size
         self.stride = stride if stride is not None else kernel_size
         self.padding, self.dilation = padding, dilation
         self.return_indices, self.ceil_mode = bool(return_indices), bool(ceil_mode)
 
-    def forward(self, input):
+    def forward(self, input: Tensor) -> Any:
         return F.max_pool1d(input, self.kernel_size, self.stride, self.padding, self.dilation,
                             ceil_mode=self.ceil_mode, return_indices=self.return_indices)
 
-    def extra_repr(self):
+    def extra_repr(self) -> str:
         return (f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}, "
                 f"dilation={self.dilation}, ceil_mode={self.ceil_mode}")
 
@@ -290,8 +291,8 @@ class AvgPool1d(Module):
     (1, 1, 3)
     """
 
-    def __init__(self, kernel_size, stride=None, padding=0, ceil_mode=False,
-                 count_include_pad=True):
+    def __init__(self, kernel_size: int, stride: int | None = None, padding: int = 0,
+                 ceil_mode: bool = False, count_include_pad: bool = True) -> None:
         super().__init__()
         op = "AvgPool1d"
         self.kernel_size = _single(op, "kernel_size", kernel_size)
@@ -299,9 +300,9 @@ class AvgPool1d(Module):
         self.padding = _single(op, "padding", padding)
         self.ceil_mode, self.count_include_pad = bool(ceil_mode), bool(count_include_pad)
 
-    def forward(self, input):
+    def forward(self, input: Tensor) -> Tensor:
         return F.avg_pool1d(input, self.kernel_size, self.stride, self.padding, self.ceil_mode,
                             self.count_include_pad)
 
-    def extra_repr(self):
+    def extra_repr(self) -> str:
         return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"

@@ -204,7 +204,7 @@ class LSTMCell(_CellBase):
     def forward(
         self, input: Tensor, hx: tuple[Tensor, Tensor] | None = None
     ) -> tuple[Tensor, Tensor]:
-        return F.lstm_cell(input, hx, self.weight_ih, self.weight_hh, self.bias_ih,  # type: ignore[arg-type]
+        return F.lstm_cell(input, hx, self.weight_ih, self.weight_hh, self.bias_ih,
                            self.bias_hh)
 
 
