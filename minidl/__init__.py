@@ -13,7 +13,8 @@ optimisers in ``optim/``, data loading in ``utils/``, and the literal loop refer
 """
 from . import autograd, dtypes
 from .autograd import (Function, GradcheckError, enable_grad, gradcheck, gradgradcheck,
-                       is_grad_enabled, no_grad, set_grad_enabled)
+                       inference_mode, is_grad_enabled, is_inference_mode_enabled, no_grad,
+                       set_grad_enabled)
 from .dtypes import (bool, bool_, cdouble, complex64, complex128, double, float, float16,
                      float32, float64, get_default_dtype, half, int, int8, int16, int32,
                      int64, long, set_default_dtype, short, uint8)

@@ -10,14 +10,16 @@ import builtins
 
 import numpy as np
 
-from .tensor import Tensor, broadcast_to, cat, maximum, minimum, stack, where
+from .tensor import Tensor, broadcast_tensors, broadcast_to, cat, maximum, minimum, stack, where
 
 # methods whose function form is the method applied to the first argument
 _METHODS = """
-abs absolute acos add addcdiv addcmul all allclose amax amin any argmax argmin argsort
-bmm ceil chunk clamp clip clone cos count_nonzero cumprod cumsum detach diagonal div
-divide dot eq equal exp expm1 flatten flip floor floor_divide fmod gather ge greater
-greater_equal gt index_select isclose isfinite isinf isnan le lerp less less_equal
+abs absolute acos add addbmm addcdiv addcmul addmm addmv all allclose amax amin any argmax
+argmin argsort baddbmm bmm ceil chunk clamp clip clone cos count_nonzero cross cumprod cumsum
+detach diag diagonal div divide dot eq equal erf erfc exp expm1 flatten flip float_power floor
+floor_divide fmod gather ge ger greater greater_equal gt hypot index_add index_select isclose
+isfinite isinf isnan le lerp less less_equal median nan_to_num outer std_mean trace unique
+var_mean
 log log10 log1p log2 logical_and logical_not logical_or logical_xor logsumexp lt
 masked_fill masked_select matmul max mean min mm moveaxis movedim mul multiply mv
 nansum narrow ne neg negative nonzero norm numel permute pow prod reciprocal scatter scatter_add
@@ -27,10 +29,12 @@ swapdims t take_along_dim tan tanh tensor_split tile topk transpose tril triu tr
 trunc unbind unflatten unsqueeze var
 """.split()
 
-__all__ = sorted(set(_METHODS) - {"acos", "repeat_interleave"}) + [
-    "cat", "concat", "concatenate", "stack", "where", "maximum", "minimum", "broadcast_to",
-    "is_tensor", "numel", "hstack", "vstack", "einsum", "outer", "clamp_min", "clamp_max",
-    "flatten", "cdist", "diag", "meshgrid", "atleast_2d"]
+_OTHERS = ["concat", "concatenate", "is_tensor", "hstack", "vstack", "einsum", "clamp_min",
+           "clamp_max", "cdist", "meshgrid", "atleast_2d", "finfo", "iinfo", "isin",
+           "broadcast_shapes", "tensordot", "searchsorted", "bucketize", "Size"]
+__all__ = sorted(set(_METHODS) - {"acos"}) + [
+    "cat", "stack", "where", "maximum", "minimum", "broadcast_to", "broadcast_tensors",
+    "numel", "flatten"] + _OTHERS
 
 
 def _as_tensor(x):
@@ -48,9 +52,7 @@ def _method(name):
 for _name in _METHODS:
     if hasattr(Tensor, _name):
         globals()[_name] = _method(_name)
-__all__ = [n for n in __all__ if n in globals() or n in (
-    "concat", "concatenate", "is_tensor", "hstack", "vstack", "einsum", "outer",
-    "clamp_min", "clamp_max", "cdist", "diag", "meshgrid", "atleast_2d")]
+__all__ = [n for n in __all__ if n in globals() or n in _OTHERS]
 
 concat = concatenate = cat
 
@@ -75,23 +77,6 @@ def vstack(tensors):
     return cat([t if t.ndim > 1 else t.unsqueeze(0) for t in tensors], 0)
 
 
-def outer(a, b):
-    return a.reshape(-1, 1) * b.reshape(1, -1)
-
-
-def diag(input, diagonal=0):
-    """The ``diagonal``-th diagonal of a matrix, or a matrix with a vector on it."""
-    if input.ndim == 1:
-        k = input.shape[0]
-        n = k + builtins.abs(diagonal)          # abs, max: the builtins, not md.abs/md.max
-        rows = np.arange(k) + builtins.max(0, -diagonal)
-        cols = np.arange(k) + builtins.max(0, diagonal)
-        out = input.new_zeros(n, n)
-        out[rows, cols] = input
-        return out
-    return input.diagonal(diagonal)
-
-
 def atleast_2d(t):
     return t.reshape(1, -1) if t.ndim < 2 else t
 
@@ -109,6 +94,111 @@ def meshgrid(*tensors, indexing="ij"):
         view[pos] = t.shape[0]
         out.append(t.reshape(view).expand(shape))
     return tuple(out)
+
+
+def finfo(type=None):
+    """Machine limits of a floating dtype (default: the default dtype): ``eps``, ``max``,
+    ``min``, ``tiny``, ``smallest_normal``, ``resolution``, ``bits``, as ``torch.finfo``."""
+    from .dtypes import as_dtype, get_default_dtype
+    dtype = get_default_dtype() if type is None else as_dtype(type, "finfo")
+    if dtype.kind not in "fc":
+        raise TypeError(f"finfo: expected a floating dtype, got {dtype}")
+    return np.finfo(dtype)
+
+
+def iinfo(type):
+    """Limits of an integer dtype (``max``, ``min``, ``bits``), as ``torch.iinfo``."""
+    from .dtypes import as_dtype
+    dtype = as_dtype(type, "iinfo")
+    if dtype.kind not in "iub":
+        raise TypeError(f"iinfo: expected an integer dtype, got {dtype}")
+    return np.iinfo(np.uint8 if dtype.kind == "b" else dtype)
+
+
+def isin(elements, test_elements, *, assume_unique=False, invert=False):
+    """A bool tensor: is each element among ``test_elements``? (no gradient)"""
+    def raw(x):
+        return x.numpy() if isinstance(x, Tensor) else np.asarray(x)
+    return Tensor(np.isin(raw(elements), raw(test_elements), assume_unique=assume_unique,
+                          invert=invert))
+
+
+class Size(tuple):
+    """A shape, as ``torch.Size``: a tuple of ints (``Tensor.shape`` gives a plain tuple,
+    which compares equal)."""
+
+    def numel(self):
+        n = 1
+        for k in self:
+            n *= k
+        return n
+
+    def __repr__(self):
+        return f"minidl.Size({list(self)})"
+
+
+def broadcast_shapes(*shapes):
+    """The shape that ``shapes`` broadcast to."""
+    shapes = [(s,) if isinstance(s, int) else tuple(s) for s in shapes]
+    try:
+        return Size(np.broadcast_shapes(*shapes))
+    except ValueError:
+        raise ValueError(f"broadcast_shapes: shapes {shapes} cannot be broadcast "
+                         f"together") from None
+
+
+def tensordot(a, b, dims=2):
+    """Σ over the last ``dims`` axes of ``a`` and the first ``dims`` of ``b`` (or the axis
+    lists ``dims = ([a axes], [b axes])``), written as permute, reshape and matmul."""
+    a, b = _as_tensor(a), _as_tensor(b)
+    if isinstance(dims, int):
+        if dims < 0:
+            raise ValueError(f"tensordot: dims must be non-negative, got {dims}")
+        dims_a, dims_b = list(range(a.ndim - dims, a.ndim)), list(range(dims))
+    else:
+        dims_a, dims_b = ([d] if isinstance(d, int) else list(d) for d in dims)
+    dims_a = [d % a.ndim for d in dims_a]
+    dims_b = [d % b.ndim for d in dims_b]
+    if len(dims_a) != len(dims_b) or builtins.any(a.shape[i] != b.shape[j]
+                                         for i, j in zip(dims_a, dims_b)):
+        raise ValueError(f"tensordot: contracted dimensions {dims_a} of {a.shape} and "
+                         f"{dims_b} of {b.shape} do not match")
+    free_a = [d for d in range(a.ndim) if d not in dims_a]
+    free_b = [d for d in range(b.ndim) if d not in dims_b]
+    k = 1
+    for d in dims_a:
+        k *= a.shape[d]
+    left = a.permute(free_a + dims_a).reshape(-1, k)
+    right = b.permute(dims_b + free_b).reshape(k, -1)
+    return (left @ right).reshape([a.shape[d] for d in free_a] + [b.shape[d] for d in free_b])
+
+
+def searchsorted(sorted_sequence, input, *, out_int32=False, right=False, side=None,
+                 sorter=None):
+    """For each value, the index where it would be inserted to keep the sequence sorted
+    (per row for an N-D sequence); ``right``/``side='right'``: after equal values."""
+    if sorter is not None:
+        raise NotImplementedError("searchsorted: sorter= is not supported by minidl")
+    side = side or ("right" if right else "left")
+    seq = np.asarray(sorted_sequence.numpy() if isinstance(sorted_sequence, Tensor)
+                     else sorted_sequence)
+    values = np.asarray(input.numpy() if isinstance(input, Tensor) else input)
+    if seq.ndim <= 1:
+        out = np.searchsorted(seq, values, side=side)
+    else:
+        if seq.shape[:-1] != values.shape[:-1]:
+            raise ValueError(f"searchsorted: the leading dimensions of sorted_sequence "
+                             f"{seq.shape} and input {values.shape} must match")
+        flat_s, flat_v = seq.reshape(-1, seq.shape[-1]), values.reshape(-1, values.shape[-1])
+        out = np.stack([np.searchsorted(s, v, side=side) for s, v in zip(flat_s, flat_v)])
+        out = out.reshape(values.shape)
+    return Tensor(out.astype(np.int32 if out_int32 else np.int64))
+
+
+def bucketize(input, boundaries, *, out_int32=False, right=False):
+    """The bucket of each value: i with ``boundaries[i−1] < x ≤ boundaries[i]``
+    (``right=True``: ``boundaries[i−1] ≤ x < boundaries[i]``)."""
+    return searchsorted(boundaries, input, out_int32=out_int32, right=right)
 
 
 def cdist(x1, x2, p=2.0):

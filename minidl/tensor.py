@@ -552,6 +552,45 @@ class Tensor:
 
     __rxor__ = __xor__
 
+    # augmented assignment changes the tensor in place, as in PyTorch: ``p -= lr * p.grad``
+    # under no_grad updates the parameter (without these Python would rebind ``p``)
+    def __iadd__(self, other):
+        return self.add_(other)
+
+    def __isub__(self, other):
+        return self.sub_(other)
+
+    def __imul__(self, other):
+        return self.mul_(other)
+
+    def __itruediv__(self, other):
+        return self.div_(other)
+
+    def __ifloordiv__(self, other):
+        return self.div_(other, rounding_mode="floor")
+
+    def __imod__(self, other):
+        return self.remainder_(other)
+
+    def __ipow__(self, other):
+        return self.pow_(other)
+
+    def __iand__(self, other):
+        return self._bitwise_("bitwise_and_", np.bitwise_and, other)
+
+    def __ior__(self, other):
+        return self._bitwise_("bitwise_or_", np.bitwise_or, other)
+
+    def __ixor__(self, other):
+        return self._bitwise_("bitwise_xor_", np.bitwise_xor, other)
+
+    def _bitwise_(self, name, ufunc, other):
+        result = _bitwise(ufunc, self, other, name.rstrip("_"))
+        if result.dtype != self.dtype:
+            raise ArgumentTypeError(f"{name}: result type {_dtype_name(result.dtype)} can't be "
+                                    f"cast to the desired output type {_dtype_name(self.dtype)}")
+        return self.copy_(result)
+
     # comparisons give boolean tensors that carry no gradient
     def __lt__(self, other):
         return _compare(np.less, self, other, "lt")
@@ -1528,6 +1567,15 @@ class Tensor:
     def pow_(self, exponent):
         return self._binary_("pow_", lambda a, b: a ** b, exponent)
 
+    def remainder_(self, other):
+        return self._binary_("remainder_", lambda a, b: a % b, other)
+
+    def fmod_(self, other):
+        return self._binary_("fmod_", lambda a, b: a.fmod(b), other)
+
+    def floor_divide_(self, other):
+        return self._binary_("floor_divide_", lambda a, b: a // b, other)
+
     def addcmul_(self, tensor1, tensor2, value=1):
         return self._inplace("addcmul_", lambda old: old.addcmul(tensor1, tensor2, value),
                              lambda a: a.__setitem__(..., a + value * _raw(tensor1)
@@ -1609,6 +1657,222 @@ class Tensor:
         idx = (slice(None),) * dim + (np.asarray(_raw(index)).reshape(-1),)
         self[idx] = value
         return self
+
+    # ------------------------------------------------------------------ more of PyTorch's names
+    # Composites of the ops above (so differentiable twice), or non-differentiable helpers.
+    def index_add(self, dim, index, source, *, alpha=1):
+        """``out = self`` with ``out[..., index[i], ...] += alpha · source[..., i, ...]`` along
+        ``dim`` (repeated indices accumulate). Gradient: ``g`` to ``self``, ``alpha ·
+        g[..., index[i], ...]`` to ``source``."""
+        dim = normalize_axis(dim, self.ndim, "index_add")
+        idx = np.asarray(_raw(index))
+        if idx.ndim > 1 or idx.dtype.kind not in "iu":
+            raise ArgumentError(f"index_add: index must be a 1-D integer tensor, got shape "
+                                f"{idx.shape} and dtype {idx.dtype}")
+        source = source if isinstance(source, Tensor) else Tensor(np.asarray(source, self.dtype))
+        src_shape = source.shape if source.ndim else (1,)
+        expected = self.shape[:dim] + (idx.size,) + self.shape[dim + 1:]
+        if tuple(src_shape) != expected:
+            raise ArgumentError(f"index_add: source must have shape {expected} (self's shape "
+                                f"with {idx.size} along dim {dim}), got {tuple(source.shape)}")
+        where = idx.reshape((1,) * dim + (-1,) + (1,) * (self.ndim - dim - 1))
+        full_index = np.broadcast_to(where, expected)
+        return self.scatter_add(dim, full_index, source.reshape(expected) * alpha)
+
+    def index_add_(self, dim, index, source, *, alpha=1):
+        """In-place :meth:`index_add`."""
+        return self.copy_(self.index_add(dim, index, source, alpha=alpha))
+
+    def repeat_interleave(self, repeats, dim=None, *, output_size=None):
+        """Each element repeated ``repeats`` times along ``dim`` (the flattened tensor when
+        ``dim`` is None): ``[1, 2].repeat_interleave(2) = [1, 1, 2, 2]``. Gradient: the
+        copies' gradients summed back into their element."""
+        x = self.reshape(-1) if dim is None else self
+        dim = 0 if dim is None else normalize_axis(dim, self.ndim, "repeat_interleave")
+        r = np.asarray(_raw(repeats))
+        n = x.shape[dim] if x.ndim else 1
+        if r.dtype.kind not in "iu" or r.ndim > 1 or r.size not in (1, n) or (r < 0).any():
+            raise ArgumentError(f"repeat_interleave: repeats must be a non-negative int or a "
+                                f"1-D tensor of {n} of them, got {r.tolist()}")
+        positions = np.repeat(np.arange(n), np.broadcast_to(r.reshape(-1), (n,)))
+        if output_size is not None and output_size != positions.size:
+            raise ArgumentError(f"repeat_interleave: output_size={output_size} but the repeats "
+                                f"sum to {positions.size}")
+        return x.index_select(dim, positions)
+
+    def bernoulli(self, p=None, *, generator=None):
+        """0/1 samples: element i is 1 with probability ``self[i]`` (or ``p``), from minidl's
+        generator; no gradient."""
+        out = Tensor._make(np.empty(self.shape, self.dtype), None)
+        return out.bernoulli_(self._array if p is None else p, generator=generator)
+
+    def addmm(self, mat1, mat2, *, beta=1, alpha=1):
+        """``beta · self + alpha · (mat1 @ mat2)``; with ``beta = 0`` ``self`` is ignored (NaN
+        in it does not propagate), as PyTorch."""
+        return _scaled_sum(self, mat1 @ mat2, beta, alpha)
+
+    def addmv(self, mat, vec, *, beta=1, alpha=1):
+        """``beta · self + alpha · (mat @ vec)``."""
+        return _scaled_sum(self, mat @ vec, beta, alpha)
+
+    def baddbmm(self, batch1, batch2, *, beta=1, alpha=1):
+        """``beta · self + alpha · (batch1 @ batch2)`` for batches of matrices (N, n, m)."""
+        if batch1.ndim != 3 or batch2.ndim != 3:
+            raise ArgumentError(f"baddbmm: batch1 and batch2 must be 3-D, got shapes "
+                                f"{tuple(batch1.shape)} and {tuple(batch2.shape)}")
+        return _scaled_sum(self, batch1.bmm(batch2), beta, alpha)
+
+    def addbmm(self, batch1, batch2, *, beta=1, alpha=1):
+        """``beta · self + alpha · Σ_b batch1[b] @ batch2[b]``."""
+        return _scaled_sum(self, batch1.bmm(batch2).sum(0), beta, alpha)
+
+    def outer(self, vec2):
+        """``out[i, j] = self[i] · vec2[j]`` (1-D tensors)."""
+        if self.ndim != 1 or _ndim(vec2) != 1:
+            raise ArgumentError(f"outer: expected two 1-D tensors, got shapes {self.shape} "
+                                f"and {np.shape(_raw(vec2))}")
+        return self.reshape(-1, 1) * vec2.reshape(1, -1)
+
+    ger = outer
+
+    def diag(self, diagonal=0):
+        """The ``diagonal``-th diagonal of a matrix, or the square matrix with a vector on it."""
+        if self.ndim == 1:
+            k = self.shape[0]
+            n = k + abs(diagonal)
+            rows = np.arange(k) + max(0, -diagonal)
+            cols = np.arange(k) + max(0, diagonal)
+            out = self.new_zeros(n, n)
+            out[rows, cols] = self
+            return out
+        if self.ndim != 2:
+            raise ArgumentError(f"diag: expected a 1-D or 2-D tensor, got shape {self.shape}")
+        return self.diagonal(diagonal)
+
+    def trace(self):
+        """Σ_i self[i, i] of a matrix."""
+        if self.ndim != 2:
+            raise ArgumentError(f"trace: expected a matrix, got shape {self.shape}")
+        return self.diagonal().sum()
+
+    def cross(self, other, dim=None):
+        """The cross product of 3-vectors along ``dim`` (default: the first axis of size 3,
+        as ``torch.cross``; ``torch.linalg.cross`` uses the last)."""
+        a, b = (self, other) if self.shape == other.shape else broadcast_tensors(self, other)
+        if dim is None:
+            dim = next((k for k, n in enumerate(a.shape) if n == 3), None)
+            if dim is None:
+                raise ArgumentError(f"cross: no dimension of size 3 in shape {a.shape}")
+        dim = normalize_axis(dim, a.ndim, "cross")
+        if a.shape[dim] != 3:
+            raise ArgumentError(f"cross: dimension {dim} must have size 3, got {a.shape[dim]}")
+        a0, a1, a2 = a.unbind(dim)
+        b0, b1, b2 = b.unbind(dim)
+        return stack([a1 * b2 - a2 * b1, a2 * b0 - a0 * b2, a0 * b1 - a1 * b0], dim)
+
+    def erf(self):
+        """erf(x) = 1 − erfc(x); erf'(x) = 2/√π · e^(−x²)."""
+        from .ops.special import Erfc
+        return 1 - Erfc.apply(_floating(self))
+
+    def erfc(self):
+        """erfc(x) = 1 − erf(x) = 2/√π ∫_x^∞ e^(−t²) dt."""
+        from .ops.special import Erfc
+        return Erfc.apply(_floating(self))
+
+    def hypot(self, other):
+        """√(self² + other²)."""
+        return (self * self + other * other).sqrt()
+
+    def float_power(self, exponent):
+        """``self ** exponent`` computed in float64 (PyTorch's ``float_power``)."""
+        e = exponent.double() if isinstance(exponent, Tensor) else exponent
+        return self.double() ** e
+
+    def nan_to_num(self, nan=0.0, posinf=None, neginf=None):
+        """NaN → ``nan``, +∞ → ``posinf`` (default: the dtype's largest value), −∞ →
+        ``neginf`` (its most negative). Gradient: ``g`` where the input was finite, else 0."""
+        a = self._array
+        if a.dtype.kind not in "fc":
+            return self.clone()
+        info = np.finfo(a.dtype)
+        posinf = info.max if posinf is None else posinf
+        neginf = info.min if neginf is None else neginf
+        with np.errstate(invalid="ignore"):
+            replaced = np.nan_to_num(a, nan=nan, posinf=posinf, neginf=neginf)
+        return where(Tensor._make(np.isfinite(a), None), self,
+                     Tensor._make(replaced, None))
+
+    def median(self, dim=None, keepdim=False):
+        """The lower median (PyTorch's: of an even count, the smaller middle value). With
+        ``dim``, ``(values, indices)``; the gradient goes to the returned index."""
+        if dim is None:
+            flat = self.reshape(-1)
+            if flat.shape[0] == 0:
+                return Tensor._make(np.array(np.nan, self.dtype), None)
+            return flat.sort().values[(flat.shape[0] - 1) // 2]
+        dim = normalize_axis(dim, self.ndim, "median")
+        n = self.shape[dim] if self.ndim else 1
+        if n == 0:
+            raise ArgumentError(f"median: dimension {dim} has size 0")
+        values, indices = self.sort(dim) if self.ndim else (self, Tensor(np.array(0)))
+        take = (slice(None),) * dim + ((n - 1) // 2,) if self.ndim else ()
+        v, i = values[take], indices[take]
+        if keepdim and self.ndim:
+            v, i = v.unsqueeze(dim), i.unsqueeze(dim)
+        return return_types.median(v, i)
+
+    def var_mean(self, dim=None, unbiased=None, keepdim=False, *, correction=None):
+        """``(var, mean)`` in one call (unbiased variance by default)."""
+        return (self.var(dim, unbiased, keepdim, correction=correction),
+                self.mean(dim, keepdim=keepdim) if dim is not None else
+                (self.mean().reshape((1,) * self.ndim) if keepdim else self.mean()))
+
+    def std_mean(self, dim=None, unbiased=None, keepdim=False, *, correction=None):
+        """``(std, mean)`` in one call (unbiased by default)."""
+        var, mean = self.var_mean(dim, unbiased, keepdim, correction=correction)
+        return var.sqrt(), mean
+
+    def sum_to_size(self, *size):
+        """Sum over the axes that broadcasting from ``size`` would have added or stretched."""
+        size = shape_arg(size, "sum_to_size")
+        try:
+            np.broadcast_shapes(tuple(size), self.shape)
+            lead = self.ndim - len(size)
+            assert lead >= 0 and all(s in (1, n) for s, n in zip(size, self.shape[lead:]))
+        except (ValueError, AssertionError):
+            raise ArgumentError(f"sum_to_size: size {tuple(size)} is not expandable to the "
+                                f"tensor's shape {self.shape}") from None
+        out = self.sum(tuple(range(lead))) if lead else self
+        axes = tuple(k for k, (s, n) in enumerate(zip(size, out.shape)) if s == 1 and n != 1)
+        return out.sum(axes, keepdim=True) if axes else out
+
+    def unique(self, sorted=True, return_inverse=False, return_counts=False, dim=None):
+        """The distinct values, sorted (no gradient); optionally the index of each element's
+        value among them and each value's count."""
+        if dim is not None:
+            dim = normalize_axis(dim, self.ndim, "unique")
+        out = np.unique(self._array, return_inverse=True, return_counts=True, axis=dim)
+        values, inverse, counts = out
+        result = [Tensor._make(values, None)]
+        if return_inverse:
+            shape = self.shape if dim is None else (self.shape[dim],)
+            result.append(Tensor._make(inverse.reshape(shape).astype(np.int64), None))
+        if return_counts:
+            result.append(Tensor._make(counts.astype(np.int64), None))
+        return result[0] if len(result) == 1 else tuple(result)
+
+    @property
+    def itemsize(self):
+        return self._array.itemsize
+
+    @property
+    def nbytes(self):
+        return self._array.nbytes
+
+    def data_ptr(self):
+        """The address of the first element (equal for tensors that share it)."""
+        return self._array.__array_interface__["data"][0]
 
     def uniform_(self, a=0.0, b=1.0, generator=None):
         """Fill with samples of U[a, b) from minidl's generator (no gradient)."""
@@ -1845,6 +2109,18 @@ def _binary(op, a, b, name):
         raise ValueError(f"{name}: {e} (shapes {sa} and {sb})") from None
 
 
+def _scaled_sum(x, product, beta, alpha):
+    """``beta · x + alpha · product``; ``beta = 0`` ignores ``x`` (NaN included), as PyTorch."""
+    product = product if alpha == 1 else product * alpha
+    if beta == 0:
+        return product + x.new_zeros(()) * 0 if isinstance(x, Tensor) else product
+    return product + (x if beta == 1 else x * beta)
+
+
+def _ndim(x):
+    return x.ndim if isinstance(x, Tensor) else np.ndim(x)
+
+
 def _kind_int(x):
     x = _raw(x)
     if isinstance(x, np.ndarray):
@@ -1988,6 +2264,18 @@ def _mark_view(out, base, op, args):
     out._vc = base._vc
     out._base = base._base if base._base is not None else base
     out._view = base._view + ((op, args),)
+
+
+def broadcast_tensors(*tensors):
+    """The tensors broadcast to their common shape (views, as ``torch.broadcast_tensors``)."""
+    if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)):
+        tensors = tuple(tensors[0])
+    try:
+        shape = np.broadcast_shapes(*(np.shape(_raw(t)) for t in tensors))
+    except ValueError:
+        raise ArgumentError(f"broadcast_tensors: shapes {[np.shape(_raw(t)) for t in tensors]} "
+                            f"cannot be broadcast together") from None
+    return tuple(broadcast_to(t if isinstance(t, Tensor) else Tensor(t), shape) for t in tensors)
 
 
 def broadcast_to(t, shape):

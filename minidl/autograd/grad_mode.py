@@ -72,6 +72,38 @@ class no_grad(_GradMode):
     _mode = False
 
 
+class inference_mode(_GradMode):
+    """``no_grad`` under PyTorch's other name (``inference_mode(False)``: recording on).
+    PyTorch also marks tensors made inside as inference tensors; minidl makes ordinary
+    tensors that record nothing.
+
+    >>> import minidl as md
+    >>> with md.inference_mode():
+    ...     y = md.tensor([1.0], requires_grad=True) * 2
+    >>> y.requires_grad
+    False
+    """
+
+    def __new__(cls, mode=True):
+        if callable(mode) and not isinstance(mode, bool):
+            return cls(True)(mode)            # used as a bare decorator: @md.inference_mode
+        return object.__new__(cls)
+
+    def __init__(self, mode=True):
+        if not isinstance(mode, bool):
+            raise TypeError(f"inference_mode: mode must be a bool, got {mode!r}")
+        self._mode = not mode
+        self.prev = None
+
+    def _fresh(self):
+        return _Switch(self._mode)
+
+
+def is_inference_mode_enabled():
+    """True inside ``inference_mode()`` (and ``no_grad``: minidl does not tell them apart)."""
+    return not _enabled
+
+
 class enable_grad(_GradMode):
     """Context manager (or decorator) that records the graph even inside ``no_grad``."""
 
