@@ -462,8 +462,9 @@ def format_markdown(doc, plots=None, markdown_dir=".", old=None, old_name=None):
                   "softmax and elementwise work not counted) divided by the time: GFLOP/s, "
                   "and in parentheses the share of the fastest matmul of the same dtype and "
                   "thread count measured in this run (`gemm_*` rows). Matmul peak, GFLOP/s: "
-                  + ", ".join(f"{k.split('|')[0]} {thread_label(doc, k.split('|')[1])} {v:.0f}"
-                              for k, v in sorted(peaks.items())) + ".", "",
+                  + (", ".join(f"{k.split('|')[0]} {thread_label(doc, k.split('|')[1])} {v:.0f}"
+                               for k, v in sorted(peaks.items()))
+                     or "not measured in this run (no `gemm_*` case)") + ".", "",
                   _md_table(h, rows), ""]
     h, rows = memory_table(doc)
     if rows:
