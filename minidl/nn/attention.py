@@ -19,13 +19,13 @@ __all__ = ["MultiheadAttention"]
 
 
 class MultiheadAttention(Module):
-    r"""Multi-head attention: MultiHead(Q, K, V) = Concat(head_1, …, head_h) Wᴼ.
+    r"""Multi-head attention: MultiHead(Q, K, V) = Concat(head_1, …, head_h) W_oᵀ + b_o.
 
     The formula (F8), with W_q, W_k, W_v the three (E, E) blocks of ``in_proj_weight``
     and W_o the weight of ``out_proj``::
 
-        head_i = Attention(query W_qᵀ[:, cols_i] + b_q, key W_kᵀ[:, cols_i] + b_k,
-                           value W_vᵀ[:, cols_i] + b_v)          cols_i = i·E_h … (i+1)·E_h − 1
+        head_i = Attention(query W_qᵀ[:, cols_i] + b_q[cols_i], key W_kᵀ[:, cols_i] + b_k[cols_i],
+                           value W_vᵀ[:, cols_i] + b_v[cols_i])  cols_i = i·E_h … (i+1)·E_h − 1
         output = Concat(head_1, …, head_h) W_oᵀ + b_o
 
     where Attention(q, k, v) = softmax(q kᵀ / √E_h) v (F7) and E_h = E / h. Self-attention

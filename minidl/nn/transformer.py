@@ -116,8 +116,10 @@ class PositionalEncoding(Module):
         pe[:, 1::2] = np.cos(angle[:, : self.d_model // 2])                    # ⌊E/2⌋ odd columns
         self.register_buffer("pe", Tensor(pe.astype(get_default_dtype())))
         # The float64 table is kept too: a float64 input gets float64-exact values even
-        # when the buffer is float32 (the default) or was cast up from float32.
+        # when the buffer is float32 (the default) or was cast up from float32 — as long
+        # as the buffer still holds the built table (not one loaded or edited since).
         self._pe64 = pe
+        self._pe64_checked = (None, None, False)    # (buffer array, version, still built?)
 
     def forward(self, x: Tensor) -> Tensor:
         op = "PositionalEncoding"
@@ -131,11 +133,23 @@ class PositionalEncoding(Module):
         if L > self.max_len:
             raise ValueError(f"{op}: input has length L = {L} but max_len = {self.max_len}; "
                              f"input shape {x.shape}")
-        source = self._pe64 if x.dtype.itemsize > 4 else self.pe.numpy()
+        source = self._pe64 if x.dtype.itemsize > 4 and self._buffer_is_built() else self.pe.numpy()
         table = source[:L].astype(x.dtype, copy=False)        # (L, E), never up-casts x
         if x.ndim == 3:
             table = table[None] if self.batch_first else table[:, None]   # (1, L, E) | (L, 1, E)
         return self.dropout(x + Tensor._make(table, None))
+
+    def _buffer_is_built(self) -> bool:
+        """Does ``pe`` still hold the table built in ``__init__`` (in its dtype, or cast up
+        from float32)? Checked once per buffer array and version."""
+        buf = self.pe
+        array, version, built = self._pe64_checked
+        if array is not buf._array or version != buf._vc[0]:
+            values = buf.numpy()
+            built = any(np.array_equal(values, self._pe64.astype(dt).astype(values.dtype))
+                        for dt in (values.dtype, np.float32))
+            self._pe64_checked = (buf._array, buf._vc[0], built)
+        return built
 
     def extra_repr(self) -> str:
         return (f"d_model={self.d_model}, max_len={self.max_len}, "

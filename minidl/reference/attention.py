@@ -168,7 +168,7 @@ def multi_head_attention(
     average_attn_weights: bool = True,
     batch_first: bool = False,
 ) -> tuple[np.ndarray, np.ndarray | None]:
-    r"""MultiHead(Q, K, V) = Concat(head_1, …, head_h) Wᴼ, one head at a time (PyTorch's semantics).
+    r"""MultiHead(Q, K, V) = Concat(head_1, …, head_h) W_oᵀ + b_o, one head at a time (PyTorch's).
 
     The formula (F8), for each batch element, with W_q, W_k, W_v the three (E, E) blocks
     of ``in_proj_weight`` (and b_q, b_k, b_v of ``in_proj_bias``)::

@@ -384,3 +384,20 @@ def test_encoder_bad_construction():
         nn.TransformerEncoder(layer, 2, norm="ln")
     with pytest.raises(ValueError, match=r"TransformerEncoderLayer: src .*\(5, 3, 4\)"):
         nn.TransformerEncoder(layer, 2)(md.randn(5, 3, 4))
+
+
+def test_positional_encoding_uses_a_loaded_or_edited_table_for_every_dtype():
+    """The exact float64 table serves a float64 input only while the buffer still holds
+    the built table; a loaded or edited one is used as it is, whatever the input dtype."""
+    pe = nn.PositionalEncoding(8, max_len=20)
+    x64, x32 = md.zeros(5, 1, 8, dtype=md.float64), md.zeros(5, 1, 8)
+    built = pe(x64).numpy()
+    assert np.abs(built - pe.double()(x64).numpy()).max() == 0      # cast up: still exact
+    state = pe.state_dict()
+    state["pe"] = np.ones_like(state["pe"])
+    pe.load_state_dict(state)
+    np.testing.assert_array_equal(pe(x64).numpy(), np.ones((5, 1, 8)))
+    np.testing.assert_array_equal(pe(x32).numpy(), np.ones((5, 1, 8)))
+    with md.no_grad():
+        pe.pe.mul_(3)
+    np.testing.assert_array_equal(pe(x64).numpy(), np.full((5, 1, 8), 3.0))
