@@ -6,11 +6,17 @@ Each ``md.name(input, *args, **kwargs)`` is ``input.name(*args, **kwargs)`` afte
 ``input`` into a Tensor (numbers, lists and arrays are accepted, as ``torch.exp(2.0)``
 is not, but it costs nothing to be kind here).
 """
+from __future__ import annotations
+
 import builtins
+from typing import TYPE_CHECKING, Any, Sequence
 
 import numpy as np
 
 from .tensor import Tensor, broadcast_tensors, broadcast_to, cat, maximum, minimum, stack, where
+
+if TYPE_CHECKING:
+    from ._typing import TensorLike
 
 # methods whose function form is the method applied to the first argument
 _METHODS = """
@@ -57,31 +63,31 @@ __all__ = [n for n in __all__ if n in globals() or n in _OTHERS]
 concat = concatenate = cat
 
 
-def is_tensor(obj):
+def is_tensor(obj: Any) -> bool:
     return isinstance(obj, Tensor)
 
 
-def clamp_min(input, min):
+def clamp_min(input: Tensor, min: TensorLike) -> Tensor:
     return input.clamp(min=min)
 
 
-def clamp_max(input, max):
+def clamp_max(input: Tensor, max: TensorLike) -> Tensor:
     return input.clamp(max=max)
 
 
-def hstack(tensors):
+def hstack(tensors: Sequence[Tensor]) -> Tensor:
     return cat(tensors, 1 if tensors[0].ndim > 1 else 0)
 
 
-def vstack(tensors):
+def vstack(tensors: Sequence[Tensor]) -> Tensor:
     return cat([t if t.ndim > 1 else t.unsqueeze(0) for t in tensors], 0)
 
 
-def atleast_2d(t):
+def atleast_2d(t: Tensor) -> Tensor:
     return t.reshape(1, -1) if t.ndim < 2 else t
 
 
-def meshgrid(*tensors, indexing="ij"):
+def meshgrid(*tensors: Tensor, indexing: str = "ij") -> tuple[Tensor, ...]:
     if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)):
         tensors = tensors[0]
     shape = tuple(t.shape[0] for t in tensors)
@@ -96,7 +102,7 @@ def meshgrid(*tensors, indexing="ij"):
     return tuple(out)
 
 
-def finfo(type=None):
+def finfo(type: Any = None) -> np.finfo[Any]:
     """Machine limits of a floating dtype (default: the default dtype): ``eps``, ``max``,
     ``min``, ``tiny``, ``smallest_normal``, ``resolution``, ``bits``, as ``torch.finfo``."""
     from .dtypes import as_dtype, get_default_dtype
@@ -106,7 +112,7 @@ def finfo(type=None):
     return np.finfo(dtype)
 
 
-def iinfo(type):
+def iinfo(type: Any) -> np.iinfo[Any]:
     """Limits of an integer dtype (``max``, ``min``, ``bits``), as ``torch.iinfo``."""
     from .dtypes import as_dtype
     dtype = as_dtype(type, "iinfo")
@@ -115,7 +121,13 @@ def iinfo(type):
     return np.iinfo(np.uint8 if dtype.kind == "b" else dtype)
 
 
-def isin(elements, test_elements, *, assume_unique=False, invert=False):
+def isin(
+    elements: TensorLike,
+    test_elements: TensorLike,
+    *,
+    assume_unique: bool = False,
+    invert: bool = False,
+) -> Tensor:
     """A bool tensor: is each element among ``test_elements``? (no gradient)"""
     def raw(x):
         return x.numpy() if isinstance(x, Tensor) else np.asarray(x)
@@ -127,7 +139,7 @@ class Size(tuple):
     """A shape, as ``torch.Size``: a tuple of ints (``Tensor.shape`` gives a plain tuple,
     which compares equal)."""
 
-    def numel(self):
+    def numel(self) -> int:
         n = 1
         for k in self:
             n *= k
@@ -137,17 +149,17 @@ class Size(tuple):
         return f"minidl.Size({list(self)})"
 
 
-def broadcast_shapes(*shapes):
+def broadcast_shapes(*shapes: int | Sequence[int]) -> Size:
     """The shape that ``shapes`` broadcast to."""
-    shapes = [(s,) if isinstance(s, int) else tuple(s) for s in shapes]
+    tuples = [(s,) if isinstance(s, int) else tuple(s) for s in shapes]
     try:
-        return Size(np.broadcast_shapes(*shapes))
+        return Size(np.broadcast_shapes(*tuples))
     except ValueError:
         raise ValueError(f"broadcast_shapes: shapes {shapes} cannot be broadcast "
                          f"together") from None
 
 
-def tensordot(a, b, dims=2):
+def tensordot(a: Tensor, b: Tensor, dims: int | Sequence[Any] = 2) -> Tensor:
     """Σ over the last ``dims`` axes of ``a`` and the first ``dims`` of ``b`` (or the axis
     lists ``dims = ([a axes], [b axes])``), written as permute, reshape and matmul."""
     a, b = _as_tensor(a), _as_tensor(b)
@@ -173,40 +185,52 @@ def tensordot(a, b, dims=2):
     return (left @ right).reshape([a.shape[d] for d in free_a] + [b.shape[d] for d in free_b])
 
 
-def searchsorted(sorted_sequence, input, *, out_int32=False, right=False, side=None,
-                 sorter=None):
+def searchsorted(
+    sorted_sequence: Tensor,
+    input: TensorLike,
+    *,
+    out_int32: bool = False,
+    right: bool = False,
+    side: str | None = None,
+    sorter: Tensor | None = None,
+) -> Tensor:
     """For each value, the index where it would be inserted to keep the sequence sorted
     (per row for an N-D sequence); ``right``/``side='right'``: after equal values."""
     if sorter is not None:
         raise NotImplementedError("searchsorted: sorter= is not supported by minidl")
     side = side or ("right" if right else "left")
+    if side not in ("left", "right"):
+        raise ValueError(f"searchsorted: side must be 'left' or 'right', got {side!r}")
     seq = np.asarray(sorted_sequence.numpy() if isinstance(sorted_sequence, Tensor)
                      else sorted_sequence)
     values = np.asarray(input.numpy() if isinstance(input, Tensor) else input)
     if seq.ndim <= 1:
-        out = np.searchsorted(seq, values, side=side)
+        out = np.searchsorted(seq, values, side=side)  # type: ignore[call-overload]
     else:
         if seq.shape[:-1] != values.shape[:-1]:
             raise ValueError(f"searchsorted: the leading dimensions of sorted_sequence "
                              f"{seq.shape} and input {values.shape} must match")
         flat_s, flat_v = seq.reshape(-1, seq.shape[-1]), values.reshape(-1, values.shape[-1])
-        out = np.stack([np.searchsorted(s, v, side=side) for s, v in zip(flat_s, flat_v)])
+        out = np.stack([np.searchsorted(s, v, side=side)  # type: ignore[call-overload]
+                        for s, v in zip(flat_s, flat_v)])
         out = out.reshape(values.shape)
     return Tensor(out.astype(np.int32 if out_int32 else np.int64))
 
 
-def bucketize(input, boundaries, *, out_int32=False, right=False):
+def bucketize(
+    input: TensorLike, boundaries: Tensor, *, out_int32: bool = False, right: bool = False
+) -> Tensor:
     """The bucket of each value: i with ``boundaries[i−1] < x ≤ boundaries[i]``
     (``right=True``: ``boundaries[i−1] ≤ x < boundaries[i]``)."""
     return searchsorted(boundaries, input, out_int32=out_int32, right=right)
 
 
-def cdist(x1, x2, p=2.0):
+def cdist(x1: Tensor, x2: Tensor, p: float = 2.0) -> Tensor:
     diff = x1.unsqueeze(-2) - x2.unsqueeze(-3)
     return diff.norm(p=p, dim=-1)
 
 
-def einsum(equation, *operands):
+def einsum(equation: str, *operands: Tensor) -> Tensor:
     """``torch.einsum`` for the common cases, written with the library's ops: each operand
     is permuted and broadcast to the full index set, multiplied, and the indices that do
     not appear in the output are summed."""
@@ -221,13 +245,13 @@ def einsum(equation, *operands):
         raise ValueError(f"einsum: {len(inputs)} operand subscripts but {len(operands)} "
                          f"operands")
     if not _:
-        counts = {}
+        counts: dict[str, int] = {}
         for s in inputs:
             for c in s:
                 counts[c] = counts.get(c, 0) + 1
         rhs = "".join(sorted(c for c, n in counts.items() if n == 1))
     letters = list(dict.fromkeys(rhs + "".join(inputs)))
-    sizes = {}
+    sizes: dict[str, int] = {}
     aligned = []
     for s, t in zip(inputs, operands):
         t = _as_tensor(t)

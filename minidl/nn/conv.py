@@ -1,7 +1,10 @@
 """``Conv2d``, the convolution layer (F1): PyTorch's arguments, parameter names and
 initialisation, on top of :func:`minidl.functional.conv2d`; ``Conv1d``, ``ConvTranspose1d``
 and ``ConvTranspose2d`` on :func:`minidl.functional.conv1d` and the transposed convolutions."""
+from __future__ import annotations
+
 import math
+from typing import TYPE_CHECKING, Any, Sequence
 
 import numpy as np
 
@@ -10,6 +13,10 @@ from ..dtypes import get_default_dtype
 from ..arguments import is_int as _is_int, pair as _pair
 from . import init
 from .module import Module, Parameter, _check_device
+
+if TYPE_CHECKING:
+    from .._typing import DType, Size2
+    from ..tensor import Tensor
 
 __all__ = ["Conv2d", "Conv1d", "ConvTranspose1d", "ConvTranspose2d"]
 
@@ -60,9 +67,20 @@ class Conv2d(Module):
     (8, 32, 26, 26)
     """
 
-    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0,
-                 dilation=1, groups=1, bias=True, padding_mode="zeros", device=None,
-                 dtype=None):
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        kernel_size: Size2,
+        stride: Size2 = 1,
+        padding: Size2 | str = 0,
+        dilation: Size2 = 1,
+        groups: int = 1,
+        bias: bool = True,
+        padding_mode: str = "zeros",
+        device: Any = None,
+        dtype: DType | None = None,
+    ) -> None:
         _check_device(type(self).__name__, device)
         super().__init__()
         op = "Conv2d"
@@ -81,8 +99,8 @@ class Conv2d(Module):
         kernel_size = _pair(kernel_size, op, "kernel_size")
         stride = _pair(stride, op, "stride")
         dilation = _pair(dilation, op, "dilation")
-        for name, v in (("kernel_size", kernel_size), ("stride", stride), ("dilation", dilation)):
-            if min(v) < 1:
+        for name, v in (("kernel_size", kernel_size), ("stride", stride), ("dilation", dilation)):  # type: ignore[assignment]
+            if min(v) < 1:  # type: ignore[call-overload]
                 raise ValueError(f"{op}: {name} must be >= 1, got {name}={v}")
         if isinstance(padding, str):
             if padding not in ("valid", "same"):
@@ -93,7 +111,7 @@ class Conv2d(Module):
                                  f"convolutions, got stride={stride}")
         else:
             padding = _pair(padding, op, "padding")
-            if min(padding) < 0:
+            if min(padding) < 0:  # type: ignore[arg-type, operator]
                 raise ValueError(f"{op}: padding must be >= 0, got padding={padding}")
         if padding_mode not in _PADDING_MODES:
             raise ValueError(f"{op}: padding_mode must be one of {_PADDING_MODES}, got "
@@ -108,12 +126,12 @@ class Conv2d(Module):
         self.kernel_size, self.stride, self.padding = kernel_size, stride, padding
         self.dilation, self.groups, self.padding_mode = dilation, int(groups), padding_mode
         dtype = np.dtype(dtype or get_default_dtype())
-        shape = (self.out_channels, self.in_channels // self.groups) + kernel_size
+        shape = (self.out_channels, self.in_channels // self.groups) + kernel_size  # type: ignore[operator]
         self.weight = Parameter(np.empty(shape, dtype=dtype))         # (C_out, C_in/groups, kH, kW)
         self.bias = Parameter(np.empty(self.out_channels, dtype=dtype)) if bias else None
         self.reset_parameters()
 
-    def reset_parameters(self):
+    def reset_parameters(self) -> None:
         """PyTorch's default: kaiming_uniform(a=√5) → U(±1/√fan_in), and U(±1/√fan_in) for bias."""
         init.kaiming_uniform_(self.weight, a=math.sqrt(5))
         if self.bias is not None:
@@ -121,11 +139,11 @@ class Conv2d(Module):
             bound = 1 / math.sqrt(fan_in)
             init.uniform_(self.bias, -bound, bound)
 
-    def forward(self, input):
+    def forward(self, input: Tensor) -> Tensor:
         return F.conv2d(input, self.weight, self.bias, self.stride, self.padding,
                         self.dilation, self.groups)
 
-    def extra_repr(self):
+    def extra_repr(self) -> str:
         s = (f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
              f"stride={self.stride}")
         if self.padding != (0, 0):
@@ -297,12 +315,24 @@ class Conv1d(_ConvNd):
 
     n = 1
 
-    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1,
-                 groups=1, bias=True, padding_mode="zeros", device=None, dtype=None):
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        kernel_size: int,
+        stride: int = 1,
+        padding: int | str = 0,
+        dilation: int = 1,
+        groups: int = 1,
+        bias: bool = True,
+        padding_mode: str = "zeros",
+        device: Any = None,
+        dtype: DType | None = None,
+    ) -> None:
         super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation,
                          groups, bias, padding_mode, device, dtype)
 
-    def forward(self, input):
+    def forward(self, input: Tensor) -> Tensor:
         x, padding = self._padded(input)
         return F.conv1d(x, self.weight, self.bias, self.stride, padding, self.dilation,
                         self.groups)
@@ -372,7 +402,7 @@ class ConvTranspose1d(_ConvTransposeNd):
 
     n = 1
 
-    def forward(self, input, output_size=None):
+    def forward(self, input: Tensor, output_size: Sequence[int] | None = None) -> Tensor:
         return F.conv_transpose1d(input, self.weight, self.bias, self.stride, self.padding,
                                   self._output_padding(input, output_size), self.groups,
                                   self.dilation)
@@ -410,7 +440,7 @@ class ConvTranspose2d(_ConvTransposeNd):
 
     n = 2
 
-    def forward(self, input, output_size=None):
+    def forward(self, input: Tensor, output_size: Sequence[int] | None = None) -> Tensor:
         return F.conv_transpose2d(input, self.weight, self.bias, self.stride, self.padding,
                                   self._output_padding(input, output_size), self.groups,
                                   self.dilation)
