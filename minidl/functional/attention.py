@@ -391,7 +391,7 @@ def multi_head_attention(query, key, value, num_heads, in_proj_weight, in_proj_b
         qkv = _project(query, in_proj_weight, in_proj_bias)   # (L, N, 3E) or (N, L, 3E)
         qkv = qkv.reshape(qkv.shape[:2] + (3, h, E_h))       # (·, ·, 3, h, E_h)
         qkv = qkv.permute((2, 0, 3, 1, 4) if bf else (2, 1, 3, 0, 4))    # (3, N, h, L, E_h)
-        q, k, v = qkv[0], qkv[1], qkv[2]                      # (N, h, L, E_h) each
+        q, k, v = qkv.unbind(0)                               # (N, h, L, E_h) each
     else:
         W_q, W_k, W_v = in_proj_weight[:E], in_proj_weight[E:2 * E], in_proj_weight[2 * E:]
         b_q = b_k = b_v = None
