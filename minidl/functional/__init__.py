@@ -18,6 +18,7 @@ are written as their formulas from primitives and need no backward of their own:
     sparse.py         embedding one_hot
     padding.py        pad
     vision.py         interpolate upsample pixel_shuffle pixel_unshuffle
+    distance.py       normalize cosine_similarity pairwise_distance
 """
 from .activation import *  # noqa: F401,F403
 from .linear import *  # noqa: F401,F403
@@ -33,3 +34,4 @@ from .normalization import *  # noqa: F401,F403
 from .sparse import *  # noqa: F401,F403
 from .padding import *  # noqa: F401,F403
 from .vision import *  # noqa: F401,F403
+from .distance import *  # noqa: F401,F403

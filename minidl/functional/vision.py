@@ -78,15 +78,14 @@ def _cubic_matrix(n, m, align_corners, scale, dtype):
     return M.astype(dtype)
 
 
-def _nearest_index(n, m, scale, exact):
-    """PyTorch's nearest source index (computed in float32, as PyTorch does)."""
-    if not exact and m == n:
-        return np.arange(m)
-    if not exact and m == 2 * n:
-        return np.arange(m) // 2
-    step = np.float32(1.0 / scale) if scale is not None and scale > 0 else np.float32(n) / np.float32(m)
-    i = np.arange(m, dtype=np.float32)
-    src = np.floor(((i + np.float32(0.5)) if exact else i) * step).astype(np.int64)
+def _nearest_index(n, m, scale, exact, dtype):
+    """PyTorch's nearest source index ``min(floor(i·step), n − 1)`` (``exact``:
+    ``floor((i + ½)·step)``), with the step in the input's precision as PyTorch computes it
+    (float32 for a float32 input)."""
+    real = np.float64 if dtype == np.float64 else np.float32
+    step = real(1.0 / scale) if scale is not None and scale > 0 else real(n) / real(m)
+    i = np.arange(m, dtype=real)
+    src = np.floor(((i + real(0.5)) if exact else i) * step).astype(np.int64)
     return np.minimum(src, n - 1)
 
 
@@ -145,10 +144,15 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
     - ``"area"``: adaptive average pooling to the output size.
 
     ``scale = 1/scale_factor`` when a scale factor is given (unless
-    ``recompute_scale_factor=True``), else ``n/m``.
+    ``recompute_scale_factor=True``), else ``n/m``. As PyTorch, the linear modes leave an
+    axis whose size does not change as it is (even when a scale factor such as 1.3 would
+    otherwise shift the samples).
 
     Gradient: linear in the input, no kinks: nearest modes scatter-add ȳ back to the
-    copied elements; the others send ``Mᵀ ȳ`` along each axis.
+    copied elements; the others send ``Mᵀ ȳ`` along each axis. (PyTorch's "nearest"
+    backward kernel treats an output of size n or 2n as a copy or a doubling even when a
+    ``scale_factor`` such as 1.3 or 2.1 made its forward copy other elements; there its
+    gradient is not its forward's derivative. minidl's always is.)
 
     Args:
         input: (N, C, L), (N, C, H, W) or (N, C, D, H, W).
@@ -213,14 +217,16 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
     y = input
     if mode in ("nearest", "nearest-exact"):
         for a, (n, m, s) in enumerate(zip(input.shape[2:], sizes, scales)):
-            if m != n or mode == "nearest-exact":
-                index = _nearest_index(n, m, s, mode == "nearest-exact")
+            index = _nearest_index(n, m, s, mode == "nearest-exact", input.dtype)
+            if not np.array_equal(index, np.arange(n)):
                 y = y[(slice(None),) * (a + 2) + (index,)]          # gather along axis a + 2
         return y
     if input.dtype.kind != "f":
         raise ValueError(f"{op}: mode {mode!r} needs a floating input, got dtype {input.dtype}")
     build = _cubic_matrix if mode == "bicubic" else _linear_matrix
     for a, (n, m, s) in enumerate(zip(input.shape[2:], sizes, scales)):
+        if m == n and mode != "bicubic":
+            continue            # PyTorch's linear modes copy an axis whose size is unchanged
         y = _along(y, a + 2, build(n, m, align, s, input.dtype))
     return y
 

@@ -16,6 +16,7 @@
     attention.py      MultiheadAttention                       (F8)
     normalization.py  LayerNorm BatchNorm1d BatchNorm2d
     sparse.py         Embedding
+    distance.py       CosineSimilarity PairwiseDistance
     vision.py         Upsample UpsamplingNearest2d UpsamplingBilinear2d PixelShuffle
                       PixelUnshuffle
     transformer.py    PositionalEncoding TransformerEncoderLayer TransformerEncoder  (F9, F10)
@@ -43,3 +44,4 @@ from .normalization import *  # noqa: F401,F403
 from .sparse import *  # noqa: F401,F403
 from .transformer import *  # noqa: F401,F403
 from .vision import *  # noqa: F401,F403
+from .distance import *  # noqa: F401,F403

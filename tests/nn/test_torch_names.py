@@ -168,3 +168,13 @@ def test_adaptive_max_pool_module_return_indices():
 def test_vision_modules_match_pytorch(name, args, kwargs, shape):
     ours, theirs = _pair_with_torch(name, *args, **kwargs)
     _agree(ours, theirs, np.random.default_rng(8).standard_normal(shape))
+
+
+# ---------------------------------------------------------------------- distances
+def test_distance_modules_match_pytorch():
+    rng = np.random.default_rng(10)
+    a, b = rng.standard_normal((5, 3)), rng.standard_normal((5, 3))
+    ours, theirs = _pair_with_torch("CosineSimilarity", dim=1, eps=1e-6)
+    _agree(ours, theirs, a, b)
+    ours, theirs = _pair_with_torch("PairwiseDistance", p=1.0, keepdim=True)
+    _agree(ours, theirs, a, b)
