@@ -271,3 +271,17 @@ def test_unique_nan_to_num_and_limits_match_pytorch():
         ours, theirs = md.finfo(getattr(md, dt)), torch.finfo(getattr(torch, dt))
         assert (ours.eps, ours.max, ours.tiny) == (theirs.eps, theirs.max, theirs.tiny)
     assert md.iinfo(md.int8).min == torch.iinfo(torch.int8).min
+
+
+def test_variable_is_a_detached_tensor_as_in_pytorch():
+    from minidl.autograd import Variable
+    x = md.tensor([1.0, 2.0], requires_grad=True) * 2
+    v = Variable(x)
+    assert v is not x and not v.requires_grad and v.grad_fn is None
+    assert isinstance(x, Variable) and not isinstance(x.numpy(), Variable)
+    w = Variable(md.ones(2), requires_grad=True)
+    (w * 3).sum().backward()
+    np.testing.assert_array_equal(w.grad.numpy(), [3.0, 3.0])
+    with md.no_grad():
+        v.add_(1)                                         # shares memory, as PyTorch's
+    np.testing.assert_array_equal(x.detach().numpy(), [3.0, 5.0])
