@@ -2117,10 +2117,6 @@ def _scaled_sum(x, product, beta, alpha):
     return product + (x if beta == 1 else x * beta)
 
 
-def _ndim(x):
-    return x.ndim if isinstance(x, Tensor) else np.ndim(x)
-
-
 def _kind_int(x):
     x = _raw(x)
     if isinstance(x, np.ndarray):
