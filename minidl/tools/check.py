@@ -22,6 +22,10 @@ do or do not require grad). Rows come in groups:
   probability targets and spatial axes, against the formula in NumPy; gradcheck.
 * ``gg``: second derivatives by :func:`minidl.gradgradcheck` (the backward of the
   backward, as ``create_graph=True`` records it).
+* every row above also compares the first derivative computed with ``create_graph=True``
+  (the backward run on Tensors and recorded, a code path of its own in many ops) with
+  the ordinary backward's: gradgradcheck alone cannot see a recorded backward that is
+  wrong but consistent with its own derivative.
 * ``optim``: a few steps of each optimiser against its update rule written in NumPy
   (the error column shows ``max |θ_minidl − θ_formula|`` over the steps).
 * ``dtype``: float32 in, float32 out and float32 gradients.
@@ -54,6 +58,7 @@ GRAD_ATOL = 1e-6          # gradcheck: |analytic − numerical| <= atol + rtol·
 GRAD_RTOL = 1e-6
 CONVENTION_TOL = 1e-12    # analytic against a convention written in NumPy
 OPTIM_TOL = 1e-12         # parameters after a few optimiser steps
+RECORDED_TOL = 1e-10      # create_graph=True's first derivative against the plain one
 
 
 class _Missing(Exception):
@@ -145,9 +150,10 @@ def forward_error(got, expected):
         with np.errstate(invalid="ignore"):
             diff = np.abs(g.astype(np.float64) - e.astype(np.float64))
         diff = np.where(np.isinf(e) & (g == e), 0.0, diff)     # −inf where the reference has it
+        diff = np.where(np.isnan(e) & np.isnan(g), 0.0, diff)  # NaN where the reference has it
         diff = np.where(np.isnan(diff), np.inf, diff)         # a NaN fails
         err = max(err, float(np.max(diff, initial=0.0)))
-        top = max(top, float(np.max(np.abs(np.where(np.isinf(e), 0, e)), initial=0.0)))
+        top = max(top, float(np.max(np.abs(np.where(np.isfinite(e), e, 0)), initial=0.0)))
     return err, FORWARD_TOL * top
 
 
@@ -178,6 +184,36 @@ def convention_error(fn, inputs, grads, seed=0):
             return float("inf")
         worst = max(worst, float(np.max(np.abs(a - w), initial=0.0)
                                  / max(1.0, float(np.max(np.abs(w), initial=0.0)))))
+    return worst
+
+
+def recorded_error(fn, inputs, seed=0):
+    """``max |g_recorded − g| / max(1, |g|)``: the first derivative computed with
+    ``create_graph=True`` (each backward run on Tensors and recorded, a path of its own
+    in many ops) against the ordinary backward's, for the same random upstream gradient."""
+    checked = [x for x in inputs if isinstance(x, md.Tensor) and x.requires_grad]
+    grads = []
+    for create_graph in (False, True):
+        rng = np.random.default_rng(seed)
+        with md.enable_grad():
+            outs = _float_outputs(fn(*inputs))
+            pairs = [(o, _upstream(rng, o.shape)) for o in outs]
+            pairs = [(o, u) for o, u in pairs if o.requires_grad]
+            got = md.autograd.grad([o for o, _ in pairs], checked,
+                                   [md.tensor(u, dtype=o.dtype) for o, u in pairs],
+                                   allow_unused=True, create_graph=create_graph)
+        grads.append([np.zeros(x.shape) if g is None else np.asarray(g._array, dtype=np.float64)
+                      for x, g in zip(checked, got)])
+    worst = 0.0
+    for plain, recorded in zip(*grads):
+        if plain.shape != recorded.shape:
+            return float("inf")
+        with np.errstate(invalid="ignore"):
+            diff = np.where(plain == recorded, 0.0, np.abs(recorded - plain))
+        diff = np.where(np.isnan(diff), np.inf, diff)
+        worst = max(worst, float(np.max(diff, initial=0.0))
+                    / max(1.0, float(np.max(np.abs(np.where(np.isfinite(plain), plain, 0)),
+                                            initial=0.0))))
     return worst
 
 
@@ -416,6 +452,28 @@ def case_sdpa_causal(rng):
                 ref.scaled_dot_product_attention(q, k, v, attn_mask=bias, scale=0.7))
 
 
+def case_sdpa_is_causal(rng):
+    sdpa = _need(F, "scaled_dot_product_attention")
+    q, k, v = (rng.standard_normal(s) for s in ((2, 2, 4, 3), (2, 2, 4, 3), (2, 2, 4, 5)))
+    return Case(lambda q, k, v: sdpa(q, k, v, is_causal=True), [_leaf(q), _leaf(k), _leaf(v)],
+                ref.scaled_dot_product_attention(q, k, v, is_causal=True))
+
+
+def case_mha_key_padding(rng, L=3, S=4, N=2, E=4, h=2):
+    """Multi-head attention with a key_padding_mask (True = ignore that key) and a causal
+    attn_mask, the averaged weights returned."""
+    mha = _need(F, "multi_head_attention")
+    arrays = [rng.standard_normal(s) for s in ((L, N, E), (S, N, E), (S, N, E), (3 * E, E),
+                                              (3 * E,), (E, E), (E,))]
+    kpm = np.array([[False, False, True, False], [False, True, True, False]])
+    am = np.triu(np.ones((L, S), dtype=bool), k=2)
+    out, weights = ref.multi_head_attention(arrays[0], arrays[1], arrays[2], h, *arrays[3:],
+                                            key_padding_mask=kpm, attn_mask=am)
+    fn = lambda q, k, v, *w: mha(q, k, v, h, *w, key_padding_mask=md.tensor(kpm),
+                                 attn_mask=md.tensor(am))
+    return Case(fn, [_leaf(a) for a in arrays], (out, weights))
+
+
 def case_mha(rng, L=3, S=4, N=2, E=4, h=2):
     mha = _need(F, "multi_head_attention")
     arrays = [rng.standard_normal(s) for s in ((L, N, E), (S, N, E), (S, N, E), (3 * E, E),
@@ -514,6 +572,19 @@ def case_setitem(rng):
         return y
     want = x.copy()
     want[idx] = 2.0 * v
+    return Case(fn, [_leaf(x), _leaf(v)], want)
+
+
+def case_setitem_broadcast(rng):
+    """``y[1:3] = v`` with v (4,) broadcast over two rows: v's gradient sums them."""
+    x, v = rng.standard_normal((4, 4)), rng.standard_normal(4)
+
+    def fn(x, v):
+        y = x * 1.0
+        y[1:3] = v
+        return y
+    want = x.copy()
+    want[1:3] = v
     return Case(fn, [_leaf(x), _leaf(v)], want)
 
 
@@ -617,6 +688,27 @@ def case_erfc_wide(rng):
     """GELU over [−6, 6]: both branches of erfc (series |z| < 2, continued fraction)."""
     x = np.linspace(-6.0, 6.0, 14).reshape(2, 7) + rng.uniform(-0.05, 0.05, (2, 7))
     return Case(lambda x: F.gelu(x), [_leaf(x)], 0.5 * x * (1 + _erf(x / math.sqrt(2))))
+
+
+def _case_avg_divisor_override(divisor):
+    def case(rng):
+        op = _need(F, "avg_pool2d")
+        x = rng.standard_normal((2, 2, 5, 6))
+        # each window's sum: its mean over the input cells times their number
+        mean = ref.avg_pool2d(x, 3, 2, 1, ceil_mode=True, count_include_pad=False)
+        total = mean * _cells(x.shape[2:], 3, 2, 1, mean.shape[2:])
+        fn = lambda x: op(x, 3, 2, 1, ceil_mode=True, divisor_override=divisor)
+        return Case(fn, [_leaf(x)], total / divisor)
+    return case
+
+
+def _cells(hw, k, s, p, out_hw):
+    """How many input cells each pooling window covers, (H_out, W_out)."""
+    counts = []
+    for size, n in zip(hw, out_hw):
+        start = np.arange(n) * s - p
+        counts.append(np.minimum(start + k, size) - np.maximum(start, 0))
+    return counts[0][:, None] * counts[1][None, :]
 
 
 def case_gelu_tail(rng):
@@ -778,6 +870,25 @@ def _maxpool_convention(kernel_size, stride=None, padding=0, dilation=1, ceil_mo
         fn = lambda x: op(x, kernel_size, stride, padding, dilation, ceil_mode, True)
         return Case(fn, [_leaf(x)], (want, idx), grads=grads)
     return case
+
+
+def _nan_convention(rng):
+    """NaN: relu passes the gradient (NaN > 0 is unknown, and PyTorch's mask is
+    ``not (x <= 0)``); maximum(x, y) gives both inputs the whole gradient where either
+    is NaN."""
+    x = np.array([[1.0, np.nan, 2.0, np.nan], [-1.0, 0.5, np.nan, -2.0]])
+    y = np.array([[np.nan, 1.0, 1.0, np.nan], [0.0, np.nan, 3.0, -1.0]])
+    nan = np.isnan(x) | np.isnan(y)
+    share = np.where(nan, 1.0, (x > y) + 0.5 * (x == y))
+
+    def fn(x, y):
+        return x.relu(), md.maximum(x, y)
+
+    def grads(u, v):
+        return [u * ~(x <= 0) + v * share, v * np.where(nan, 1.0, 1 - share)]
+    with np.errstate(invalid="ignore"):
+        want = (np.where(np.isnan(x), np.nan, np.maximum(x, 0)), np.maximum(x, y))
+    return Case(fn, [_leaf(x), _leaf(y)], want, grads=grads)
 
 
 def _pow_convention(rng):
@@ -1130,7 +1241,9 @@ CASES = [
     ("F6", "fused LSTM scan, only w_hh and c0 need grad", _case_lstm_scan((False, False, True, True))),
     ("F7", "scaled dot-product attention", case_sdpa),
     ("F7", "attention, float mask, scale=0.7", case_sdpa_causal),
+    ("F7", "attention, is_causal, 4-D (N, h, L, E)", case_sdpa_is_causal),
     ("F8", "multi-head attention  F.multi_head_attention", case_mha),
+    ("F8", "multi-head attention, key_padding_mask, attn_mask", case_mha_key_padding),
     ("F9", "positional encoding  nn.PositionalEncoding", case_positional),
     ("F10", "encoder layer  nn.TransformerEncoderLayer", case_encoder_layer),
     ("F10", "encoder, 2 layers  nn.TransformerEncoder", case_encoder),
@@ -1152,6 +1265,10 @@ CASES = [
     ("op", "rdiv (scalar / tensor)", _unary(lambda x: 2.0 / x, lambda x: 2.0 / x, _pos)),
     ("op", "pow (tensor ** 2.5)", _unary(lambda x: x ** 2.5, lambda x: x ** 2.5, _pos)),
     ("op", "pow (tensor ** -1.5)", _unary(lambda x: x ** -1.5, lambda x: x ** -1.5, _pos)),
+    ("op", "pow (tensor ** 2, the square)", _unary(lambda x: x ** 2, lambda x: x ** 2)),
+    ("op", "pow (negative base ** 3)", _unary(lambda x: x ** 3, lambda x: x ** 3,
+                                             lambda r: -_pos(r))),
+    ("op", "pow (tensor ** 0)", _unary(lambda x: x ** 0, lambda x: x ** 0)),
     ("op", "pow (tensor ** tensor)", _binary(np.power, lambda x, y: x ** y,
                                              lambda r: (_pos(r), r.standard_normal((3, 4))))),
     ("op", "rpow (2 ** tensor)", _unary(lambda x: 2.0 ** x, lambda x: 2.0 ** x)),
@@ -1221,6 +1338,7 @@ CASES = [
     ("op", "getitem (basic: slices, int, negative step)", case_getitem_basic),
     ("op", "getitem (boolean mask)", case_getitem_mask),
     ("op", "setitem (index_put)", case_setitem),
+    ("op", "setitem, value broadcast over rows", case_setitem_broadcast),
     ("op", "in-place write through a view", case_setitem_view),
     ("op", "gather (dim 1, repeated)", case_gather),
     ("op", "scatter_add (dim 0, repeated)", case_scatter_add),
@@ -1286,6 +1404,7 @@ CASES = [
     ("geom", "avg_pool2d ceil_mode, no pad count",
      _case_pool("avg_pool2d", 3, 2, 1, ceil_mode=True, count_include_pad=False,
                 shape=(1, 2, 6, 6))),
+    ("geom", "avg_pool2d divisor_override 4, ceil_mode", _case_avg_divisor_override(4)),
     ("geom", "avg_pool2d windows tile the input (k 2, 4×6)",
      _case_pool("avg_pool2d", 2, shape=(2, 2, 4, 6))),
     ("geom", "avg_pool2d disjoint windows (k 2, s 3), unbatched",
@@ -1314,6 +1433,7 @@ CASES = [
     ("kink", "max_pool2d ties, unbatched, disjoint (k 2, s 3)",
      _maxpool_convention(2, 3, shape=(2, 7, 8), batched=False)),
     ("kink", "pow at base 0", _pow_convention),
+    ("kink", "NaN: relu passes it, maximum gives both", _nan_convention),
     ("kink", "floor at integers (gradient 0)", _flat_convention("floor")),
     ("kink", "ceil (gradient 0)", _flat_convention("ceil")),
     ("kink", "round (gradient 0)", _flat_convention("round")),
@@ -1430,6 +1550,9 @@ def _evaluate(case, row, seed):
         except md.GradcheckError as e:
             row.grad = "FAIL"
             bad.append(_short(e))
+    # the recorded backward (create_graph=True) must give the same first derivative
+    if not bad and not recorded_error(case.fn, case.inputs, seed=seed) <= RECORDED_TOL:
+        bad.append("the recorded backward (create_graph=True) differs")
     if bad:
         row.status, row.note = "FAIL", "; ".join(bad)
 
@@ -1495,7 +1618,8 @@ def run_check(stream=None, seed=0, names=None):
         "loops, or NumPy);\ngradient: md.gradcheck / md.gradgradcheck against central differences "
         f"(eps = {EPS:g}, atol = {GRAD_ATOL:g}, rtol = {GRAD_RTOL:g}),\nor, at kinks and ties, "
         "grad err = max |analytic − PyTorch's convention| / max(1, |convention|) "
-        f"<= {CONVENTION_TOL:g};\noptim: fwd err = max |θ − θ of the update rule| over 5 steps. "
+        f"<= {CONVENTION_TOL:g};\nand the recorded backward (create_graph=True) must give the same first "
+        f"derivative (to {RECORDED_TOL:g});\noptim: fwd err = max |θ − θ of the update rule| over 5 steps. "
         f"Pass: forward <= {FORWARD_TOL:g}·max(1, |reference|).\n\n")
     stream.write(format_header() + "\n")
     rows = []

@@ -100,6 +100,31 @@ def test_a_wrong_backward_fails_its_gradcheck_row(monkeypatch):
     assert rows["tanh"].passed
 
 
+class _TwoPaths(md.Function):
+    """y = 2x whose backward is right on arrays (an ordinary pass) and wrong on Tensors
+    (the path create_graph=True takes): gradcheck and gradgradcheck both pass it."""
+    on_arrays = True
+
+    @staticmethod
+    def forward(ctx, x):
+        return 2 * x
+
+    @staticmethod
+    def backward(ctx, dy):
+        return dy * (2.0 if type(dy) is np.ndarray else 3.0)
+
+
+def test_a_wrong_recorded_backward_is_caught():
+    x = md.tensor(np.array([0.5, -1.0, 2.0]), dtype=np.float64, requires_grad=True)
+    fn = lambda t: _TwoPaths.apply(t) * t
+    assert md.gradcheck(fn, (x,)) and md.gradgradcheck(fn, (x,))
+    assert C.recorded_error(lambda t: t.tanh() * t, [x]) < 1e-12
+    assert C.recorded_error(fn, [x]) > 0.1
+    row = C.CheckRow("op", "x")
+    C._evaluate(C.Case(fn, [x], 2 * x.numpy() ** 2), row, 0)
+    assert row.status == "FAIL" and "create_graph" in row.note
+
+
 def test_the_self_test_fails_when_gradcheck_is_blind(monkeypatch):
     monkeypatch.setattr(md, "gradcheck", lambda *args, **kwargs: True)
     row = C.CheckRow("self", "x")
