@@ -77,7 +77,7 @@ def _pad(x, pads, value):
 # The copies (im2col, the transposed ȳ) and col2im's additions are memory-bound and
 # NumPy runs them on one core; large ones are split over the batch axis n, whose slices
 # are independent, with minidl.parallel (the GEMMs are threaded by the BLAS itself).
-_SPLIT = 1 << 18            # elements: smaller arrays are done in one go
+_SPLIT = 1 << 16            # elements: smaller arrays are done in one go
 
 
 def _over_batch(body, N, size):
