@@ -103,6 +103,7 @@ class Case:
     expected: object = None
     grads: object = None
     gradgrad: bool = False
+    gradient: bool = True       # False: a forward-only row (values and indices)
 
 
 @dataclass
@@ -891,6 +892,31 @@ def _nan_convention(rng):
     return Case(fn, [_leaf(x), _leaf(y)], want, grads=grads)
 
 
+def _maxpool_inf_indices(kernel_size, stride, padding, dilation):
+    """Max pooling over windows whose every input tap is −inf: the maximum is −inf and the
+    index is the window's first tap inside the input, as PyTorch (with dilation the first
+    tap at or after row/column 0 on the window's grid). Forward only: PyTorch sends the
+    gradient to that index, minidl (today) to the window's first tap, in the padding."""
+    def case(rng):
+        op = _need(F, "max_pool2d")
+        x = rng.standard_normal((1, 2, 6, 7))
+        x[:, :, :4, :4] = -np.inf                     # the top-left windows see only −inf
+        x[0, 1, 4:, 5:] = -np.inf
+        want, idx = ref.max_pool2d(x, kernel_size, stride, padding, dilation, False, True)
+        fn = lambda x: op(x, kernel_size, stride, padding, dilation, False, True)
+        return Case(fn, [_leaf(x)], (want, idx), gradient=False)
+    return case
+
+
+def _cast_convention(rng):
+    """float64 → float32 → float64: the gradient comes back through both casts, rounded
+    to float32 on the way (exactly 2·fl32(u) here), in the dtype of each input."""
+    x = rng.standard_normal((3, 4))
+    return Case(lambda x: (x.float() * 2.0).double(), [_leaf(x)],
+                (x.astype(np.float32) * 2).astype(np.float64),
+                grads=lambda u: [2.0 * u.astype(np.float32).astype(np.float64)])
+
+
 def _pow_convention(rng):
     """x ** p at x = 0: ∂/∂x = p·x^(p−1) (0 for p > 1; 0 for p = 0), ∂/∂p = x^p·log x,
     taken as 0 where x = 0 (PyTorch masks it)."""
@@ -1160,6 +1186,7 @@ def _dtype_cases():
         ("cross_entropy", lambda x: F.cross_entropy(x, md.tensor([0, 2, 1]), label_smoothing=0.1),
          [f(3, 4)]),
         ("erfc", lambda a: F.gelu(a * 4.0), [f(3, 4)]),
+        ("cast to float64 and back", lambda a: (a.double() * 2.0).float(), [f(3, 4)]),
     ]
 
 
@@ -1432,7 +1459,11 @@ CASES = [
      _maxpool_convention((2, 3), (2, 1), (1, 1), (1, 2), True, shape=(1, 2, 5, 7))),
     ("kink", "max_pool2d ties, unbatched, disjoint (k 2, s 3)",
      _maxpool_convention(2, 3, shape=(2, 7, 8), batched=False)),
+    ("geom", "max_pool2d indices, all −inf windows (k 3, p 1, d 2)", _maxpool_inf_indices(3, 1, 1, 2)),
+    ("geom", "max_pool2d indices, all −inf windows (k 3×2, d (2,3))",
+     _maxpool_inf_indices((3, 2), (2, 1), (1, 1), (2, 3))),
     ("kink", "pow at base 0", _pow_convention),
+    ("kink", "cast float64 → float32 → float64 (rounded gradient)", _cast_convention),
     ("kink", "NaN: relu passes it, maximum gives both", _nan_convention),
     ("kink", "floor at integers (gradient 0)", _flat_convention("floor")),
     ("kink", "ceil (gradient 0)", _flat_convention("ceil")),
@@ -1536,7 +1567,9 @@ def _evaluate(case, row, seed):
         row.forward_error, tol = forward_error(got, case.expected)
         if not row.forward_error <= tol:
             bad.append("forward out of tolerance")
-    if case.grads is not None:
+    if not case.gradient:
+        row.grad = "-"
+    elif case.grads is not None:
         row.grad_error = convention_error(case.fn, case.inputs, case.grads, seed=seed)
         row.grad = "convention"
         if not row.grad_error <= CONVENTION_TOL:
@@ -1551,7 +1584,7 @@ def _evaluate(case, row, seed):
             row.grad = "FAIL"
             bad.append(_short(e))
     # the recorded backward (create_graph=True) must give the same first derivative
-    if not bad and not recorded_error(case.fn, case.inputs, seed=seed) <= RECORDED_TOL:
+    if not bad and case.gradient and not recorded_error(case.fn, case.inputs, seed=seed) <= RECORDED_TOL:
         bad.append("the recorded backward (create_graph=True) differs")
     if bad:
         row.status, row.note = "FAIL", "; ".join(bad)
