@@ -453,6 +453,36 @@ def case_sdpa_causal(rng):
                 ref.scaled_dot_product_attention(q, k, v, attn_mask=bias, scale=0.7))
 
 
+def case_sdpa_dead_row(rng):
+    """A query whose keys are all masked: its weights and output are 0 (as PyTorch), and
+    no gradient flows through it."""
+    sdpa = _need(F, "scaled_dot_product_attention")
+    q, k, v = (rng.standard_normal(s) for s in ((2, 3, 4), (2, 5, 4), (2, 5, 3)))
+    mask = rng.random((3, 5)) > 0.3
+    mask[:, 0] = True
+    mask[1] = False                                     # query 1 sees no key
+    return Case(lambda q, k, v: sdpa(q, k, v, attn_mask=md.tensor(mask)),
+                [_leaf(q), _leaf(k), _leaf(v)],
+                ref.scaled_dot_product_attention(q, k, v, attn_mask=mask))
+
+
+def case_batch_norm_running(rng, N=4, C=3, L=2):
+    """One training step of batch norm updates the running statistics in place:
+    mean ← (1 − m)·mean + m·μ, var ← (1 − m)·var + m·σ²·n/(n − 1) (unbiased)."""
+    batch_norm = _need(F, "batch_norm")
+    x, g, b = rng.standard_normal((N, C, L)), rng.standard_normal(C), rng.standard_normal(C)
+    mean0, var0 = rng.standard_normal(C), rng.uniform(0.5, 2.0, C)
+    rm, rv = md.tensor(mean0.copy()), md.tensor(var0.copy())
+    with md.no_grad():
+        y = batch_norm(md.tensor(x), rm, rv, md.tensor(g), md.tensor(b), training=True,
+                       momentum=0.3)
+    want_y, want_mean, want_var = ref.batch_norm(x, mean0, var0, g, b, training=True,
+                                                 momentum=0.3)
+    err, tol = forward_error((y, rm, rv), (want_y, want_mean, want_var))
+    return Measured(forward_error=err, forward_tol=tol, grad="-",
+                    note="" if err <= tol else "output or running statistics")
+
+
 def case_sdpa_is_causal(rng):
     sdpa = _need(F, "scaled_dot_product_attention")
     q, k, v = (rng.standard_normal(s) for s in ((2, 2, 4, 3), (2, 2, 4, 3), (2, 2, 4, 5)))
@@ -1269,6 +1299,7 @@ CASES = [
     ("F7", "scaled dot-product attention", case_sdpa),
     ("F7", "attention, float mask, scale=0.7", case_sdpa_causal),
     ("F7", "attention, is_causal, 4-D (N, h, L, E)", case_sdpa_is_causal),
+    ("F7", "attention, a query with every key masked", case_sdpa_dead_row),
     ("F8", "multi-head attention  F.multi_head_attention", case_mha),
     ("F8", "multi-head attention, key_padding_mask, attn_mask", case_mha_key_padding),
     ("F9", "positional encoding  nn.PositionalEncoding", case_positional),
@@ -1393,6 +1424,7 @@ CASES = [
     ("op", "gelu (approximate='tanh')", case_gelu_tanh),
     ("op", "layer_norm", case_layer_norm),
     ("op", "batch_norm (training: batch statistics)", case_batch_norm),
+    ("op", "batch_norm's running statistics (momentum 0.3)", case_batch_norm_running),
     ("op", "embedding", case_embedding),
     ("op", "GRU cell  F.gru_cell", case_gru_cell),
     # convolution and pooling geometry
