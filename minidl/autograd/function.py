@@ -61,12 +61,6 @@ def tensor_type():
     return _Tensor
 
 
-def edge(t):
-    """Where a gradient for Tensor ``t`` goes: ``(node, output index)`` for a computed
-    tensor, the tensor itself for a leaf."""
-    return t if t._ctx is None else (t._ctx, t._nr)
-
-
 class Function:
     """Base class of differentiable ops, as ``torch.autograd.Function``.
 
