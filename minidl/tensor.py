@@ -819,12 +819,18 @@ class Tensor:
         lo, hi = _raw(min), _raw(max)
         x = self
         if isinstance(min, Tensor) or isinstance(max, Tensor):
-            # tensor bounds: the bounds are differentiable too (as torch.clamp)
+            # tensor bounds are differentiable too, with torch.clamp's gradient: x's passes
+            # where min ≤ x ≤ max (a tie goes to x), min's where x < min, max's where the
+            # value clamped below is > max; a NaN x passes NaN on and a gradient to nobody
             out = self
+            if self._array.dtype.kind == "f" and np.isnan(self._array).any():
+                nan = np.isnan(self._array)
+                out = where(Tensor._make(nan, None), Tensor._make(self._array * np.nan, None),
+                            self)
             if min is not None:
-                out = maximum(out, min)
+                out = where(out < min, min, out)
             if max is not None:
-                out = minimum(out, max)
+                out = where(out > max, max, out)
             return out
         if self.dtype.kind in "iub" and any(isinstance(b, float) for b in (lo, hi)):
             x = self.to(get_default_dtype())
@@ -953,7 +959,8 @@ class Tensor:
         return _red.Cumprod.apply(x, normalize_axis(dim, self.ndim, "cumprod"), False)
 
     def amax(self, dim=(), keepdim=False, *, axis=None, keepdims=None):
-        """Largest value over ``dim`` (all by default); tied elements share the gradient."""
+        """Largest value over ``dim`` (all by default); tied elements share the gradient (a
+        slice holding NaN: NaN, and a NaN gradient, as PyTorch's ``amax``)."""
         return self._extreme(_red.Amax, "amax", dim, keepdim, axis, keepdims)
 
     def amin(self, dim=(), keepdim=False, *, axis=None, keepdims=None):
@@ -963,7 +970,7 @@ class Tensor:
     def _extreme(self, op, name, dim, keepdim, axis, keepdims):
         dim, keepdim = reduce_dims(self.ndim, name, dim, keepdim, axis, keepdims)
         _check_nonempty(self, name, dim)
-        return op.apply(self, dim, keepdim)
+        return op.apply(self, dim, keepdim, nan_ties=False)
 
     def max(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
         """``max()``: the largest value (ties share the gradient). ``max(dim)``: the named

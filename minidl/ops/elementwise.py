@@ -300,12 +300,12 @@ class Clip(_Primitive):
     def backward(ctx, dy):
         (x,) = ctx.saved_tensors
         xa = array_of(x)
-        outside = np.zeros(xa.shape, dtype=bool)
+        inside = ~np.isnan(xa)                                 # NaN: gradient 0, as PyTorch
         if ctx.lo is not None:
-            outside |= xa < ctx.lo
+            inside &= xa >= ctx.lo
         if ctx.hi is not None:
-            outside |= xa > ctx.hi
-        return dy * ~outside, None, None                      # 1 inside [lo, hi] (and NaN)
+            inside &= xa <= ctx.hi
+        return dy * inside, None, None                         # 1 on [lo, hi], ends included
 
 
 class Maximum(_Primitive):

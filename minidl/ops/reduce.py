@@ -62,23 +62,32 @@ class Mean(_Primitive):
 
 
 class Amax(_Primitive):
-    """``amax`` (``Amin`` below): the extreme value; tied elements share the gradient."""
+    """``amax`` (``Amin`` below): the extreme value; tied elements share the gradient.
+
+    A NaN in the reduced slice makes the result NaN. PyTorch's two names then differ, and
+    so does this op's ``nan_ties``: ``max()`` (True) shares the gradient among the NaNs;
+    ``amax`` (False) counts no element equal to NaN, so the share is 0/0 = NaN for every
+    element of the slice.
+    """
 
     reduce = staticmethod(np.max)
 
     @classmethod
-    def forward(cls, ctx, x, axis, keepdims):
+    def forward(cls, ctx, x, axis, keepdims, nan_ties=True):
         out = cls.reduce(x, axis=axis, keepdims=True)
         ctx.save_for_backward(x, out)
-        ctx.shape, ctx.axis, ctx.keepdims = x.shape, axis, keepdims
+        ctx.shape, ctx.axis, ctx.keepdims, ctx.nan_ties = x.shape, axis, keepdims, nan_ties
         return np.asarray(out if keepdims else np.squeeze(out, axis=axis))
 
     @staticmethod
     def backward(ctx, dy):
         x, out = ctx.saved_tensors
         xa, oa = array_of(x), array_of(out)
-        hit = (xa == oa) | (np.isnan(xa) & np.isnan(oa)) if xa.dtype.kind == "f" else xa == oa
-        share = (hit / np.sum(hit, axis=ctx.axis, keepdims=True)).astype(xa.dtype)
+        hit = xa == oa
+        if ctx.nan_ties and xa.dtype.kind == "f":
+            hit |= np.isnan(xa) & np.isnan(oa)
+        with np.errstate(invalid="ignore"):
+            share = (hit / np.sum(hit, axis=ctx.axis, keepdims=True)).astype(xa.dtype)
         return _keep_axes(dy, ctx.shape, ctx.axis, ctx.keepdims) * share, None, None
 
 

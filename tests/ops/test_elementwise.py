@@ -274,3 +274,20 @@ def test_unary_against_torch(name):
     t_out, (t_grad,) = torch_vjp(torch, tf, x, upstream=g)
     np.testing.assert_allclose(out, t_out, rtol=1e-12, atol=1e-14)
     np.testing.assert_allclose(grad, t_grad, rtol=1e-9, atol=1e-10)
+
+
+def test_clamp_gradient_at_ties_and_nan_is_pytorchs():
+    """torch.clamp: x's gradient passes on [min, max] ends included, nowhere at NaN; with
+    tensor bounds a tie goes to x, min takes x < min, max takes what exceeds it."""
+    x = md.tensor([np.nan, 0.0, 0.5, 1.0, 2.0], requires_grad=True)
+    x.clamp(0.0, 1.0).sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), [0, 1, 1, 1, 0])
+    x = md.tensor([1.0, 2.0, 3.0, np.nan, 1.0, 2.0], dtype=md.float64, requires_grad=True)
+    lo = md.tensor([1.0, 0.0, 0.0, 0.0, 1.0, 3.0], dtype=md.float64, requires_grad=True)
+    hi = md.tensor([5.0, 2.0, 3.0, 5.0, 0.5, 4.0], dtype=md.float64, requires_grad=True)
+    y = x.clamp(lo, hi)
+    np.testing.assert_array_equal(y.detach().numpy(), [1, 2, 3, np.nan, 0.5, 3])
+    y.sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), [1, 1, 1, 0, 0, 0])
+    np.testing.assert_array_equal(lo.grad.numpy(), [0, 0, 0, 0, 0, 1])
+    np.testing.assert_array_equal(hi.grad.numpy(), [0, 0, 0, 0, 1, 0])

@@ -151,3 +151,13 @@ def test_mean_of_an_empty_tensor_is_nan_without_a_warning():
     assert m0.shape == (3,) and np.all(np.isnan(m0.numpy()))
     torch = pytest.importorskip("torch")
     assert torch.zeros(0, 3).mean(0).shape == m0.shape
+
+
+def test_nan_in_max_and_amax_gradients_as_pytorch():
+    """max() shares the gradient among the NaNs; amax gives NaN to the whole slice."""
+    x = md.tensor([1.0, np.nan, 2.0, np.nan], requires_grad=True)
+    x.max().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), [0, 0.5, 0, 0.5])
+    x = md.tensor([[1.0, np.nan], [2.0, 3.0]], requires_grad=True)
+    x.amax(0).sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), [[0, np.nan], [1, np.nan]])
