@@ -3,9 +3,9 @@
     module.py         Module Parameter
     init.py, utils.py nn.init (initialisation), nn.utils (gradient clipping, vectors)
     container.py      Sequential ModuleList ModuleDict ParameterList ParameterDict
-    linear.py         Linear Identity Flatten                  (F3)
+    linear.py         Linear Identity Flatten Unflatten        (F3)
     activation.py     ReLU Tanh Sigmoid GELU Softmax LogSoftmax SiLU LeakyReLU ELU Softplus
-    dropout.py        Dropout
+    dropout.py        Dropout Dropout1d Dropout2d Dropout3d
     loss.py           CrossEntropyLoss NLLLoss MSELoss L1Loss KLDivLoss BCELoss
                       BCEWithLogitsLoss                        (F11)
     conv.py           Conv2d                                   (F1)
@@ -17,6 +17,8 @@
     normalization.py  LayerNorm BatchNorm1d BatchNorm2d
     sparse.py         Embedding
     distance.py       CosineSimilarity PairwiseDistance
+    padding.py        ZeroPad1d/2d/3d ConstantPad1d/2d/3d ReflectionPad1d/2d/3d
+                      ReplicationPad1d/2d/3d CircularPad1d/2d/3d
     vision.py         Upsample UpsamplingNearest2d UpsamplingBilinear2d PixelShuffle
                       PixelUnshuffle
     transformer.py    PositionalEncoding TransformerEncoderLayer TransformerEncoder  (F9, F10)
@@ -31,10 +33,10 @@ from . import init
 from . import utils
 from .module import Module, Parameter, StateDictError
 from .container import ModuleDict, ModuleList, ParameterDict, ParameterList, Sequential
-from .linear import Flatten, Identity, Linear
+from .linear import Flatten, Identity, Linear, Unflatten
 from .activation import ELU, GELU, LeakyReLU, LogSoftmax, ReLU, Sigmoid, SiLU, Softmax, \
     Softplus, Tanh
-from .dropout import Dropout
+from .dropout import Dropout, Dropout1d, Dropout2d, Dropout3d
 from .loss import *  # noqa: F401,F403
 from .conv import *  # noqa: F401,F403
 from .pooling import *  # noqa: F401,F403
@@ -45,3 +47,4 @@ from .sparse import *  # noqa: F401,F403
 from .transformer import *  # noqa: F401,F403
 from .vision import *  # noqa: F401,F403
 from .distance import *  # noqa: F401,F403
+from .padding import *  # noqa: F401,F403

@@ -1,4 +1,4 @@
-"""``Linear`` (the fully connected layer, F3), ``Identity`` and ``Flatten``."""
+"""``Linear`` (the fully connected layer, F3), ``Identity``, ``Flatten`` and ``Unflatten``."""
 from __future__ import annotations
 
 import math
@@ -91,3 +91,35 @@ class Flatten(Module):
 
     def extra_repr(self) -> str:
         return f"start_dim={self.start_dim}, end_dim={self.end_dim}"
+
+
+class Unflatten(Module):
+    """Split axis ``dim`` into ``unflattened_size`` (one entry may be -1), the inverse of
+    :class:`Flatten`: (*, S, *) → (*, s_1, …, s_k, *) with Π s_i = S.
+
+    >>> import minidl as md, minidl.nn as nn
+    >>> unflatten = nn.Unflatten(1, (2, 5, 5))
+    >>> unflatten
+    Unflatten(dim=1, unflattened_size=(2, 5, 5))
+    >>> unflatten(md.ones(3, 50)).shape
+    (3, 2, 5, 5)
+    """
+
+    def __init__(self, dim, unflattened_size):
+        super().__init__()
+        if not isinstance(dim, (int, np.integer)) or isinstance(dim, bool):
+            raise TypeError(f"Unflatten: dim must be an int, got {dim!r}")
+        if not isinstance(unflattened_size, (tuple, list)) or not all(
+                isinstance(s, (int, np.integer)) and not isinstance(s, bool)
+                for s in unflattened_size):
+            raise TypeError(f"Unflatten: unflattened_size must be a tuple of ints, got "
+                            f"{unflattened_size!r}")
+        self.dim, self.unflattened_size = int(dim), unflattened_size
+
+    def forward(self, input):
+        if not isinstance(input, Tensor):
+            raise TypeError(f"Unflatten: input must be a Tensor, got {type(input).__name__}")
+        return input.unflatten(self.dim, tuple(self.unflattened_size))
+
+    def extra_repr(self):
+        return f"dim={self.dim}, unflattened_size={self.unflattened_size}"

@@ -478,3 +478,38 @@ def test_distance_errors():
         F.pairwise_distance(md.ones(3, 4), [1.0] * 4)
     with pytest.raises(NotImplementedError, match="normalize: out= is not supported"):
         F.normalize(md.ones(3, 4), out=md.ones(3, 4))
+
+
+# ---------------------------------------------------------------------- channel dropout
+@pytest.mark.parametrize("name, shape", [("dropout1d", (40, 30, 5)), ("dropout1d", (300, 5)),
+                                         ("dropout2d", (40, 30, 3, 2)),
+                                         ("dropout3d", (40, 30, 2, 2, 2)),
+                                         ("dropout3d", (300, 2, 2, 2))])
+def test_channel_dropout_zeroes_whole_channels(name, shape):
+    md.manual_seed(11)
+    p = 0.3
+    x = md.tensor(np.random.default_rng(0).uniform(1, 2, shape), requires_grad=True)
+    y = getattr(F, name)(x, p)
+    batched = len(shape) == {"dropout1d": 3, "dropout2d": 4, "dropout3d": 5}[name]
+    channels = shape[0] * shape[1] if batched else shape[0]
+    ratio = (y.numpy() / x.numpy()).reshape(channels, -1)      # one row per (n, c) channel
+    per_channel = ratio[:, 0]
+    np.testing.assert_allclose(ratio, per_channel[:, None] * np.ones_like(ratio))  # whole channels
+    assert set(np.round(np.unique(per_channel), 12)) <= {0.0, round(1 / (1 - p), 12)}
+    assert abs((per_channel == 0).mean() - p) < 0.06
+    u = np.random.default_rng(1).standard_normal(shape)
+    y.backward(u)
+    np.testing.assert_allclose(x.grad.numpy(), u * y.numpy() / x.numpy())        # the same mask
+    assert getattr(F, name)(x, p, training=False) is x
+    np.testing.assert_array_equal(getattr(F, name)(x, 1.0).numpy(), 0.0)
+
+
+def test_channel_dropout_errors_and_warnings():
+    with pytest.raises(ValueError, match="dropout2d: p must be between 0 and 1"):
+        F.dropout2d(md.ones(1, 2, 3, 3), 1.5)
+    with pytest.raises(ValueError, match=r"dropout1d: input must be \(N, C, L\) or \(C, L\)"):
+        F.dropout1d(md.ones(1, 2, 3, 3))
+    with pytest.warns(UserWarning, match="dropout2d: Received a 3D input"):
+        F.dropout2d(md.ones(2, 3, 3))
+    with pytest.raises(TypeError, match="dropout3d: input must be a Tensor"):
+        F.dropout3d(np.ones((1, 2, 2, 2, 2)))

@@ -178,3 +178,48 @@ def test_distance_modules_match_pytorch():
     _agree(ours, theirs, a, b)
     ours, theirs = _pair_with_torch("PairwiseDistance", p=1.0, keepdim=True)
     _agree(ours, theirs, a, b)
+
+
+# ---------------------------------------------------------------------- dropout, unflatten, padding
+@pytest.mark.parametrize("name", ["Dropout1d", "Dropout2d", "Dropout3d"])
+def test_channel_dropout_modules(name):
+    ours, _ = _pair_with_torch(name, p=0.25)
+    x = md.ones(4, 6, 2, 2, 2)[:, :, 0, 0] if name == "Dropout1d" else md.ones(
+        *((4, 6, 2, 2) if name == "Dropout2d" else (4, 6, 2, 2, 2)))
+    assert ours.eval()(x) is x
+    md.manual_seed(0)
+    y = ours.train()(x).numpy()
+    np.testing.assert_allclose(np.unique(y), [0.0, 1 / 0.75], rtol=1e-6)
+    with pytest.raises(ValueError, match=f"{name}: p must be between 0 and 1"):
+        getattr(nn, name)(p=-0.1)
+
+
+def test_unflatten_matches_pytorch():
+    ours, theirs = _pair_with_torch("Unflatten", 1, (2, -1, 3))
+    _agree(ours, theirs, np.random.default_rng(12).standard_normal((4, 12, 2)))
+    with pytest.raises(TypeError, match="Unflatten: unflattened_size must be a tuple of ints"):
+        nn.Unflatten(1, 6)
+
+
+@pytest.mark.parametrize("name, args, shape", [
+    ("ZeroPad2d", (2,), (2, 3, 4, 4)), ("ZeroPad2d", ((1, 0, 2, 3),), (3, 4, 4)),
+    ("ZeroPad1d", ((1, 2),), (2, 3, 4)), ("ZeroPad3d", (1,), (1, 2, 2, 3, 4)),
+    ("ConstantPad1d", (2, 3.5), (2, 3, 4)), ("ConstantPad2d", ((1, 2, 3, 4), -1.0), (1, 2, 3, 3)),
+    ("ConstantPad3d", (1, 0.5), (1, 2, 2, 3, 4)),
+    ("ReflectionPad1d", (2,), (2, 3, 4)), ("ReflectionPad2d", ((1, 2, 0, 3),), (2, 3, 4, 5)),
+    ("ReflectionPad3d", (1,), (1, 2, 2, 3, 4)),
+    ("ReplicationPad1d", ((3, 1),), (2, 3, 4)), ("ReplicationPad2d", (2,), (3, 4, 4)),
+    ("ReplicationPad3d", ((1, 0, 2, 1, 0, 2),), (1, 2, 2, 3, 4)),
+    ("CircularPad1d", (2,), (2, 3, 4)), ("CircularPad2d", ((1, 2, 0, 1),), (2, 3, 4, 5)),
+    ("CircularPad3d", (1,), (1, 2, 2, 3, 4)),
+])
+def test_padding_modules_match_pytorch(name, args, shape):
+    ours, theirs = _pair_with_torch(name, *args)
+    _agree(ours, theirs, np.random.default_rng(13).standard_normal(shape))
+
+
+def test_padding_module_errors():
+    with pytest.raises(TypeError, match="ZeroPad2d: padding must be an int or a tuple of 4 ints"):
+        nn.ZeroPad2d((1, 2))
+    with pytest.raises(ValueError, match="pad: mode 'reflect' needs each amount < the axis length"):
+        nn.ReflectionPad2d(3)(md.ones(1, 1, 3, 3))
