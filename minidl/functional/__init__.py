@@ -14,7 +14,7 @@ are written as their formulas from primitives and need no backward of their own:
     pooling.py        adaptive_avg_pool1d/2d adaptive_max_pool1d/2d max_pool1d avg_pool1d
     recurrent.py      rnn_step rnn_cell lstm_cell gru_cell         (F4–F6)
     attention.py      scaled_dot_product_attention multi_head_attention   (F7, F8)
-    normalization.py  layer_norm batch_norm
+    normalization.py  layer_norm batch_norm group_norm instance_norm
     sparse.py         embedding one_hot
     padding.py        pad
     vision.py         interpolate upsample pixel_shuffle pixel_unshuffle

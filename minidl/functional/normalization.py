@@ -9,7 +9,7 @@ import numpy as np
 
 from ..tensor import Tensor
 
-__all__ = ["layer_norm", "batch_norm"]
+__all__ = ["layer_norm", "batch_norm", "group_norm", "instance_norm"]
 
 
 def _shape_tuple(op, normalized_shape):
@@ -214,3 +214,159 @@ def batch_norm(
         x_hat = (input - mu) / (var + eps).sqrt()
     y = x_hat if weight is None else x_hat * weight.reshape(view)
     return y if bias is None else y + bias.reshape(view)
+
+
+def _channel_params(op, input, named):
+    """Each of ``named`` must be None or a (C,) Tensor, C = input.shape[1]."""
+    C = input.shape[1]
+    for name, t in named:
+        if t is None:
+            continue
+        if not isinstance(t, Tensor):
+            raise TypeError(f"{op}: {name} must be a Tensor or None, got {type(t).__name__}")
+        if t.shape != (C,):
+            raise ValueError(f"{op}: {name} must be (C,) = ({C},) for input shape "
+                             f"{input.shape}, got shape {t.shape}")
+
+
+def _affine(x_hat, weight, bias):
+    view = (1, x_hat.shape[1]) + (1,) * (x_hat.ndim - 2)       # (C,) → (1, C, 1, …)
+    y = x_hat if weight is None else x_hat * weight.reshape(view)
+    return y if bias is None else y + bias.reshape(view)
+
+
+def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
+    r"""Group normalisation: normalise each sample over groups of C/G channels (and all
+    positions), then scale and shift per channel, as PyTorch.
+
+    .. math::
+
+        \mu_{n,g} = \operatorname{mean}_{c \in g,\, *} x_{n,c,*}, \qquad
+        \sigma^2_{n,g} = \operatorname{mean}_{c \in g,\, *} (x_{n,c,*} - \mu_{n,g})^2
+        \quad\text{(biased)},
+
+        y_{n,c,*} = \frac{x_{n,c,*} - \mu_{n,g(c)}}{\sqrt{\sigma^2_{n,g(c)} + \varepsilon}}\,
+                    \gamma_c + \beta_c
+
+    G = 1 is layer norm over (C, *) with per-channel γ, β; G = C is instance norm.
+
+    Gradient: as layer norm's within each (n, g) group (the engine derives it from the
+    formula), γ̄_c = Σ ȳ ⊙ x̂, β̄_c = Σ ȳ.
+
+    Args:
+        input: (N, C, *).
+        num_groups: G, dividing C.
+        weight, bias: γ, β of shape (C,), or None.
+        eps: ε > 0 added to the variance (default 1e-5).
+
+    Returns:
+        input's shape.
+
+    Raises:
+        TypeError: non-Tensor arguments, or num_groups not an int.
+        ValueError: fewer than 2 dimensions, C not divisible by G, (C,) shapes, eps < 0.
+
+    >>> import numpy as np, minidl as md, minidl.functional as F
+    >>> x = md.tensor(np.array([[1.0, 3.0, 10.0, 20.0]]))        # (N, C) = (1, 4), G = 2
+    >>> F.group_norm(x, 2, eps=0.0)
+    tensor([[-1.,  1., -1.,  1.]], dtype=float64)
+    """
+    op = "group_norm"
+    if not isinstance(input, Tensor):
+        raise TypeError(f"{op}: input must be a Tensor, got {type(input).__name__}")
+    if not isinstance(num_groups, (int, np.integer)) or isinstance(num_groups, bool):
+        raise TypeError(f"{op}: num_groups must be an int, got {num_groups!r}")
+    if input.ndim < 2:
+        raise ValueError(f"{op}: input must be (N, C, *), got shape {input.shape}")
+    N, C = input.shape[:2]
+    if num_groups < 1 or C % num_groups:
+        raise ValueError(f"{op}: the number of channels C = {C} must be divisible by "
+                         f"num_groups = {num_groups}; input shape {input.shape}")
+    _channel_params(op, input, (("weight", weight), ("bias", bias)))
+    if not isinstance(eps, numbers.Real) or not eps >= 0:
+        raise ValueError(f"{op}: eps must be >= 0, got {eps!r}")
+    x = input.reshape(N, num_groups, -1)                        # (N, G, C/G · Π*)
+    mu = x.mean(dim=2, keepdim=True)
+    centred = x - mu
+    var = (centred * centred).mean(dim=2, keepdim=True)        # σ², biased
+    x_hat = (centred / (var + eps).sqrt()).reshape(input.shape)
+    return _affine(x_hat, weight, bias)
+
+
+def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=None,
+                  use_input_stats=True, momentum=0.1, eps=1e-5):
+    r"""Instance normalisation: each (n, c) map normalised over its own positions, as
+    PyTorch.
+
+    .. math::
+
+        y_{n,c,*} = \frac{x_{n,c,*} - \mu_{n,c}}{\sqrt{\sigma^2_{n,c} + \varepsilon}}\,
+                    \gamma_c + \beta_c
+
+    with μ, σ² (biased) over the positions * of x[n, c] when ``use_input_stats``, else
+    the running statistics (C,). With ``use_input_stats`` and running statistics given,
+    they are updated in place as PyTorch does: ``running_mean ← (1 − m)·running_mean +
+    m·mean_n μ_{n,c}`` and ``running_var ← (1 − m)·running_var + m·mean_n s²_{n,c}``, s²
+    the unbiased variance of each map.
+
+    Gradient: as layer norm's over each map's positions (derived from the formula); the
+    running statistics get none.
+
+    Args:
+        input: (N, C, *) with at least one position axis.
+        running_mean, running_var: (C,) Tensors or None.
+        weight, bias: γ, β (C,) or None.
+        use_input_stats: normalise with each map's own statistics (default True).
+        momentum: m, the weight of the new statistics (default 0.1).
+        eps: ε added to the variance (default 1e-5).
+
+    Returns:
+        input's shape.
+
+    Raises:
+        TypeError: non-Tensor arguments.
+        ValueError: fewer than 3 dimensions, (C,) shapes, a single position per map while
+            using input statistics, missing running statistics without input statistics.
+
+    >>> import numpy as np, minidl as md, minidl.functional as F
+    >>> F.instance_norm(md.tensor(np.array([[[1.0, 3.0], [5.0, 9.0]]])), eps=0.0)
+    tensor([[[-1.,  1.],
+             [-1.,  1.]]], dtype=float64)
+    """
+    op = "instance_norm"
+    if not isinstance(input, Tensor):
+        raise TypeError(f"{op}: input must be a Tensor, got {type(input).__name__}")
+    if input.ndim < 3:
+        raise ValueError(f"{op}: input must be (N, C, *) with at least one position axis, got "
+                         f"shape {input.shape}")
+    _channel_params(op, input, (("running_mean", running_mean), ("running_var", running_var),
+                                ("weight", weight), ("bias", bias)))
+    if not isinstance(eps, numbers.Real) or not eps >= 0:
+        raise ValueError(f"{op}: eps must be >= 0, got {eps!r}")
+    axes = tuple(range(2, input.ndim))                          # the positions
+    view = (1, input.shape[1]) + (1,) * (input.ndim - 2)
+    if use_input_stats:
+        positions = int(np.prod(input.shape[2:]))
+        if positions <= 1:
+            raise ValueError(f"{op}: expected more than 1 spatial element when training, got "
+                             f"input shape {input.shape}")
+        mu = input.mean(dim=axes, keepdim=True)                 # (N, C, 1, …)
+        centred = input - mu
+        var = (centred * centred).mean(dim=axes, keepdim=True)  # σ², biased
+        x_hat = centred / (var + eps).sqrt()
+        x_arr = np.asarray(input)
+        if running_mean is not None:                             # in place, no gradient
+            r = running_mean.numpy()
+            r[...] = (1 - momentum) * r + momentum * x_arr.mean(axis=axes).mean(axis=0)
+        if running_var is not None:
+            r = running_var.numpy()
+            unbiased = x_arr.var(axis=axes, ddof=1).mean(axis=0)
+            r[...] = (1 - momentum) * r + momentum * unbiased
+    else:
+        if running_mean is None or running_var is None:
+            raise ValueError(f"{op}: running_mean and running_var are needed when "
+                             f"use_input_stats=False")
+        mu = Tensor(np.array(running_mean.numpy(), dtype=input.dtype).reshape(view))
+        var = Tensor(np.array(running_var.numpy(), dtype=input.dtype).reshape(view))
+        x_hat = (input - mu) / (var + eps).sqrt()
+    return _affine(x_hat, weight, bias)

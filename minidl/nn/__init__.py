@@ -14,7 +14,7 @@
                       MaxPool1d AvgPool1d AdaptiveAvgPool1d/2d AdaptiveMaxPool1d/2d
     recurrent.py      RNNCell RNN LSTMCell LSTM GRUCell GRU    (F4–F6)
     attention.py      MultiheadAttention                       (F8)
-    normalization.py  LayerNorm BatchNorm1d BatchNorm2d
+    normalization.py  LayerNorm BatchNorm1d BatchNorm2d GroupNorm InstanceNorm1d/2d/3d
     sparse.py         Embedding
     distance.py       CosineSimilarity PairwiseDistance
     padding.py        ZeroPad1d/2d/3d ConstantPad1d/2d/3d ReflectionPad1d/2d/3d

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numbers
+import warnings
 from typing import TYPE_CHECKING, Any, Sequence
 
 import numpy as np
@@ -17,7 +18,8 @@ from .module import Module, Parameter, _check_device
 if TYPE_CHECKING:
     from .._typing import DType
 
-__all__ = ["LayerNorm", "BatchNorm1d", "BatchNorm2d"]
+__all__ = ["LayerNorm", "BatchNorm1d", "BatchNorm2d", "GroupNorm", "InstanceNorm1d",
+           "InstanceNorm2d", "InstanceNorm3d"]
 
 
 class LayerNorm(Module):
@@ -224,3 +226,161 @@ class BatchNorm2d(_BatchNorm):
     __doc__ = _BATCH_NORM_DOC.format(what="images (N, C, H, W)", name="BatchNorm2d",
                                      over="the positions H, W", shape="(N, C, H, W)",
                                      example="4, 3, 5, 5")
+
+
+class GroupNorm(Module):
+    r"""Group normalisation (PyTorch's ``GroupNorm``): each sample's C channels are split
+    into ``num_groups`` groups, each normalised over its channels and positions, then a
+    per-channel scale and shift (see :func:`minidl.functional.group_norm`).
+
+    .. math::
+
+        y = \frac{x - \mathrm{E}[x]}{\sqrt{\mathrm{Var}[x] + \varepsilon}}\, \gamma + \beta
+
+    Args:
+        num_groups: G, dividing num_channels.
+        num_channels: C.
+        eps: ε added to the variance (default 1e-5).
+        affine: learn γ (ones) and β (zeros) per channel (default True).
+        bias: learn β (default True; keyword-only, as PyTorch).
+
+    Shape:
+        (N, C, *) → the same.
+
+    Attributes:
+        weight: γ (C,), ones; bias: β (C,), zeros (None without ``affine`` / ``bias``).
+
+    >>> import minidl as md, minidl.nn as nn
+    >>> gn = nn.GroupNorm(2, 4)
+    >>> gn
+    GroupNorm(2, 4, eps=1e-05, affine=True, bias=True)
+    >>> gn(md.randn(3, 4, 5, 5)).shape
+    (3, 4, 5, 5)
+    """
+
+    def __init__(self, num_groups, num_channels, eps=1e-5, affine=True, device=None, dtype=None,
+                 *, bias=True):
+        _check_device(type(self).__name__, device)
+        super().__init__()
+        for name, v in (("num_groups", num_groups), ("num_channels", num_channels)):
+            if not isinstance(v, (int, np.integer)) or isinstance(v, bool) or v <= 0:
+                raise ValueError(f"GroupNorm: {name} must be a positive int, got {v!r}")
+        if num_channels % num_groups:
+            raise ValueError(f"GroupNorm: num_channels={num_channels} must be divisible by "
+                             f"num_groups={num_groups}")
+        self.num_groups, self.num_channels = int(num_groups), int(num_channels)
+        self.eps, self.affine = eps, bool(affine)
+        dtype = dtype or get_default_dtype()
+        if self.affine:
+            self.weight = Parameter(np.ones(self.num_channels, dtype=dtype))
+            if bias:
+                self.bias = Parameter(np.zeros(self.num_channels, dtype=dtype))
+            else:
+                self.register_parameter("bias", None)
+        else:
+            self.register_parameter("weight", None)
+            self.register_parameter("bias", None)
+
+    def reset_parameters(self):
+        if self.weight is not None:
+            init.ones_(self.weight)
+        if self.bias is not None:
+            init.zeros_(self.bias)
+
+    def forward(self, input):
+        return F.group_norm(input, self.num_groups, self.weight, self.bias, self.eps)
+
+    def extra_repr(self):
+        return (f"{self.num_groups}, {self.num_channels}, eps={self.eps}, affine={self.affine}, "
+                f"bias={self.bias is not None}")
+
+
+class _InstanceNorm(Module):
+    _ranks: tuple = ()                 # (unbatched, batched) input ranks
+
+    def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=False,
+                 track_running_stats=False, device=None, dtype=None, *, bias=True):
+        _check_device(type(self).__name__, device)
+        super().__init__()
+        name = type(self).__name__
+        if not isinstance(num_features, (int, np.integer)) or isinstance(num_features, bool) \
+                or num_features <= 0:
+            raise ValueError(f"{name}: num_features must be a positive int, got {num_features!r}")
+        self.num_features, self.eps, self.momentum = int(num_features), eps, momentum
+        self.affine, self.track_running_stats = bool(affine), bool(track_running_stats)
+        dtype = dtype or get_default_dtype()
+        C = self.num_features
+        self.register_parameter("weight", Parameter(np.ones(C, dtype=dtype)) if self.affine
+                                else None)
+        self.register_parameter("bias", Parameter(np.zeros(C, dtype=dtype))
+                                if self.affine and bias else None)
+        if self.track_running_stats:
+            self.register_buffer("running_mean", Tensor(np.zeros(C, dtype=dtype)))
+            self.register_buffer("running_var", Tensor(np.ones(C, dtype=dtype)))
+            self.register_buffer("num_batches_tracked", Tensor(np.array(0, dtype=np.int64)))
+        else:
+            self.register_buffer("running_mean", None)
+            self.register_buffer("running_var", None)
+            self.register_buffer("num_batches_tracked", None)
+
+    def forward(self, input):
+        name = type(self).__name__
+        if not isinstance(input, Tensor):
+            raise TypeError(f"{name}: input must be a Tensor, got {type(input).__name__}")
+        if input.ndim not in self._ranks:
+            raise ValueError(f"{name}: expected {self._ranks[0]}D or {self._ranks[1]}D input "
+                             f"(got {input.ndim}D input)")
+        C = input.shape[-self._ranks[0]]
+        if C != self.num_features:
+            message = (f"{name}: expected input's size at dim={input.ndim - self._ranks[0]} to "
+                       f"match num_features ({self.num_features}), but got: {C}.")
+            if self.affine:
+                raise ValueError(message)
+            warnings.warn(message + " The running statistics and the affine parameters are "
+                          "not used with these channels.", UserWarning, stacklevel=2)
+        batched = input.ndim == self._ranks[1]
+        x = input if batched else input.unsqueeze(0)
+        y = F.instance_norm(x, self.running_mean, self.running_var, self.weight, self.bias,
+                            self.training or not self.track_running_stats,
+                            self.momentum if self.momentum is not None else 0.0, self.eps)
+        return y if batched else y[0]
+
+    def extra_repr(self):
+        return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, "
+                f"affine={self.affine}, bias={self.bias is not None}, "
+                f"track_running_stats={self.track_running_stats}")
+
+
+class InstanceNorm1d(_InstanceNorm):
+    r"""Instance normalisation of (N, C, L) or (C, L): each (n, c) sequence normalised
+    over its length (see :func:`minidl.functional.instance_norm`); ``affine=False`` and
+    ``track_running_stats=False`` by default, as PyTorch.
+
+    >>> import minidl as md, minidl.nn as nn
+    >>> nn.InstanceNorm1d(3)
+    InstanceNorm1d(3, eps=1e-05, momentum=0.1, affine=False, bias=False, track_running_stats=False)
+    """
+
+    _ranks = (2, 3)
+
+
+class InstanceNorm2d(_InstanceNorm):
+    r"""Instance normalisation of (N, C, H, W) or (C, H, W): each (n, c) map normalised
+    over its positions, then (with ``affine=True``) a per-channel γ, β; with
+    ``track_running_stats=True`` running averages are kept and used in evaluation.
+
+    >>> import minidl as md, minidl.nn as nn
+    >>> norm = nn.InstanceNorm2d(3, affine=True)
+    >>> list(norm.state_dict())
+    ['weight', 'bias']
+    >>> norm(md.randn(2, 3, 4, 4)).shape
+    (2, 3, 4, 4)
+    """
+
+    _ranks = (3, 4)
+
+
+class InstanceNorm3d(_InstanceNorm):
+    r"""Instance normalisation of (N, C, D, H, W) or (C, D, H, W)."""
+
+    _ranks = (4, 5)

@@ -513,3 +513,76 @@ def test_channel_dropout_errors_and_warnings():
         F.dropout2d(md.ones(2, 3, 3))
     with pytest.raises(TypeError, match="dropout3d: input must be a Tensor"):
         F.dropout3d(np.ones((1, 2, 2, 2, 2)))
+
+
+# ---------------------------------------------------------------------- group norm, instance norm
+def test_group_norm_literal_formula():
+    rng = np.random.default_rng(14)
+    x, w, b = _rand(rng, 2, 6, 3, 2), _rand(rng, 6), _rand(rng, 6)
+    want = np.empty_like(x)
+    for n in range(2):
+        for g in range(3):
+            block = x[n, 2 * g:2 * g + 2]
+            want[n, 2 * g:2 * g + 2] = (block - block.mean()) / np.sqrt(block.var() + 1e-5)
+    want = want * w[None, :, None, None] + b[None, :, None, None]
+    got = F.group_norm(md.tensor(x), 3, md.tensor(w), md.tensor(b)).numpy()
+    np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)
+
+
+@given(data=st.data(), seed=st.integers(0, 2 ** 16))
+def test_group_norm_gradients_and_pytorch(data, seed):
+    rng = np.random.default_rng(seed)
+    G = data.draw(st.integers(1, 3))
+    C = G * data.draw(st.integers(1, 2))
+    spatial = tuple(data.draw(st.lists(st.integers(1, 3), min_size=0, max_size=2)))
+    assume(C // G * int(np.prod(spatial)) > 1)
+    x, w, b = _rand(rng, 2, C, *spatial), _rand(rng, C), _rand(rng, C)
+    eps = data.draw(st.sampled_from([1e-5, 0.1]))
+    assert check_gradients(lambda a, c, d: F.group_norm(a, G, c, d, eps), x, w, b)
+    torch = pytest.importorskip("torch")
+    y, grads, u = vjp(lambda a, c, d: F.group_norm(a, G, c, d, eps), x, w, b, seed=seed)
+    y_t, grads_t = torch_vjp(torch, lambda a, c, d: torch.nn.functional.group_norm(a, G, c, d, eps),
+                             x, w, b, upstream=u)
+    np.testing.assert_allclose(y, y_t, rtol=RTOL, atol=1e-10)
+    for g, g_t in zip(grads, grads_t):
+        np.testing.assert_allclose(np.asarray(g), g_t, rtol=1e-8, atol=1e-10)
+
+
+@given(data=st.data(), seed=st.integers(0, 2 ** 16))
+def test_instance_norm_gradients_and_pytorch(data, seed):
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(seed)
+    C = data.draw(st.integers(1, 3))
+    spatial = tuple(data.draw(st.lists(st.integers(2, 3), min_size=1, max_size=2)))
+    x, w, b = _rand(rng, 2, C, *spatial), _rand(rng, C), _rand(rng, C)
+    assert check_gradients(lambda a, c, d: F.instance_norm(a, weight=c, bias=d), x, w, b)
+    y, grads, u = vjp(lambda a, c, d: F.instance_norm(a, weight=c, bias=d), x, w, b, seed=seed)
+    y_t, grads_t = torch_vjp(torch, lambda a, c, d: torch.nn.functional.instance_norm(
+        a, weight=c, bias=d), x, w, b, upstream=u)
+    np.testing.assert_allclose(y, y_t, rtol=RTOL, atol=1e-10)
+    for g, g_t in zip(grads, grads_t):
+        np.testing.assert_allclose(np.asarray(g), g_t, rtol=1e-8, atol=1e-10)
+    # running statistics: the update, then evaluation with them
+    rm, rv = rng.standard_normal(C), rng.uniform(0.5, 2, C)
+    ours_m, ours_v = md.tensor(rm.copy()), md.tensor(rv.copy())
+    theirs_m, theirs_v = torch.tensor(rm.copy()), torch.tensor(rv.copy())
+    F.instance_norm(md.tensor(x), ours_m, ours_v, momentum=0.3)
+    torch.nn.functional.instance_norm(torch.tensor(x), theirs_m, theirs_v, momentum=0.3)
+    np.testing.assert_allclose(ours_m.numpy(), theirs_m.numpy(), rtol=1e-12)
+    np.testing.assert_allclose(ours_v.numpy(), theirs_v.numpy(), rtol=1e-12)
+    y = F.instance_norm(md.tensor(x), ours_m, ours_v, use_input_stats=False)
+    y_t = torch.nn.functional.instance_norm(torch.tensor(x), theirs_m, theirs_v,
+                                            use_input_stats=False)
+    np.testing.assert_allclose(y.numpy(), y_t.numpy(), rtol=1e-12)
+
+
+def test_norm_errors():
+    with pytest.raises(ValueError, match="group_norm: the number of channels C = 6 must be "
+                                         "divisible by num_groups = 4"):
+        F.group_norm(md.ones(2, 6, 3), 4)
+    with pytest.raises(ValueError, match=r"group_norm: weight must be \(C,\) = \(6,\)"):
+        F.group_norm(md.ones(2, 6, 3), 3, md.ones(3))
+    with pytest.raises(ValueError, match="instance_norm: expected more than 1 spatial element"):
+        F.instance_norm(md.ones(2, 6, 1))
+    with pytest.raises(ValueError, match=r"instance_norm: input must be \(N, C, \*\)"):
+        F.instance_norm(md.ones(2, 6))

@@ -223,3 +223,44 @@ def test_padding_module_errors():
         nn.ZeroPad2d((1, 2))
     with pytest.raises(ValueError, match="pad: mode 'reflect' needs each amount < the axis length"):
         nn.ReflectionPad2d(3)(md.ones(1, 1, 3, 3))
+
+
+# ---------------------------------------------------------------------- group norm, instance norm
+@pytest.mark.parametrize("name, args, kwargs, shape", [
+    ("GroupNorm", (2, 4), {}, (3, 4, 5, 5)), ("GroupNorm", (1, 3), dict(bias=False), (3, 3, 4)),
+    ("GroupNorm", (3, 3), dict(affine=False, eps=1e-3), (2, 3, 4)),
+    ("InstanceNorm2d", (3,), {}, (2, 3, 4, 4)),
+    ("InstanceNorm2d", (3,), dict(affine=True), (3, 4, 4)),
+    ("InstanceNorm1d", (3,), dict(affine=True, track_running_stats=True, momentum=0.2), (2, 3, 6)),
+    ("InstanceNorm3d", (2,), dict(affine=True, bias=False), (2, 2, 2, 3, 2)),
+])
+def test_norm_modules_match_pytorch(name, args, kwargs, shape):
+    torch = pytest.importorskip("torch")
+    ours, theirs = _pair_with_torch(name, *args, **kwargs)
+    rng = np.random.default_rng(15)
+    for p, p_t in zip(ours.parameters(), theirs.parameters()):    # not the initial 1s and 0s
+        values = rng.standard_normal(p.shape)
+        p.numpy()[...] = values
+        p_t.data.copy_(torch.tensor(values))
+    _agree(ours, theirs, rng.standard_normal(shape))
+    for (k, v), (_, v_t) in zip(ours.state_dict().items(), theirs.state_dict().items()):
+        np.testing.assert_allclose(v, v_t.numpy(), rtol=1e-12, err_msg=k)   # running stats
+    if "track_running_stats" in kwargs:
+        x = rng.standard_normal(shape)
+        np.testing.assert_allclose(ours.eval()(md.tensor(x)).numpy(),
+                                   theirs.eval()(torch.tensor(x)).detach().numpy(), rtol=1e-10)
+
+
+def test_norm_module_initialisation_and_errors():
+    gn = nn.GroupNorm(2, 4)
+    np.testing.assert_array_equal(gn.weight.numpy(), 1.0)
+    np.testing.assert_array_equal(gn.bias.numpy(), 0.0)
+    assert gn.weight.dtype == np.float32
+    with pytest.raises(ValueError, match="GroupNorm: num_channels=5 must be divisible by "
+                                         "num_groups=2"):
+        nn.GroupNorm(2, 5)
+    with pytest.raises(ValueError, match=r"InstanceNorm2d: expected 3D or 4D input \(got 2D"):
+        nn.InstanceNorm2d(3)(md.ones(3, 4))
+    with pytest.raises(ValueError, match="InstanceNorm2d: expected input's size at dim=1 to "
+                                         r"match num_features \(3\), but got: 2"):
+        nn.InstanceNorm2d(3, affine=True)(md.ones(1, 2, 4, 4))
