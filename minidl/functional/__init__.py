@@ -7,6 +7,8 @@ are written as their formulas from primitives and need no backward of their own:
     linear.py         linear                                       (F3)
     loss.py           cross_entropy nll_loss mse_loss l1_loss kl_div
                       binary_cross_entropy binary_cross_entropy_with_logits   (F11)
+                      smooth_l1_loss huber_loss margin_ranking_loss
+                      cosine_embedding_loss triplet_margin_loss
     dropout.py        dropout dropout1d dropout2d dropout3d
     ../ops/conv.py    conv2d                                       (F1, a primitive)
     conv.py           conv1d conv_transpose1d conv_transpose2d     (composites over F1)

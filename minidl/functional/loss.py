@@ -15,11 +15,13 @@ import warnings
 
 import numpy as np
 
-from ..tensor import Tensor, where
+from ..tensor import Tensor, minimum, where
 from .activation import _softplus, log_softmax
+from .distance import pairwise_distance
 
 __all__ = ["cross_entropy", "nll_loss", "mse_loss", "l1_loss", "kl_div",
-           "binary_cross_entropy", "binary_cross_entropy_with_logits"]
+           "binary_cross_entropy", "binary_cross_entropy_with_logits", "smooth_l1_loss",
+           "huber_loss", "margin_ranking_loss", "cosine_embedding_loss", "triplet_margin_loss"]
 
 _REDUCTIONS = ("mean", "sum", "none")
 
@@ -507,3 +509,156 @@ def binary_cross_entropy_with_logits(
         _check_weight_broadcasts(op, "weight", weight, input.shape)
         loss = loss * _as_tensor(op, "weight", weight, input)
     return _reduce(loss, reduction)
+
+
+def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mean", beta=1.0):
+    r"""Smooth L1: ℓ = ½ d²/β where |d| < β, else |d| − ½β, with d = x − y (β = 0: L1).
+
+    Gradient: d/β inside, sign(d) outside (the two agree at |d| = β; 0 at d = 0).
+
+    Raises:
+        ValueError: beta < 0, a bad reduction, shapes that do not broadcast.
+
+    >>> import minidl as md, minidl.functional as F
+    >>> F.smooth_l1_loss(md.tensor([0.5, 3.0]), md.tensor([0.0, 0.0]), reduction="none")
+    tensor([0.125, 2.5  ])
+    """
+    op = "smooth_l1_loss"
+    reduction = _reduction(op, size_average, reduce, reduction)
+    if not isinstance(beta, (int, float)) or isinstance(beta, bool) or beta < 0:
+        raise ValueError(f"{op}: beta must be a number >= 0, got {beta!r}")
+    target = _pointwise_target(op, input, target, broadcast=True)
+    d = input - target
+    if beta == 0:
+        return _reduce(d.abs(), reduction)
+    a = d.abs()
+    return _reduce(where(a < beta, d * d * (0.5 / beta), a - 0.5 * beta), reduction)
+
+
+def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
+    r"""Huber loss: ℓ = ½ d² where |d| < δ, else δ(|d| − ½δ), with d = x − y
+    (= δ · smooth_l1 with β = δ).
+
+    Gradient: d inside, δ·sign(d) outside (equal at |d| = δ). ``weight`` (the input's
+    shape) weighs each term, and 'mean' then divides by Σ w, as :func:`mse_loss`.
+
+    Raises:
+        ValueError: delta <= 0, a bad reduction, shapes that do not broadcast.
+
+    >>> import minidl as md, minidl.functional as F
+    >>> F.huber_loss(md.tensor([0.5, 3.0]), md.tensor([0.0, 0.0]), reduction="none", delta=2.0)
+    tensor([0.125, 4.   ])
+    """
+    op = "huber_loss"
+    reduction = _reduction(op, None, None, reduction)
+    if not isinstance(delta, (int, float)) or isinstance(delta, bool) or delta <= 0:
+        raise ValueError(f"{op}: delta must be a number > 0, got {delta!r}")
+    target = _pointwise_target(op, input, target, broadcast=True)
+    d = input - target
+    a = d.abs()
+    loss = where(a < delta, d * d * 0.5, (a - 0.5 * delta) * delta)
+    return _elementwise_weighted(op, loss, input, weight, reduction)
+
+
+def _same_shapes(op, named):
+    shapes = [t.shape for _, t in named]
+    try:
+        return np.broadcast_shapes(*shapes)
+    except ValueError:
+        listing = ", ".join(f"{n} {t.shape}" for n, t in named)
+        raise ValueError(f"{op}: the shapes do not broadcast together: {listing}") from None
+
+
+def margin_ranking_loss(input1, input2, target, margin=0, size_average=None, reduce=None,
+                        reduction="mean"):
+    r"""ℓ = max(0, −y·(x₁ − x₂) + margin), y ∈ {1, −1} saying which input should rank higher.
+
+    Gradient: −y (for x₁) and y (for x₂) where the hinge is active, including the kink
+    where it is exactly 0 (PyTorch's clamp convention); 0 elsewhere.
+
+    >>> import minidl as md, minidl.functional as F
+    >>> F.margin_ranking_loss(md.tensor([1.0, 1.0]), md.tensor([2.0, 0.0]), md.tensor([1.0, 1.0]))
+    tensor(0.5)
+    """
+    op = "margin_ranking_loss"
+    reduction = _reduction(op, size_average, reduce, reduction)
+    _check_input(op, input1)
+    x2 = _as_tensor(op, "input2", input2, input1)
+    y = _as_tensor(op, "target", target, input1)
+    if not (input1.ndim == x2.ndim == y.ndim):
+        raise ValueError(f"{op}: input1, input2 and target must have the same number of "
+                         f"dimensions, got shapes {input1.shape}, {x2.shape}, {y.shape}")
+    _same_shapes(op, (("input1", input1), ("input2", x2), ("target", y)))
+    return _reduce((-y * (input1 - x2) + margin).clamp(min=0.0), reduction)
+
+
+def cosine_embedding_loss(input1, input2, target, margin=0, size_average=None, reduce=None,
+                          reduction="mean"):
+    r"""ℓ = 1 − cos(x₁, x₂) where y = 1, max(0, cos(x₁, x₂) − margin) where y = −1, and 0
+    for any other y, with PyTorch's ``cos = x₁·x₂ / √((‖x₁‖² + 10⁻¹²)(‖x₂‖² + 10⁻¹²))``
+    along the last axis.
+
+    Gradient: that of the formula (the hinge passes its gradient at the kink, PyTorch's
+    clamp convention).
+
+    Args:
+        input1, input2: (N, D) or (D,).
+        target: (N,) or () of 1 and −1.
+
+    >>> import numpy as np, minidl as md, minidl.functional as F
+    >>> a, b = md.tensor(np.array([[1.0, 0.0], [1.0, 0.0]])), md.tensor(np.array([[0.0, 1.0], [1.0, 1.0]]))
+    >>> F.cosine_embedding_loss(a, b, md.tensor([1.0, -1.0]), reduction="none")
+    tensor([1.        , 0.70710678], dtype=float64)
+    """
+    op = "cosine_embedding_loss"
+    reduction = _reduction(op, size_average, reduce, reduction)
+    _check_input(op, input1)
+    x2 = _as_tensor(op, "input2", input2, input1)
+    y = _as_tensor(op, "target", target, input1)
+    if y.ndim not in (0, 1) or input1.ndim != y.ndim + 1 or x2.ndim != y.ndim + 1:
+        raise ValueError(f"{op}: expected input1, input2 (N, D) or (D,) and target (N,) or (), "
+                         f"got shapes {input1.shape}, {x2.shape}, {y.shape}")
+    _same_shapes(op, (("input1", input1), ("input2", x2)))
+    dim = y.ndim
+    tiny = 1e-12
+    dot = (input1 * x2).sum(dim=dim)
+    sq1 = (input1 * input1).sum(dim=dim) + tiny
+    sq2 = (x2 * x2).sum(dim=dim) + tiny
+    cos = dot / (sq1 * sq2).sqrt()
+    zero = cos * 0.0
+    positive = where(y == 1, 1.0 - cos, zero)
+    negative = where(y == -1, (cos - margin).clamp(min=0.0), zero)
+    return _reduce(positive + negative, reduction)
+
+
+def triplet_margin_loss(anchor, positive, negative, margin=1.0, p=2, eps=1e-6, swap=False,
+                        size_average=None, reduce=None, reduction="mean"):
+    r"""ℓ = max(d(a, p) − d(a, n) + margin, 0), with d the pairwise distance
+    ‖x₁ − x₂ + ε‖_p (:func:`pairwise_distance`); ``swap`` uses min(d(a, n), d(p, n)) as the
+    negative distance (the distance swap of Balntas et al.).
+
+    Gradient: through the distances where the hinge is active (including its kink).
+
+    Args:
+        anchor, positive, negative: (N, D) or (D,).
+
+    >>> import numpy as np, minidl as md, minidl.functional as F
+    >>> a = md.tensor(np.array([[0.0, 0.0]]))
+    >>> F.triplet_margin_loss(a, a + 1.0, a + 2.0, eps=0.0).item()
+    0.0
+    """
+    op = "triplet_margin_loss"
+    reduction = _reduction(op, size_average, reduce, reduction)
+    for name, t in (("anchor", anchor), ("positive", positive), ("negative", negative)):
+        if not isinstance(t, Tensor):
+            raise TypeError(f"{op}: {name} must be a Tensor, got {type(t).__name__}")
+    if not (anchor.ndim == positive.ndim == negative.ndim) or anchor.ndim not in (1, 2):
+        raise ValueError(f"{op}: anchor, positive and negative must all be (N, D) or (D,), got "
+                         f"shapes {anchor.shape}, {positive.shape}, {negative.shape}")
+    if margin <= 0:
+        raise ValueError(f"{op}: margin must be > 0, got {margin!r}")
+    d_pos = pairwise_distance(anchor, positive, p, eps)
+    d_neg = pairwise_distance(anchor, negative, p, eps)
+    if swap:
+        d_neg = minimum(d_neg, pairwise_distance(positive, negative, p, eps))
+    return _reduce((margin + d_pos - d_neg).clamp(min=0.0), reduction)

@@ -8,6 +8,8 @@
     dropout.py        Dropout Dropout1d Dropout2d Dropout3d
     loss.py           CrossEntropyLoss NLLLoss MSELoss L1Loss KLDivLoss BCELoss
                       BCEWithLogitsLoss                        (F11)
+                      SmoothL1Loss HuberLoss MarginRankingLoss CosineEmbeddingLoss
+                      TripletMarginLoss
     conv.py           Conv2d                                   (F1)
                       Conv1d ConvTranspose1d ConvTranspose2d
     pooling.py        MaxPool2d AvgPool2d                      (F2)

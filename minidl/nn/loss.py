@@ -3,6 +3,7 @@
 buffer, so it appears in the state dict when given.
 
     CrossEntropyLoss NLLLoss MSELoss L1Loss KLDivLoss BCELoss BCEWithLogitsLoss
+    SmoothL1Loss HuberLoss MarginRankingLoss CosineEmbeddingLoss TripletMarginLoss
 """
 from __future__ import annotations
 
@@ -17,7 +18,8 @@ def _buffer(value):
     return value if value is None or isinstance(value, Tensor) else Tensor(value)
 
 __all__ = ["CrossEntropyLoss", "NLLLoss", "MSELoss", "L1Loss", "KLDivLoss", "BCELoss",
-           "BCEWithLogitsLoss"]
+           "BCEWithLogitsLoss", "SmoothL1Loss", "HuberLoss", "MarginRankingLoss",
+           "CosineEmbeddingLoss", "TripletMarginLoss"]
 
 
 class _Loss(Module):
@@ -147,3 +149,76 @@ class BCEWithLogitsLoss(_Loss):
         return F.binary_cross_entropy_with_logits(input, target, weight=self.weight,
                                                   reduction=self.reduction,
                                                   pos_weight=self.pos_weight)
+
+
+class SmoothL1Loss(_Loss):
+    """½ d²/β where |d| < β, else |d| − ½β; see ``F.smooth_l1_loss``.
+
+    >>> import minidl as md, minidl.nn as nn
+    >>> nn.SmoothL1Loss()(md.tensor([0.5, 3.0]), md.zeros(2)).item()
+    1.3125
+    """
+
+    def __init__(self, size_average=None, reduce=None, reduction="mean", beta=1.0):
+        super().__init__(size_average, reduce, reduction)
+        self.beta = beta
+
+    def forward(self, input, target):
+        return F.smooth_l1_loss(input, target, reduction=self.reduction, beta=self.beta)
+
+
+class HuberLoss(_Loss):
+    """½ d² where |d| < δ, else δ(|d| − ½δ); see ``F.huber_loss``.
+
+    >>> import minidl as md, minidl.nn as nn
+    >>> nn.HuberLoss(delta=2.0)(md.tensor([0.5, 3.0]), md.zeros(2)).item()
+    2.0625
+    """
+
+    def __init__(self, reduction="mean", delta=1.0):
+        super().__init__(None, None, reduction)
+        self.delta = delta
+
+    def forward(self, input, target):
+        return F.huber_loss(input, target, reduction=self.reduction, delta=self.delta)
+
+
+class MarginRankingLoss(_Loss):
+    """max(0, −y(x₁ − x₂) + margin); see ``F.margin_ranking_loss``."""
+
+    def __init__(self, margin=0.0, size_average=None, reduce=None, reduction="mean"):
+        super().__init__(size_average, reduce, reduction)
+        self.margin = margin
+
+    def forward(self, input1, input2, target):
+        return F.margin_ranking_loss(input1, input2, target, margin=self.margin,
+                                     reduction=self.reduction)
+
+
+class CosineEmbeddingLoss(_Loss):
+    """1 − cos(x₁, x₂) for y = 1, max(0, cos(x₁, x₂) − margin) for y = −1; see
+    ``F.cosine_embedding_loss``."""
+
+    def __init__(self, margin=0.0, size_average=None, reduce=None, reduction="mean"):
+        super().__init__(size_average, reduce, reduction)
+        self.margin = margin
+
+    def forward(self, input1, input2, target):
+        return F.cosine_embedding_loss(input1, input2, target, margin=self.margin,
+                                       reduction=self.reduction)
+
+
+class TripletMarginLoss(_Loss):
+    """max(d(a, p) − d(a, n) + margin, 0) with pairwise p-norm distances; see
+    ``F.triplet_margin_loss``."""
+
+    def __init__(self, margin=1.0, p=2.0, eps=1e-6, swap=False, size_average=None, reduce=None,
+                 reduction="mean"):
+        super().__init__(size_average, reduce, reduction)
+        if margin <= 0:
+            raise ValueError(f"TripletMarginLoss: margin must be > 0, got {margin!r}")
+        self.margin, self.p, self.eps, self.swap = margin, p, eps, swap
+
+    def forward(self, anchor, positive, negative):
+        return F.triplet_margin_loss(anchor, positive, negative, margin=self.margin, p=self.p,
+                                     eps=self.eps, swap=self.swap, reduction=self.reduction)

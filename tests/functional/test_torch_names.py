@@ -586,3 +586,108 @@ def test_norm_errors():
         F.instance_norm(md.ones(2, 6, 1))
     with pytest.raises(ValueError, match=r"instance_norm: input must be \(N, C, \*\)"):
         F.instance_norm(md.ones(2, 6))
+
+
+# ---------------------------------------------------------------------- losses
+def _away_from_kinks(rng, shape, kinks):
+    """Differences d = x − y whose |d| stays 0.05 away from each kink."""
+    d = rng.uniform(0.1, 2.0, shape) * rng.choice([-1, 1], shape)
+    for k in kinks:
+        d = np.where(np.abs(np.abs(d) - k) < 0.05, d + 0.1, d)
+    y = rng.standard_normal(shape)
+    return y + d, y
+
+
+def test_smooth_l1_and_huber_literal_formulas():
+    d = np.array([-3.0, -0.5, 0.0, 0.2, 1.0, 2.5])
+    beta, delta = 0.8, 1.5
+    smooth = np.where(np.abs(d) < beta, 0.5 * d ** 2 / beta, np.abs(d) - 0.5 * beta)
+    huber = np.where(np.abs(d) < delta, 0.5 * d ** 2, delta * (np.abs(d) - 0.5 * delta))
+    x, zero = md.tensor(d), md.zeros(6, dtype=np.float64)
+    np.testing.assert_allclose(F.smooth_l1_loss(x, zero, reduction="none", beta=beta).numpy(),
+                               smooth, rtol=1e-12)
+    np.testing.assert_allclose(F.huber_loss(x, zero, reduction="none", delta=delta).numpy(),
+                               huber, rtol=1e-12)
+
+
+@given(reduction=st.sampled_from(["mean", "sum", "none"]), beta=st.sampled_from([0.0, 0.5, 1.0]),
+       seed=st.integers(0, 2 ** 16))
+def test_smooth_l1_and_huber_gradients_and_pytorch(reduction, beta, seed):
+    rng = np.random.default_rng(seed)
+    x, y = _away_from_kinks(rng, (3, 4), [0.0, beta])
+    _gradcheck("smooth_l1_loss", [x, y], reduction=reduction, beta=beta)
+    _against_torch("smooth_l1_loss", [x, y], seed=seed, reduction=reduction, beta=beta)
+    delta = beta or 0.7
+    _gradcheck("huber_loss", [x, y], reduction=reduction, delta=delta)
+    _against_torch("huber_loss", [x, y], seed=seed, reduction=reduction, delta=delta)
+
+
+def test_losses_at_their_kinks_match_pytorch():
+    x = np.array([0.0, 1.0, -1.0, 0.5, 2.0])
+    y = np.array([0.0, 0.0, 0.0, 0.0, 0.0])                  # d = 0 and |d| = β = 1
+    _against_torch("smooth_l1_loss", [x, y], reduction="sum")
+    _against_torch("huber_loss", [x, y], reduction="sum")
+    torch = pytest.importorskip("torch")
+    t = np.array([1.0, 1.0, -1.0, 1.0, -1.0])                # hinge exactly at 0 for some
+    a, b = np.array([1.0, 0.5, 0.0, 0.2, 1.0]), np.array([1.2, 0.5, 0.0, 1.0, 0.8])
+    y_m, (da, db), u = vjp(lambda p, q: F.margin_ranking_loss(p, q, md.tensor(t), margin=0.2,
+                                                              reduction="none"), a, b)
+    y_t, (da_t, db_t) = torch_vjp(torch, lambda p, q: torch.nn.functional.margin_ranking_loss(
+        p, q, torch.tensor(t), margin=0.2, reduction="none"), a, b, upstream=u)
+    np.testing.assert_allclose(y_m, y_t, atol=1e-15)
+    np.testing.assert_allclose(np.asarray(da), da_t)
+    np.testing.assert_allclose(np.asarray(db), db_t)
+
+
+@given(reduction=st.sampled_from(["mean", "sum", "none"]), margin=st.sampled_from([0.0, 0.3]),
+       batched=st.booleans(), seed=st.integers(0, 2 ** 16))
+def test_ranking_and_embedding_losses_gradients_and_pytorch(reduction, margin, batched, seed):
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(seed)
+    shape = (5, 3) if batched else (3,)
+    x1, x2 = _rand(rng, *shape), _rand(rng, *shape)
+    t = np.sign(rng.standard_normal(shape[:-1])) if batched else np.array(
+        float(np.sign(rng.standard_normal())))
+    for name, a, b, target in (("margin_ranking_loss", x1[..., 0], x2[..., 0],
+                                np.sign(rng.standard_normal(x1[..., 0].shape))),
+                               ("cosine_embedding_loss", x1, x2, t)):
+        kw = dict(margin=margin, reduction=reduction)
+        f = lambda p, q: getattr(F, name)(p, q, md.tensor(target), **kw)   # noqa: E731
+        value = np.asarray(f(md.tensor(a), md.tensor(b)).detach())
+        assume(np.all(np.abs(value) > 1e-3) or reduction != "none")        # away from the kink
+        assert check_gradients(f, a, b)
+        y_m, grads, u = vjp(f, a, b, seed=seed)
+        y_t, grads_t = torch_vjp(torch, lambda p, q: getattr(torch.nn.functional, name)(
+            p, q, torch.tensor(target), **kw), a, b, upstream=u)
+        np.testing.assert_allclose(y_m, y_t, rtol=RTOL, atol=ATOL)
+        for g, g_t in zip(grads, grads_t):
+            np.testing.assert_allclose(np.asarray(g), g_t, rtol=RTOL, atol=ATOL)
+
+
+@given(p=st.sampled_from([1, 2, 3.0]), swap=st.booleans(), margin=st.sampled_from([0.5, 2.0]),
+       reduction=st.sampled_from(["mean", "sum", "none"]), batched=st.booleans(),
+       seed=st.integers(0, 2 ** 16))
+def test_triplet_margin_loss_gradients_and_pytorch(p, swap, margin, reduction, batched, seed):
+    rng = np.random.default_rng(seed)
+    shape = (4, 3) if batched else (3,)
+    arrays = [_rand(rng, *shape) for _ in range(3)]
+    kw = dict(margin=margin, p=p, swap=swap, reduction=reduction)
+    _gradcheck("triplet_margin_loss", arrays, **kw)
+    _against_torch("triplet_margin_loss", arrays, seed=seed, **kw)
+
+
+def test_loss_errors():
+    x = md.ones(3, 4)
+    with pytest.raises(ValueError, match="smooth_l1_loss: beta must be a number >= 0"):
+        F.smooth_l1_loss(x, x, beta=-1.0)
+    with pytest.raises(ValueError, match="huber_loss: delta must be a number > 0"):
+        F.huber_loss(x, x, delta=0.0)
+    with pytest.raises(ValueError, match="huber_loss: reduction must be"):
+        F.huber_loss(x, x, reduction="avg")
+    with pytest.raises(ValueError, match="margin_ranking_loss: input1, input2 and target must "
+                                         "have the same number of dimensions"):
+        F.margin_ranking_loss(md.ones(3), md.ones(3), md.ones(3, 1))
+    with pytest.raises(ValueError, match=r"cosine_embedding_loss: expected input1, input2 \(N, D\)"):
+        F.cosine_embedding_loss(x, x, md.ones(3, 4))
+    with pytest.raises(ValueError, match="triplet_margin_loss: margin must be > 0"):
+        F.triplet_margin_loss(x, x, x, margin=0.0)

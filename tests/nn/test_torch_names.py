@@ -264,3 +264,28 @@ def test_norm_module_initialisation_and_errors():
     with pytest.raises(ValueError, match="InstanceNorm2d: expected input's size at dim=1 to "
                                          r"match num_features \(3\), but got: 2"):
         nn.InstanceNorm2d(3, affine=True)(md.ones(1, 2, 4, 4))
+
+
+# ---------------------------------------------------------------------- losses
+@pytest.mark.parametrize("name, kwargs, n_inputs", [
+    ("SmoothL1Loss", dict(beta=0.5), 2), ("SmoothL1Loss", dict(reduction="sum"), 2),
+    ("HuberLoss", dict(delta=0.7, reduction="none"), 2),
+    ("MarginRankingLoss", dict(margin=0.3), 2), ("CosineEmbeddingLoss", dict(margin=0.2), 2),
+    ("TripletMarginLoss", dict(margin=0.5, p=1.0, swap=True), 3),
+])
+def test_loss_modules_match_pytorch(name, kwargs, n_inputs):
+    torch = pytest.importorskip("torch")
+    ours, theirs = _pair_with_torch(name, **kwargs)
+    rng = np.random.default_rng(16)
+    shape = (5,) if name == "MarginRankingLoss" else (5, 3)
+    arrays = [rng.standard_normal(shape) for _ in range(n_inputs)]
+    if name in ("MarginRankingLoss", "CosineEmbeddingLoss"):
+        target = np.sign(rng.standard_normal(5))
+        y, grads, u = vjp(lambda a, b: ours(a, b, md.tensor(target)), *arrays)
+        y_t, grads_t = torch_vjp(torch, lambda a, b: theirs(a, b, torch.tensor(target)), *arrays,
+                                 upstream=u)
+        np.testing.assert_allclose(y, y_t, rtol=RTOL, atol=ATOL)
+        for g, g_t in zip(grads, grads_t):
+            np.testing.assert_allclose(np.asarray(g), g_t, rtol=RTOL, atol=ATOL)
+    else:
+        _agree(ours, theirs, *arrays)
