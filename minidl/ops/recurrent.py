@@ -14,7 +14,6 @@ computes it for all steps at once with one matrix product and passes it as ``xz`
 """
 import numpy as np
 
-from .. import parallel
 from ..autograd import engine
 from ..autograd.function import Function
 from .elementwise import Sigmoid, Tanh
@@ -33,20 +32,8 @@ def _sigmoid_(z):
 
 # Gates are stacked i, f, g, o (PyTorch's order) in xz, w_hh and every array below:
 # σ on the blocks [0, 2H) and [3H, 4H), tanh on [2H, 3H).
-#
-# Threads: the recurrence is independent across the batch, so with several threads each
-# one runs the whole time loop on its own slice of the batch (its small GEMMs on one BLAS
-# thread; see minidl.parallel) — the per-step work is too small to split step by step.
-_MIN_ROWS = 16           # batch rows per thread, at least
-
-
-def _over_batch(body, N, blas):
-    """``body(lo, hi)`` for batch rows lo .. hi − 1: split over threads when N is large."""
-    threads = parallel.get_num_threads()
-    if threads < 2 or N < 2 * _MIN_ROWS:
-        body(0, N)
-    else:
-        parallel.for_blocks(N, body, block=-(-N // threads), blas=blas)
+# (Splitting the batch over threads, each running the whole time loop on its slice, was
+# measured slower than one loop with the BLAS's own threads: the steps are too small.)
 
 
 class LSTMScan(Function):
@@ -104,7 +91,7 @@ class LSTMScan(Function):
                 c += f * cs[t, lo:hi]                        # c_t = f ⊙ c_{t−1} + i ⊙ g
                 np.tanh(c, out=tanh_c[t, lo:hi])
                 np.multiply(o, tanh_c[t, lo:hi], out=hs[t + 1, lo:hi])   # h_t = o ⊙ tanh(c_t)
-        _over_batch(scan, N, blas=True)
+        scan(0, N)
         ctx.save_for_backward(xz, h0, c0, w_hh)
         ctx.inside = (hs, cs, gates, tanh_c)
         return hs[1:], cs[L]                                 # (L, N, H), (N, H)
@@ -157,7 +144,7 @@ class LSTMScan(Function):
                 if t > 0 or need_h0:
                     dh_next = dz_t @ w_hh                    # h̄_{t−1} = z̄ W_hh
             dh0[lo:hi], dc0[lo:hi] = dh_next, dc_next
-        _over_batch(bptt, N, blas=True)
+        bptt(0, N)
         dw_hh = None
         if need_w:                                           # Σ_t z̄_tᵀ h_{t−1}: one GEMM
             dw_hh = dz.reshape(L * N, H4).T @ hs[:L].reshape(L * N, H)
