@@ -4,6 +4,9 @@ Primitives (with a hand-written backward) come from ``minidl/ops``; the composit
 are written as their formulas from primitives and need no backward of their own:
 
     activation.py     relu tanh sigmoid gelu softmax log_softmax silu leaky_relu elu softplus
+                      hardtanh relu6 threshold hardsigmoid hardswish logsigmoid mish
+                      softsign tanhshrink hardshrink softshrink selu celu glu softmin
+                      prelu gumbel_softmax
     linear.py         linear                                       (F3)
     loss.py           cross_entropy nll_loss mse_loss l1_loss kl_div
                       binary_cross_entropy binary_cross_entropy_with_logits   (F11)

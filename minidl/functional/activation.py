@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from .. import random as _random
 from ..ops import elementwise as _ew
 from ..ops import softmax as _sm
 from ..ops.special import Gelu
@@ -21,7 +22,9 @@ if TYPE_CHECKING:
     from .._typing import DType
 
 __all__ = ["relu", "tanh", "sigmoid", "gelu", "softmax", "log_softmax", "silu", "leaky_relu",
-           "elu", "softplus"]
+           "elu", "softplus", "hardtanh", "relu6", "threshold", "hardsigmoid", "hardswish",
+           "logsigmoid", "mish", "softsign", "tanhshrink", "hardshrink", "softshrink", "selu",
+           "celu", "glu", "softmin", "prelu", "gumbel_softmax"]
 
 
 def _check(name, x):
@@ -188,3 +191,280 @@ def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tenso
     x = _floating(input)
     z = x * beta
     return where(z > threshold, x, _softplus(z) / beta)
+
+
+# ---------------------------------------------------------------------- more of PyTorch's
+def _clipped(x, low, high):
+    """clamp(x, low, high) with PyTorch's hardtanh gradient: 1 strictly inside (low, high),
+    0 outside and at both ends."""
+    inside = (x > low) & (x < high)
+    return where(inside, x, x.detach().clamp(low, high))
+
+
+def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):
+    """hardtanh(x) = clamp(x, min_val, max_val).
+
+    Gradient: 1 for min_val < x < max_val, 0 elsewhere — 0 at both ends, as PyTorch.
+
+    >>> import minidl as md, minidl.functional as F
+    >>> F.hardtanh(md.tensor([-2.0, 0.5, 3.0]))
+    tensor([-1. ,  0.5,  1. ])
+    """
+    _check("hardtanh", input)
+    if min_val > max_val:
+        raise ValueError(f"hardtanh: min_val ({min_val}) must be <= max_val ({max_val})")
+    return _clipped(_floating(input), min_val, max_val)
+
+
+def relu6(input, inplace=False):
+    """relu6(x) = min(max(x, 0), 6) (hardtanh(x, 0, 6)); gradient 1 for 0 < x < 6, else 0.
+
+    >>> import minidl as md, minidl.functional as F
+    >>> F.relu6(md.tensor([-1.0, 3.0, 7.0]))
+    tensor([0., 3., 6.])
+    """
+    _check("relu6", input)
+    return _clipped(_floating(input), 0.0, 6.0)
+
+
+def threshold(input, threshold, value, inplace=False):
+    """threshold(x) = x where x > threshold, else ``value``; gradient 1 where x > threshold.
+
+    >>> import minidl as md, minidl.functional as F
+    >>> F.threshold(md.tensor([0.05, 0.5]), 0.1, 20.0)
+    tensor([20. ,  0.5])
+    """
+    _check("threshold", input)
+    return where(input > threshold, input, value)
+
+
+def hardsigmoid(input, inplace=False):
+    """hardsigmoid(x) = relu6(x + 3)/6: 0 for x <= −3, 1 for x >= 3, x/6 + ½ between.
+
+    Gradient: 1/6 for −3 < x < 3, else 0 (as PyTorch, whose kernel uses 1/6 rounded to
+    float32 even for float64, so the two agree to ~5e-8 relative there).
+
+    >>> import minidl as md, minidl.functional as F
+    >>> F.hardsigmoid(md.tensor([-4.0, 0.0, 1.5]))
+    tensor([0.  , 0.5 , 0.75])
+    """
+    _check("hardsigmoid", input)
+    return _clipped(_floating(input) + 3.0, 0.0, 6.0) / 6.0
+
+
+def hardswish(input, inplace=False):
+    """hardswish(x) = x · relu6(x + 3)/6: 0 for x < −3, x for x > 3, x(x + 3)/6 between.
+
+    Gradient: 0 for x <= −3, x/3 + ½ for −3 < x < 3, 1 for x >= 3 (the outer pieces' slopes
+    at the two kinks, as PyTorch).
+
+    >>> import minidl as md, minidl.functional as F
+    >>> F.hardswish(md.tensor([-4.0, 1.0, 4.0]))
+    tensor([-0.       ,  0.6666667,  4.       ])
+    """
+    _check("hardswish", input)
+    x = _floating(input)
+    middle = x * (x + 3.0) / 6.0
+    return where(x <= -3.0, x * 0.0, where(x < 3.0, middle, x))
+
+
+def logsigmoid(input):
+    """logsigmoid(x) = log σ(x) = −softplus(−x), stable for any x; gradient σ(−x) = 1 − σ(x).
+
+    >>> import minidl as md, minidl.functional as F
+    >>> F.logsigmoid(md.tensor([-100.0, 0.0]))
+    tensor([-100.       ,   -0.6931472])
+    """
+    _check("logsigmoid", input)
+    return -_softplus(-_floating(input))
+
+
+def mish(input, inplace=False):
+    """mish(x) = x · tanh(softplus(x)); smooth, gradient tanh(sp) + x σ(x)(1 − tanh²(sp)).
+
+    >>> import minidl as md, minidl.functional as F
+    >>> F.mish(md.tensor([0.0, 1.0]))
+    tensor([0.       , 0.8650984])
+    """
+    _check("mish", input)
+    x = _floating(input)
+    return x * _ew.Tanh.apply(_softplus(x))
+
+
+def softsign(input):
+    """softsign(x) = x / (1 + |x|); gradient 1 / (1 + |x|)².
+
+    >>> import minidl as md, minidl.functional as F
+    >>> F.softsign(md.tensor([-3.0, 1.0]))
+    tensor([-0.75,  0.5 ])
+    """
+    _check("softsign", input)
+    x = _floating(input)
+    return x / (x.abs() + 1.0)
+
+
+def tanhshrink(input):
+    """tanhshrink(x) = x − tanh(x); gradient tanh²(x).
+
+    >>> import minidl as md, minidl.functional as F
+    >>> F.tanhshrink(md.tensor([0.0, 1.0]))
+    tensor([0.       , 0.2384058])
+    """
+    _check("tanhshrink", input)
+    x = _floating(input)
+    return x - _ew.Tanh.apply(x)
+
+
+def hardshrink(input, lambd=0.5):
+    """hardshrink(x) = x where |x| > λ, else 0; gradient 1 where |x| > λ, else 0.
+
+    >>> import minidl as md, minidl.functional as F
+    >>> F.hardshrink(md.tensor([-1.0, 0.3, 0.6]))
+    tensor([-1. ,  0. ,  0.6])
+    """
+    _check("hardshrink", input)
+    x = _floating(input)
+    return where((x > lambd) | (x < -lambd), x, x * 0.0)
+
+
+def softshrink(input, lambd=0.5):
+    """softshrink(x) = x − λ for x > λ, x + λ for x < −λ, else 0; gradient 1 where |x| > λ.
+
+    >>> import minidl as md, minidl.functional as F
+    >>> F.softshrink(md.tensor([-1.0, 0.3, 0.75]))
+    tensor([-0.5 ,  0.  ,  0.25])
+    """
+    _check("softshrink", input)
+    if lambd < 0:
+        raise ValueError(f"softshrink: lambd must be >= 0, got {lambd}")
+    x = _floating(input)
+    return where(x > lambd, x - lambd, where(x < -lambd, x + lambd, x * 0.0))
+
+
+_SELU_ALPHA = 1.6732632423543772848170429916717
+_SELU_SCALE = 1.0507009873554804934193349852946
+
+
+def selu(input, inplace=False):
+    """selu(x) = scale · (x for x > 0, else α(eˣ − 1)), α ≈ 1.6733, scale ≈ 1.0507.
+
+    Gradient: scale for x > 0, scale·α·eˣ for x <= 0 (scale·α at 0, as PyTorch).
+
+    >>> import minidl as md, minidl.functional as F
+    >>> F.selu(md.tensor([1.0]))
+    tensor([1.050701])
+    """
+    _check("selu", input)
+    return elu(input, _SELU_ALPHA) * _SELU_SCALE
+
+
+def celu(input, alpha=1.0, inplace=False):
+    """celu(x) = x for x > 0, else α(e^{x/α} − 1); gradient 1 for x > 0, e^{x/α} for x <= 0.
+
+    >>> import minidl as md, minidl.functional as F
+    >>> F.celu(md.tensor([-1.0, 2.0]), alpha=2.0)
+    tensor([-0.7869387,  2.       ])
+    """
+    _check("celu", input)
+    if alpha == 0:
+        raise ValueError("celu: alpha must not be 0 (the formula divides by it)")
+    x = _floating(input)
+    positive = x > 0
+    x_neg = where(positive, 0.0, x)
+    return where(positive, x, ((x_neg / alpha).exp() - 1.0) * alpha)
+
+
+def glu(input, dim=-1):
+    """Gated linear unit: split ``input`` in halves a, b along ``dim``; glu = a ⊙ σ(b).
+
+    Gradient: σ(b) to a, a σ(b)(1 − σ(b)) to b.
+
+    Raises:
+        ValueError: the size along ``dim`` is odd.
+
+    >>> import minidl as md, minidl.functional as F
+    >>> F.glu(md.tensor([[2.0, 4.0, 0.0, 100.0]]))
+    tensor([[1., 4.]])
+    """
+    _check("glu", input)
+    if input.ndim == 0:
+        raise ValueError("glu: input must have at least one dimension, got a 0-d tensor")
+    axis = _normalize_axis(dim, input.ndim, "glu")
+    n = input.shape[axis]
+    if n % 2:
+        raise ValueError(f"glu: halving dimension must be even, but dimension {axis} is size {n} "
+                         f"(input shape {input.shape})")
+    x = _floating(input)
+    a, b = x.split(n // 2, dim=axis)
+    return a * _ew.Sigmoid.apply(b)
+
+
+def softmin(input, dim=None, _stacklevel=3, dtype=None):
+    """softmin(x) = softmax(−x) along ``dim`` (``dim``/``dtype`` as :func:`softmax`).
+
+    >>> import minidl as md, minidl.functional as F
+    >>> F.softmin(md.tensor([0.0, 0.0]), dim=0)
+    tensor([0.5, 0.5])
+    """
+    x, axis = _softmax_input("softmin", input, dim, dtype, _stacklevel)
+    if x.ndim == 0:
+        return x * 0.0 + 1.0
+    return _sm.Softmax.apply(-x, axis)
+
+
+def prelu(input, weight):
+    """prelu(x) = x for x > 0, else a · x, with a learned slope per channel (axis 1) or
+    one for all (``weight`` of one element).
+
+    Gradient: 1 for x > 0, a for x <= 0 (a at the kink, as PyTorch); ∂L/∂a = Σ ȳ·x over
+    the x <= 0 of its channel.
+
+    Args:
+        input: (N, C, *) or any shape when ``weight`` has one element.
+        weight: (C,) or (1,) (or a 0-d tensor).
+
+    >>> import minidl as md, minidl.functional as F
+    >>> F.prelu(md.tensor([[-2.0, 3.0]]), md.tensor([0.25]))
+    tensor([[-0.5,  3. ]])
+    """
+    _check("prelu", input)
+    if not isinstance(weight, Tensor):
+        raise TypeError(f"prelu: weight must be a Tensor, got {type(weight).__name__}")
+    x = _floating(input)
+    if weight.numel() == 1:
+        a = weight.reshape(())
+    else:
+        if weight.ndim != 1 or x.ndim < 2 or x.shape[1] != weight.shape[0]:
+            raise ValueError(f"prelu: weight must have one element or C = input.shape[1] "
+                             f"elements; input shape {input.shape}, weight shape {weight.shape}")
+        a = weight.reshape((1, weight.shape[0]) + (1,) * (x.ndim - 2))
+    return where(x > 0, x, x * a)
+
+
+def gumbel_softmax(logits, tau=1.0, hard=False, eps=1e-10, dim=-1):
+    """Samples from the Gumbel-softmax distribution: softmax((logits + g)/τ) along ``dim``
+    with g = −log(E), E ~ Exponential(1) drawn from minidl's seeded generator.
+
+    With ``hard=True`` the result is the one-hot of the argmax, with the soft sample's
+    gradient (straight-through: y_hard − y_soft.detach() + y_soft). ``eps`` is unused (as
+    in PyTorch, kept for compatibility).
+
+    >>> import minidl as md, minidl.functional as F
+    >>> _ = md.manual_seed(0)
+    >>> y = F.gumbel_softmax(md.zeros(2, 5), tau=0.5, hard=True)
+    >>> y.sum(dim=-1)
+    tensor([1., 1.])
+    """
+    _check("gumbel_softmax", logits)
+    if not tau > 0:
+        raise ValueError(f"gumbel_softmax: tau must be > 0, got {tau}")
+    x = _floating(logits)
+    axis = _normalize_axis(dim, max(x.ndim, 1), "gumbel_softmax")
+    g = -np.log(_random.generator().standard_exponential(x.shape)).astype(x.dtype)
+    y_soft = softmax((x + Tensor(g)) / tau, dim=axis)
+    if not hard:
+        return y_soft
+    index = np.argmax(np.asarray(y_soft), axis=axis)
+    y_hard = np.zeros(x.shape, dtype=x.dtype)
+    np.put_along_axis(y_hard, np.expand_dims(index, axis), 1.0, axis=axis)
+    return Tensor(y_hard) - y_soft.detach() + y_soft

@@ -5,6 +5,8 @@
     container.py      Sequential ModuleList ModuleDict ParameterList ParameterDict
     linear.py         Linear Identity Flatten Unflatten        (F3)
     activation.py     ReLU Tanh Sigmoid GELU Softmax LogSoftmax SiLU LeakyReLU ELU Softplus
+                      ReLU6 Hardtanh PReLU LogSigmoid Mish Softsign GLU Threshold
+                      Hardswish Hardsigmoid Tanhshrink Softmin Hardshrink Softshrink SELU CELU
     dropout.py        Dropout Dropout1d Dropout2d Dropout3d
     loss.py           CrossEntropyLoss NLLLoss MSELoss L1Loss KLDivLoss BCELoss
                       BCEWithLogitsLoss                        (F11)
@@ -38,6 +40,8 @@ from .container import ModuleDict, ModuleList, ParameterDict, ParameterList, Seq
 from .linear import Flatten, Identity, Linear, Unflatten
 from .activation import ELU, GELU, LeakyReLU, LogSoftmax, ReLU, Sigmoid, SiLU, Softmax, \
     Softplus, Tanh
+from .activation import CELU, GLU, SELU, Hardshrink, Hardsigmoid, Hardswish, Hardtanh, \
+    LogSigmoid, Mish, PReLU, ReLU6, Softmin, Softshrink, Softsign, Tanhshrink, Threshold
 from .dropout import Dropout, Dropout1d, Dropout2d, Dropout3d
 from .loss import *  # noqa: F401,F403
 from .conv import *  # noqa: F401,F403

@@ -1,8 +1,11 @@
 """Activation modules: each calls its function in ``minidl.functional``."""
 from __future__ import annotations
 
+import numpy as np
+
 from .. import functional as F
-from .module import Module
+from ..dtypes import get_default_dtype
+from .module import Module, Parameter, _check_device
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -127,3 +130,234 @@ class Softplus(Module):
 
     def extra_repr(self) -> str:
         return f"beta={self.beta}, threshold={self.threshold}"
+
+
+def _inplace(flag):
+    return "inplace=True" if flag else ""
+
+
+class Hardtanh(Module):
+    """clamp(x, min_val, max_val); gradient 1 strictly inside, 0 at and beyond the ends.
+    See ``F.hardtanh``. (``min_value``/``max_value`` are PyTorch's deprecated spellings.)"""
+
+    def __init__(self, min_val=-1.0, max_val=1.0, inplace=False, min_value=None,
+                 max_value=None):
+        super().__init__()
+        if min_value is not None:
+            min_val = min_value
+        if max_value is not None:
+            max_val = max_value
+        if min_val > max_val:
+            raise ValueError(f"{type(self).__name__}: min_val ({min_val}) must be <= max_val "
+                             f"({max_val})")
+        self.min_val, self.max_val, self.inplace = min_val, max_val, inplace
+
+    def forward(self, input):
+        return F.hardtanh(input, self.min_val, self.max_val)
+
+    def extra_repr(self):
+        return f"min_val={self.min_val}, max_val={self.max_val}" + (
+            ", inplace=True" if self.inplace else "")
+
+
+class ReLU6(Hardtanh):
+    """min(max(x, 0), 6); see ``F.relu6``.
+
+    >>> import minidl.nn as nn
+    >>> nn.ReLU6()
+    ReLU6()
+    """
+
+    def __init__(self, inplace=False):
+        super().__init__(0.0, 6.0, inplace)
+
+    def extra_repr(self):
+        return _inplace(self.inplace)
+
+
+class Threshold(Module):
+    """x where x > threshold, else value; see ``F.threshold``.
+
+    >>> import minidl.nn as nn
+    >>> nn.Threshold(0.1, 20)
+    Threshold(threshold=0.1, value=20)
+    """
+
+    def __init__(self, threshold, value, inplace=False):
+        super().__init__()
+        self.threshold, self.value, self.inplace = threshold, value, inplace
+
+    def forward(self, input):
+        return F.threshold(input, self.threshold, self.value)
+
+    def extra_repr(self):
+        return f"threshold={self.threshold}, value={self.value}" + (
+            ", inplace=True" if self.inplace else "")
+
+
+class PReLU(Module):
+    """x for x > 0, else a·x with a learned slope a: one for all channels
+    (``num_parameters=1``) or one per channel (axis 1). See ``F.prelu``.
+
+    Attributes:
+        weight: (num_parameters,), every slope initialised to ``init`` (0.25).
+
+    >>> import minidl as md, minidl.nn as nn
+    >>> act = nn.PReLU()
+    >>> act
+    PReLU(num_parameters=1)
+    >>> act(md.tensor([-4.0, 2.0]))
+    tensor([-1.,  2.], grad_fn=<WhereBackward>)
+    """
+
+    def __init__(self, num_parameters=1, init=0.25, device=None, dtype=None):
+        _check_device(type(self).__name__, device)
+        super().__init__()
+        if not isinstance(num_parameters, (int, np.integer)) or isinstance(num_parameters, bool) \
+                or num_parameters < 1:
+            raise ValueError(f"PReLU: num_parameters must be a positive int, got "
+                             f"{num_parameters!r}")
+        self.num_parameters, self.init = int(num_parameters), init
+        dtype = dtype or get_default_dtype()
+        self.weight = Parameter(np.full(self.num_parameters, init, dtype=dtype))
+
+    def reset_parameters(self):
+        self.weight.numpy()[...] = self.init
+
+    def forward(self, input):
+        return F.prelu(input, self.weight)
+
+    def extra_repr(self):
+        return f"num_parameters={self.num_parameters}"
+
+
+class LogSigmoid(Module):
+    """log σ(x), stable; see ``F.logsigmoid``."""
+
+    def forward(self, input):
+        return F.logsigmoid(input)
+
+
+class Mish(Module):
+    """x · tanh(softplus(x)); see ``F.mish``."""
+
+    def __init__(self, inplace=False):
+        super().__init__()
+        self.inplace = inplace
+
+    def forward(self, input):
+        return F.mish(input)
+
+    def extra_repr(self):
+        return _inplace(self.inplace)
+
+
+class Softsign(Module):
+    """x / (1 + |x|); see ``F.softsign``."""
+
+    def forward(self, input):
+        return F.softsign(input)
+
+
+class Tanhshrink(Module):
+    """x − tanh(x); see ``F.tanhshrink``."""
+
+    def forward(self, input):
+        return F.tanhshrink(input)
+
+
+class Hardswish(Module):
+    """x · relu6(x + 3)/6; see ``F.hardswish``."""
+
+    def __init__(self, inplace=False):
+        super().__init__()
+        self.inplace = inplace
+
+    def forward(self, input):
+        return F.hardswish(input)
+
+
+class Hardsigmoid(Module):
+    """relu6(x + 3)/6; see ``F.hardsigmoid``."""
+
+    def __init__(self, inplace=False):
+        super().__init__()
+        self.inplace = inplace
+
+    def forward(self, input):
+        return F.hardsigmoid(input)
+
+
+class Hardshrink(Module):
+    """x where |x| > λ, else 0; see ``F.hardshrink``."""
+
+    def __init__(self, lambd=0.5):
+        super().__init__()
+        self.lambd = lambd
+
+    def forward(self, input):
+        return F.hardshrink(input, self.lambd)
+
+    def extra_repr(self):
+        return f"{self.lambd}"
+
+
+class Softshrink(Hardshrink):
+    """x ∓ λ beyond ±λ, else 0; see ``F.softshrink``."""
+
+    def forward(self, input):
+        return F.softshrink(input, self.lambd)
+
+
+class SELU(Module):
+    """scale · elu(x, α) with PyTorch's constants; see ``F.selu``."""
+
+    def __init__(self, inplace=False):
+        super().__init__()
+        self.inplace = inplace
+
+    def forward(self, input):
+        return F.selu(input)
+
+    def extra_repr(self):
+        return _inplace(self.inplace)
+
+
+class CELU(Module):
+    """x for x > 0, else α(e^{x/α} − 1); see ``F.celu``."""
+
+    def __init__(self, alpha=1.0, inplace=False):
+        super().__init__()
+        self.alpha, self.inplace = alpha, inplace
+
+    def forward(self, input):
+        return F.celu(input, self.alpha)
+
+    def extra_repr(self):
+        return f"alpha={self.alpha}" + (", inplace=True" if self.inplace else "")
+
+
+class GLU(Module):
+    """a ⊙ σ(b) with a, b the halves of the input along ``dim``; see ``F.glu``.
+
+    >>> import minidl as md, minidl.nn as nn
+    >>> nn.GLU()(md.ones(4, 6)).shape
+    (4, 3)
+    """
+
+    def __init__(self, dim=-1):
+        super().__init__()
+        self.dim = dim
+
+    def forward(self, input):
+        return F.glu(input, self.dim)
+
+    def extra_repr(self):
+        return f"dim={self.dim}"
+
+
+class Softmin(Softmax):
+    """softmax(−x) along ``dim``; see ``F.softmin``."""
+
+    def forward(self, input):
+        return F.softmin(input, self.dim, _stacklevel=5)

@@ -691,3 +691,98 @@ def test_loss_errors():
         F.cosine_embedding_loss(x, x, md.ones(3, 4))
     with pytest.raises(ValueError, match="triplet_margin_loss: margin must be > 0"):
         F.triplet_margin_loss(x, x, x, margin=0.0)
+
+
+# ---------------------------------------------------------------------- activations
+_KINKS = np.array([-6.0, -3.0, -1.0, -0.5, 0.0, 0.5, 1.0, 3.0, 6.0, 25.0, -40.0])
+
+_ACTIVATIONS = [("hardtanh", {}), ("hardtanh", dict(min_val=-0.5, max_val=3.0)), ("relu6", {}),
+                ("threshold", dict(threshold=0.5, value=-2.0)), ("hardsigmoid", {}),
+                ("hardswish", {}), ("logsigmoid", {}), ("mish", {}), ("softsign", {}),
+                ("tanhshrink", {}), ("hardshrink", {}), ("softshrink", dict(lambd=1.0)),
+                ("selu", {}), ("celu", dict(alpha=2.0)), ("softmin", dict(dim=-1)),
+                ("glu", dict(dim=-1))]
+
+
+def test_activation_literal_formulas():
+    x = np.linspace(-5, 5, 11)
+    cases = {"relu6": np.clip(x, 0, 6), "hardtanh": np.clip(x, -1, 1),
+             "hardsigmoid": np.clip(x / 6 + 0.5, 0, 1),
+             "hardswish": x * np.clip(x + 3, 0, 6) / 6, "logsigmoid": -np.log1p(np.exp(-x)),
+             "mish": x * np.tanh(np.log1p(np.exp(x))), "softsign": x / (1 + np.abs(x)),
+             "tanhshrink": x - np.tanh(x), "hardshrink": np.where(np.abs(x) > 0.5, x, 0),
+             "softshrink": np.sign(x) * np.maximum(np.abs(x) - 0.5, 0),
+             "selu": 1.0507009873554805 * np.where(x > 0, x, 1.6732632423543772 * np.expm1(x)),
+             "celu": np.where(x > 0, x, np.expm1(x)),
+             "softmin": np.exp(-x) / np.exp(-x).sum()}
+    for name, want in cases.items():
+        kw = dict(dim=0) if name == "softmin" else {}
+        np.testing.assert_allclose(getattr(F, name)(md.tensor(x), **kw).numpy(), want, rtol=1e-12,
+                                   atol=1e-14, err_msg=name)
+
+
+@pytest.mark.parametrize("name, kwargs", _ACTIVATIONS)
+def test_activations_at_kinks_match_pytorch(name, kwargs):
+    """Values and gradients at and beyond every kink (PyTorch's conventions there)."""
+    torch = pytest.importorskip("torch")
+    x = np.concatenate([_KINKS, np.random.default_rng(17).standard_normal(11) * 4])[None]
+    tf = getattr(torch.nn.functional, name)
+    y, (dx,), u = vjp(lambda t: getattr(F, name)(t, **kwargs), x)
+    y_t, (dx_t,) = torch_vjp(torch, lambda t: tf(t, **kwargs), x, upstream=u)
+    np.testing.assert_allclose(y, y_t, rtol=RTOL, atol=ATOL)
+    rtol = 1e-7 if name == "hardsigmoid" else RTOL          # PyTorch's float32 1/6
+    np.testing.assert_allclose(np.asarray(dx), dx_t, rtol=rtol, atol=ATOL)
+
+
+@given(case=st.sampled_from(_ACTIVATIONS), seed=st.integers(0, 2 ** 16))
+def test_activation_gradients(case, seed):
+    name, kwargs = case
+    x = np.random.default_rng(seed).uniform(-5, 5, (3, 6))
+    for k in (-6, -3, -1, -0.5, 0, 0.5, 1, 3, 6, 2):         # keep central differences off kinks
+        x = np.where(np.abs(x - k) < 0.01, x + 0.03, x)
+    _gradcheck(name, [x], **kwargs)
+
+
+@given(channels=st.sampled_from([1, 3]), shape_tail=st.sampled_from([(), (4,), (2, 3)]),
+       seed=st.integers(0, 2 ** 16))
+def test_prelu_gradients_and_pytorch(channels, shape_tail, seed):
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal((2, 3) + shape_tail)
+    x[0, 0].flat[0] = 0.0                                   # the kink: slope a, as PyTorch
+    w = rng.uniform(0.1, 0.5, channels)
+    _against_torch("prelu", [x, w], seed=seed)
+    x[0, 0].flat[0] = 0.2
+    _gradcheck("prelu", [x, w])
+
+
+def test_gumbel_softmax():
+    md.manual_seed(18)
+    logits = md.tensor(np.log(np.array([[0.1, 0.2, 0.7]])).repeat(4000, 0), requires_grad=True)
+    soft = F.gumbel_softmax(logits, tau=0.5)
+    np.testing.assert_allclose(soft.numpy().sum(-1), 1.0)
+    md.manual_seed(18)
+    hard = F.gumbel_softmax(logits, tau=0.5, hard=True)
+    h = hard.numpy()
+    assert set(np.unique(h)) == {0.0, 1.0} and np.all(h.sum(-1) == 1)
+    np.testing.assert_array_equal(h.argmax(-1), soft.numpy().argmax(-1))   # same draws
+    np.testing.assert_allclose(h.mean(0), [0.1, 0.2, 0.7], atol=0.03)       # Gumbel-max sampling
+    u = np.random.default_rng(0).standard_normal(h.shape)
+    hard.backward(u)
+    g_hard = logits.grad.numpy().copy()
+    logits.grad = None
+    soft.backward(u)
+    np.testing.assert_allclose(g_hard, logits.grad.numpy())                # straight-through
+    with pytest.raises(ValueError, match="gumbel_softmax: tau must be > 0"):
+        F.gumbel_softmax(logits, tau=0.0)
+
+
+def test_activation_errors():
+    with pytest.raises(ValueError, match="glu: halving dimension must be even, but dimension 1 "
+                                         "is size 5"):
+        F.glu(md.ones(2, 5))
+    with pytest.raises(ValueError, match=r"hardtanh: min_val \(2\) must be <= max_val \(1\)"):
+        F.hardtanh(md.ones(2), 2, 1)
+    with pytest.raises(ValueError, match="prelu: weight must have one element or C"):
+        F.prelu(md.ones(2, 3), md.ones(2))
+    with pytest.raises(TypeError, match="relu6: input must be a Tensor"):
+        F.relu6(np.ones(3))

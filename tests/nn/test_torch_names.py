@@ -289,3 +289,39 @@ def test_loss_modules_match_pytorch(name, kwargs, n_inputs):
             np.testing.assert_allclose(np.asarray(g), g_t, rtol=RTOL, atol=ATOL)
     else:
         _agree(ours, theirs, *arrays)
+
+
+# ---------------------------------------------------------------------- activations
+@pytest.mark.parametrize("name, args, kwargs", [
+    ("ReLU6", (), {}), ("Hardtanh", (-2.0, 2.0), {}),
+    ("Hardtanh", (), dict(min_value=-0.5)), ("Threshold", (0.1, 20.0), {}),
+    ("PReLU", (), {}), ("PReLU", (3, 0.1), {}), ("LogSigmoid", (), {}), ("Mish", (), {}),
+    ("Softsign", (), {}), ("GLU", (), dict(dim=2)), ("Hardswish", (), {}),
+    ("Hardsigmoid", (), {}), ("Tanhshrink", (), {}), ("Softmin", (), dict(dim=1)),
+    ("Hardshrink", (0.3,), {}), ("Softshrink", (), {}), ("SELU", (), {}),
+    ("CELU", (1.5,), {}),
+])
+def test_activation_modules_match_pytorch(name, args, kwargs):
+    ours, theirs = _pair_with_torch(name, *args, **kwargs)
+    x = np.random.default_rng(19).standard_normal((2, 3, 4)) * 3
+    y = ours(md.tensor(x))
+    assert y.shape == theirs(pytest.importorskip("torch").tensor(x)).shape
+    if name != "Hardsigmoid":                                 # (PyTorch's float32 1/6)
+        _agree(ours, theirs, x)
+
+
+def test_activation_reprs_with_inplace():
+    torch = pytest.importorskip("torch")
+    for name, args in (("ReLU6", (True,)), ("Hardtanh", (-2, 2, True)), ("Threshold", (0.1, 2, True)),
+                       ("SELU", (True,)), ("CELU", (2.0, True)), ("Mish", (True,)),
+                       ("Hardswish", (True,)), ("Softmin", ())):
+        assert repr(getattr(nn, name)(*args)) == repr(getattr(torch.nn, name)(*args))
+
+
+def test_prelu_parameter():
+    act = nn.PReLU(4, init=0.1)
+    assert list(act.state_dict()) == ["weight"] and act.weight.shape == (4,)
+    np.testing.assert_allclose(act.weight.numpy(), 0.1, rtol=1e-6)
+    assert act.weight.dtype == np.float32
+    with pytest.raises(ValueError, match="PReLU: num_parameters must be a positive int"):
+        nn.PReLU(0)
