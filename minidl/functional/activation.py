@@ -201,7 +201,12 @@ def _clipped(x, low, high):
     return where(inside, x, x.detach().clamp(low, high))
 
 
-def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):
+def hardtanh(
+    input: Tensor,
+    min_val: float = -1.0,
+    max_val: float = 1.0,
+    inplace: bool = False,
+) -> Tensor:
     """hardtanh(x) = clamp(x, min_val, max_val).
 
     Gradient: 1 for min_val < x < max_val, 0 elsewhere — 0 at both ends, as PyTorch.
@@ -216,7 +221,7 @@ def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):
     return _clipped(_floating(input), min_val, max_val)
 
 
-def relu6(input, inplace=False):
+def relu6(input: Tensor, inplace: bool = False) -> Tensor:
     """relu6(x) = min(max(x, 0), 6) (hardtanh(x, 0, 6)); gradient 1 for 0 < x < 6, else 0.
 
     >>> import minidl as md, minidl.functional as F
@@ -227,7 +232,7 @@ def relu6(input, inplace=False):
     return _clipped(_floating(input), 0.0, 6.0)
 
 
-def threshold(input, threshold, value, inplace=False):
+def threshold(input: Tensor, threshold: float, value: float, inplace: bool = False) -> Tensor:
     """threshold(x) = x where x > threshold, else ``value``; gradient 1 where x > threshold.
 
     >>> import minidl as md, minidl.functional as F
@@ -238,7 +243,7 @@ def threshold(input, threshold, value, inplace=False):
     return where(input > threshold, input, value)
 
 
-def hardsigmoid(input, inplace=False):
+def hardsigmoid(input: Tensor, inplace: bool = False) -> Tensor:
     """hardsigmoid(x) = relu6(x + 3)/6: 0 for x <= −3, 1 for x >= 3, x/6 + ½ between.
 
     Gradient: 1/6 for −3 < x < 3, else 0 (as PyTorch, whose kernel uses 1/6 rounded to
@@ -252,7 +257,7 @@ def hardsigmoid(input, inplace=False):
     return _clipped(_floating(input) + 3.0, 0.0, 6.0) / 6.0
 
 
-def hardswish(input, inplace=False):
+def hardswish(input: Tensor, inplace: bool = False) -> Tensor:
     """hardswish(x) = x · relu6(x + 3)/6: 0 for x < −3, x for x > 3, x(x + 3)/6 between.
 
     Gradient: 0 for x <= −3, x/3 + ½ for −3 < x < 3, 1 for x >= 3 (the outer pieces' slopes
@@ -268,7 +273,7 @@ def hardswish(input, inplace=False):
     return where(x <= -3.0, x * 0.0, where(x < 3.0, middle, x))
 
 
-def logsigmoid(input):
+def logsigmoid(input: Tensor) -> Tensor:
     """logsigmoid(x) = log σ(x) = −softplus(−x), stable for any x; gradient σ(−x) = 1 − σ(x).
 
     >>> import minidl as md, minidl.functional as F
@@ -279,7 +284,7 @@ def logsigmoid(input):
     return -_softplus(-_floating(input))
 
 
-def mish(input, inplace=False):
+def mish(input: Tensor, inplace: bool = False) -> Tensor:
     """mish(x) = x · tanh(softplus(x)); smooth, gradient tanh(sp) + x σ(x)(1 − tanh²(sp)).
 
     >>> import minidl as md, minidl.functional as F
@@ -291,7 +296,7 @@ def mish(input, inplace=False):
     return x * _ew.Tanh.apply(_softplus(x))
 
 
-def softsign(input):
+def softsign(input: Tensor) -> Tensor:
     """softsign(x) = x / (1 + |x|); gradient 1 / (1 + |x|)².
 
     >>> import minidl as md, minidl.functional as F
@@ -303,7 +308,7 @@ def softsign(input):
     return x / (x.abs() + 1.0)
 
 
-def tanhshrink(input):
+def tanhshrink(input: Tensor) -> Tensor:
     """tanhshrink(x) = x − tanh(x); gradient tanh²(x).
 
     >>> import minidl as md, minidl.functional as F
@@ -315,7 +320,7 @@ def tanhshrink(input):
     return x - _ew.Tanh.apply(x)
 
 
-def hardshrink(input, lambd=0.5):
+def hardshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
     """hardshrink(x) = x where |x| > λ, else 0; gradient 1 where |x| > λ, else 0.
 
     >>> import minidl as md, minidl.functional as F
@@ -327,7 +332,7 @@ def hardshrink(input, lambd=0.5):
     return where((x > lambd) | (x < -lambd), x, x * 0.0)
 
 
-def softshrink(input, lambd=0.5):
+def softshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
     """softshrink(x) = x − λ for x > λ, x + λ for x < −λ, else 0; gradient 1 where |x| > λ.
 
     >>> import minidl as md, minidl.functional as F
@@ -345,7 +350,7 @@ _SELU_ALPHA = 1.6732632423543772848170429916717
 _SELU_SCALE = 1.0507009873554804934193349852946
 
 
-def selu(input, inplace=False):
+def selu(input: Tensor, inplace: bool = False) -> Tensor:
     """selu(x) = scale · (x for x > 0, else α(eˣ − 1)), α ≈ 1.6733, scale ≈ 1.0507.
 
     Gradient: scale for x > 0, scale·α·eˣ for x <= 0 (scale·α at 0, as PyTorch).
@@ -358,7 +363,7 @@ def selu(input, inplace=False):
     return elu(input, _SELU_ALPHA) * _SELU_SCALE
 
 
-def celu(input, alpha=1.0, inplace=False):
+def celu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
     """celu(x) = x for x > 0, else α(e^{x/α} − 1); gradient 1 for x > 0, e^{x/α} for x <= 0.
 
     >>> import minidl as md, minidl.functional as F
@@ -374,7 +379,7 @@ def celu(input, alpha=1.0, inplace=False):
     return where(positive, x, ((x_neg / alpha).exp() - 1.0) * alpha)
 
 
-def glu(input, dim=-1):
+def glu(input: Tensor, dim: int = -1) -> Tensor:
     """Gated linear unit: split ``input`` in halves a, b along ``dim``; glu = a ⊙ σ(b).
 
     Gradient: σ(b) to a, a σ(b)(1 − σ(b)) to b.
@@ -399,7 +404,12 @@ def glu(input, dim=-1):
     return a * _ew.Sigmoid.apply(b)
 
 
-def softmin(input, dim=None, _stacklevel=3, dtype=None):
+def softmin(
+    input: Tensor,
+    dim: int | None = None,
+    _stacklevel: int = 3,
+    dtype: DType | None = None,
+) -> Tensor:
     """softmin(x) = softmax(−x) along ``dim`` (``dim``/``dtype`` as :func:`softmax`).
 
     >>> import minidl as md, minidl.functional as F
@@ -412,7 +422,7 @@ def softmin(input, dim=None, _stacklevel=3, dtype=None):
     return _sm.Softmax.apply(-x, axis)
 
 
-def prelu(input, weight):
+def prelu(input: Tensor, weight: Tensor) -> Tensor:
     """prelu(x) = x for x > 0, else a · x, with a learned slope per channel (axis 1) or
     one for all (``weight`` of one element).
 
@@ -441,7 +451,13 @@ def prelu(input, weight):
     return where(x > 0, x, x * a)
 
 
-def gumbel_softmax(logits, tau=1.0, hard=False, eps=1e-10, dim=-1):
+def gumbel_softmax(
+    logits: Tensor,
+    tau: float = 1.0,
+    hard: bool = False,
+    eps: float = 1e-10,
+    dim: int = -1,
+) -> Tensor:
     """Samples from the Gumbel-softmax distribution: softmax((logits + g)/τ) along ``dim``
     with g = −log(E), E ~ Exponential(1) drawn from minidl's seeded generator.
 

@@ -16,11 +16,18 @@ convolution primitives of ``minidl/ops/conv.py``.
 
 Shapes legend: N batch, C_in/C_out channels, L length, H/W height and width, k kernel.
 """
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from ..arguments import check_tensor, is_int
 from ..ops.conv import ConvInputGrad, conv2d
 from .padding import pad
+
+if TYPE_CHECKING:
+    from ..tensor import Tensor
 
 __all__ = ["conv1d", "conv_transpose1d", "conv_transpose2d"]
 
@@ -55,7 +62,15 @@ def _check_common(op, input, weight, bias, ranks, weight_rank, weight_desc, grou
         raise ValueError(f"{op}: weight must have no empty axis, got shape {weight.shape}")
 
 
-def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+def conv1d(
+    input: Tensor,
+    weight: Tensor,
+    bias: Tensor | None = None,
+    stride: int | tuple[int, ...] = 1,
+    padding: int | tuple[int, ...] | str = 0,
+    dilation: int | tuple[int, ...] = 1,
+    groups: int = 1,
+) -> Tensor:
     r"""1-D convolution (cross-correlation, as in PyTorch) over a batch of signals.
 
     With ``x_pad`` the input padded with p zeros at each end, stride s, dilation d and
@@ -101,14 +116,16 @@ def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
         if padding == "same" and s != (1,):
             raise ValueError(f"{op}: padding='same' is not supported for strided convolutions, "
                              f"got stride={stride!r}")
-        pad2 = padding
+        pad2: str | tuple[int, int] = padding
+        p_total = 0 if padding == "valid" else d[0] * (weight.shape[-1] - 1)
     else:
-        pad2 = (0,) + _ints(padding, 1, op, "padding")
+        (p,) = _ints(padding, 1, op, "padding")
+        if p < 0:
+            raise ValueError(f"{op}: padding must be >= 0, got padding={padding!r}")
+        pad2, p_total = (0, p), 2 * p
     if s[0] < 1 or d[0] < 1:
         raise ValueError(f"{op}: stride and dilation must be >= 1, got stride={stride!r}, "
                          f"dilation={dilation!r}")
-    if not isinstance(padding, str) and pad2[1] < 0:
-        raise ValueError(f"{op}: padding must be >= 0, got padding={padding!r}")
     C_in, L = input.shape[-2:]
     C_out, C_in_g, k = weight.shape
     shapes = f"input shape {input.shape}, weight shape {weight.shape}"
@@ -118,7 +135,6 @@ def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
                          f"groups); {shapes}")
     if bias is not None and bias.shape != (C_out,):
         raise ValueError(f"{op}: bias must be (C_out,) = ({C_out},), got shape {bias.shape}")
-    p_total = 2 * pad2[1] if not isinstance(pad2, str) else (0 if pad2 == "valid" else d[0] * (k - 1))
     if d[0] * (k - 1) + 1 > L + p_total:
         raise ValueError(f"{op}: kernel (length {d[0] * (k - 1) + 1} with dilation {d[0]}) is "
                          f"longer than the padded input ({L + p_total}); {shapes}, padding "
@@ -168,8 +184,16 @@ def _transpose_geometry(op, input, weight, stride, padding, output_padding, dila
     return s, p, op_, d, out
 
 
-def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1,
-                     dilation=1):
+def conv_transpose2d(
+    input: Tensor,
+    weight: Tensor,
+    bias: Tensor | None = None,
+    stride: int | tuple[int, ...] = 1,
+    padding: int | tuple[int, ...] | str = 0,
+    output_padding: int | tuple[int, ...] = 0,
+    groups: int = 1,
+    dilation: int | tuple[int, ...] = 1,
+) -> Tensor:
     r"""2-D transposed convolution: the input-gradient of :func:`conv2d` used as a layer.
 
     Each input pixel x[n, c, i, j] adds the kernel w[c, o, :, :], scaled by its value, into
@@ -241,8 +265,16 @@ def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_paddi
     return y[0] if unbatched else y
 
 
-def conv_transpose1d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1,
-                     dilation=1):
+def conv_transpose1d(
+    input: Tensor,
+    weight: Tensor,
+    bias: Tensor | None = None,
+    stride: int | tuple[int, ...] = 1,
+    padding: int | tuple[int, ...] | str = 0,
+    output_padding: int | tuple[int, ...] = 0,
+    groups: int = 1,
+    dilation: int | tuple[int, ...] = 1,
+) -> Tensor:
     r"""1-D transposed convolution: :func:`conv_transpose2d` on a signal one row high.
 
     ``y_full[n, g·C_out/groups + o, i·s + q·d] += x[n, c, i] · w[c, o, q]``, then p elements

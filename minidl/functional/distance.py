@@ -11,10 +11,17 @@ does (the three differ, so a program gets the same numbers near zero vectors):
   ‖x‖ as if unclamped (PyTorch clamps in place without recording it).
 - ``pairwise_distance``: ‖x₁ − x₂ + ε‖_p — ε is *added* to the difference.
 """
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from ..arguments import check_number, check_tensor, normalize_axis
 from ..tensor import where
+
+if TYPE_CHECKING:
+    from ..tensor import Tensor
 
 __all__ = ["normalize", "cosine_similarity", "pairwise_distance"]
 
@@ -30,7 +37,13 @@ def _norm(x, p, dim, keepdim):
     return where(positive, where(positive, total, 1.0) ** (1.0 / p), 0.0)
 
 
-def normalize(input, p=2.0, dim=1, eps=1e-12, out=None):
+def normalize(
+    input: Tensor,
+    p: float = 2.0,
+    dim: int = 1,
+    eps: float = 1e-12,
+    out: Tensor | None = None,
+) -> Tensor:
     r"""``v / max(‖v‖_p, ε)`` for every vector v along ``dim``.
 
     Gradient: that of the formula; where ‖v‖_p >= ε it is (I − v̂ ∂‖v‖/∂v …) through the
@@ -70,7 +83,7 @@ def normalize(input, p=2.0, dim=1, eps=1e-12, out=None):
     return input / denom
 
 
-def cosine_similarity(x1, x2, dim=1, eps=1e-8):
+def cosine_similarity(x1: Tensor, x2: Tensor, dim: int = 1, eps: float = 1e-8) -> Tensor:
     r"""Cosine of the angle between x₁ and x₂ along ``dim`` (after broadcasting):
 
     .. math::
@@ -130,7 +143,13 @@ def _broadcast_shape(a, b):
     return tuple(np.broadcast_shapes(tuple(a), tuple(b)))
 
 
-def pairwise_distance(x1, x2, p=2.0, eps=1e-6, keepdim=False):
+def pairwise_distance(
+    x1: Tensor,
+    x2: Tensor,
+    p: float = 2.0,
+    eps: float = 1e-6,
+    keepdim: bool = False,
+) -> Tensor:
     r"""``‖x₁ − x₂ + ε‖_p`` along the last axis (after broadcasting), PyTorch's formula
     (ε is added to every difference, which keeps the norm's gradient finite at x₁ = x₂).
 

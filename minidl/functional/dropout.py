@@ -54,7 +54,12 @@ def _feature_dropout(op, input, p, training, batched):
     return y if batched else y[0]
 
 
-def dropout1d(input, p=0.5, training=True, inplace=False):
+def dropout1d(
+    input: Tensor,
+    p: float = 0.5,
+    training: bool = True,
+    inplace: bool = False,
+) -> Tensor:
     """Channel-wise dropout on (N, C, L) or (C, L): ``y[n, c, :] = x[n, c, :] · m[n, c] / (1 − p)``,
     m[n, c] ~ Bernoulli(1 − p). The gradient is the same mask. ``inplace`` is accepted;
     the result is always a new tensor.
@@ -71,7 +76,12 @@ def dropout1d(input, p=0.5, training=True, inplace=False):
     return _feature_dropout("dropout1d", input, p, training, getattr(input, "ndim", 3) == 3)
 
 
-def dropout2d(input, p=0.5, training=True, inplace=False):
+def dropout2d(
+    input: Tensor,
+    p: float = 0.5,
+    training: bool = True,
+    inplace: bool = False,
+) -> Tensor:
     """Channel-wise dropout on (N, C, H, W): ``y[n, c] = x[n, c] · m[n, c] / (1 − p)``,
     m[n, c] ~ Bernoulli(1 − p); the gradient is the same mask.
 
@@ -97,7 +107,12 @@ def dropout2d(input, p=0.5, training=True, inplace=False):
     return _feature_dropout("dropout2d", input, p, training, ndim == 4)
 
 
-def dropout3d(input, p=0.5, training=True, inplace=False):
+def dropout3d(
+    input: Tensor,
+    p: float = 0.5,
+    training: bool = True,
+    inplace: bool = False,
+) -> Tensor:
     """Channel-wise dropout on (N, C, D, H, W) or (C, D, H, W): whole (n, c) volumes are
     zeroed with probability p, the rest scaled by 1/(1 − p) (other ranks warn, as PyTorch).
 

@@ -511,7 +511,14 @@ def binary_cross_entropy_with_logits(
     return _reduce(loss, reduction)
 
 
-def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mean", beta=1.0):
+def smooth_l1_loss(
+    input: Tensor,
+    target: Tensor,
+    size_average: bool | None = None,
+    reduce: bool | None = None,
+    reduction: str = "mean",
+    beta: float = 1.0,
+) -> Tensor:
     r"""Smooth L1: ℓ = ½ d²/β where |d| < β, else |d| − ½β, with d = x − y (β = 0: L1).
 
     Gradient: d/β inside, sign(d) outside (the two agree at |d| = β; 0 at d = 0).
@@ -535,7 +542,13 @@ def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mea
     return _reduce(where(a < beta, d * d * (0.5 / beta), a - 0.5 * beta), reduction)
 
 
-def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
+def huber_loss(
+    input: Tensor,
+    target: Tensor,
+    reduction: str = "mean",
+    delta: float = 1.0,
+    weight: Tensor | None = None,
+) -> Tensor:
     r"""Huber loss: ℓ = ½ d² where |d| < δ, else δ(|d| − ½δ), with d = x − y
     (= δ · smooth_l1 with β = δ).
 
@@ -569,8 +582,15 @@ def _same_shapes(op, named):
         raise ValueError(f"{op}: the shapes do not broadcast together: {listing}") from None
 
 
-def margin_ranking_loss(input1, input2, target, margin=0, size_average=None, reduce=None,
-                        reduction="mean"):
+def margin_ranking_loss(
+    input1: Tensor,
+    input2: Tensor,
+    target: Tensor,
+    margin: float = 0,
+    size_average: bool | None = None,
+    reduce: bool | None = None,
+    reduction: str = "mean",
+) -> Tensor:
     r"""ℓ = max(0, −y·(x₁ − x₂) + margin), y ∈ {1, −1} saying which input should rank higher.
 
     Gradient: −y (for x₁) and y (for x₂) where the hinge is active, including the kink
@@ -592,8 +612,15 @@ def margin_ranking_loss(input1, input2, target, margin=0, size_average=None, red
     return _reduce((-y * (input1 - x2) + margin).clamp(min=0.0), reduction)
 
 
-def cosine_embedding_loss(input1, input2, target, margin=0, size_average=None, reduce=None,
-                          reduction="mean"):
+def cosine_embedding_loss(
+    input1: Tensor,
+    input2: Tensor,
+    target: Tensor,
+    margin: float = 0,
+    size_average: bool | None = None,
+    reduce: bool | None = None,
+    reduction: str = "mean",
+) -> Tensor:
     r"""ℓ = 1 − cos(x₁, x₂) where y = 1, max(0, cos(x₁, x₂) − margin) where y = −1, and 0
     for any other y, with PyTorch's ``cos = x₁·x₂ / √((‖x₁‖² + 10⁻¹²)(‖x₂‖² + 10⁻¹²))``
     along the last axis.
@@ -631,8 +658,18 @@ def cosine_embedding_loss(input1, input2, target, margin=0, size_average=None, r
     return _reduce(positive + negative, reduction)
 
 
-def triplet_margin_loss(anchor, positive, negative, margin=1.0, p=2, eps=1e-6, swap=False,
-                        size_average=None, reduce=None, reduction="mean"):
+def triplet_margin_loss(
+    anchor: Tensor,
+    positive: Tensor,
+    negative: Tensor,
+    margin: float = 1.0,
+    p: float = 2,
+    eps: float = 1e-6,
+    swap: bool = False,
+    size_average: bool | None = None,
+    reduce: bool | None = None,
+    reduction: str = "mean",
+) -> Tensor:
     r"""ℓ = max(d(a, p) − d(a, n) + margin, 0), with d the pairwise distance
     ‖x₁ − x₂ + ε‖_p (:func:`pairwise_distance`); ``swap`` uses min(d(a, n), d(p, n)) as the
     negative distance (the distance swap of Balntas et al.).

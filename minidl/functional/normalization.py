@@ -235,7 +235,13 @@ def _affine(x_hat, weight, bias):
     return y if bias is None else y + bias.reshape(view)
 
 
-def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
+def group_norm(
+    input: Tensor,
+    num_groups: int,
+    weight: Tensor | None = None,
+    bias: Tensor | None = None,
+    eps: float = 1e-5,
+) -> Tensor:
     r"""Group normalisation: normalise each sample over groups of C/G channels (and all
     positions), then scale and shift per channel, as PyTorch.
 
@@ -293,8 +299,16 @@ def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
     return _affine(x_hat, weight, bias)
 
 
-def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=None,
-                  use_input_stats=True, momentum=0.1, eps=1e-5):
+def instance_norm(
+    input: Tensor,
+    running_mean: Tensor | None = None,
+    running_var: Tensor | None = None,
+    weight: Tensor | None = None,
+    bias: Tensor | None = None,
+    use_input_stats: bool = True,
+    momentum: float = 0.1,
+    eps: float = 1e-5,
+) -> Tensor:
     r"""Instance normalisation: each (n, c) map normalised over its own positions, as
     PyTorch.
 

@@ -20,12 +20,19 @@ H / H_out, which is how it is computed then.
 
 Shapes legend: N batch, C channels, H/W height and width, L length.
 """
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 
 import numpy as np
 
 from ..arguments import check_tensor, is_int
 from ..ops.pooling import avg_pool2d, max_pool2d
 from ..tensor import Tensor
+
+if TYPE_CHECKING:
+    from typing import Any
 
 __all__ = ["adaptive_avg_pool1d", "adaptive_avg_pool2d", "adaptive_max_pool1d",
            "adaptive_max_pool2d", "avg_pool1d", "max_pool1d"]
@@ -70,7 +77,7 @@ def _average_matrix(size, out, dtype):
     return A
 
 
-def adaptive_avg_pool2d(input, output_size):
+def adaptive_avg_pool2d(input: Tensor, output_size: Any) -> Tensor:
     r"""2-D adaptive average pooling: the mean of PyTorch's adaptive windows.
 
     ::
@@ -115,7 +122,7 @@ def adaptive_avg_pool2d(input, output_size):
     return A_h @ x @ A_w.T                                  # (N, C, H_out, W_out)
 
 
-def adaptive_max_pool2d(input, output_size, return_indices=False):
+def adaptive_max_pool2d(input: Tensor, output_size: Any, return_indices: bool = False) -> Any:
     r"""2-D adaptive max pooling: the maximum of PyTorch's adaptive windows.
 
     ::
@@ -151,7 +158,8 @@ def adaptive_max_pool2d(input, output_size, return_indices=False):
     if H % H_out == 0 and W % W_out == 0:                   # the windows tile the input
         k = (H // H_out, W // W_out)
         return max_pool2d(input, k, k, return_indices=return_indices)
-    rows, cols = [], []
+    rows: list[np.ndarray] = []
+    cols: list[np.ndarray] = []
     for axis_index, (size, out) in enumerate(((H, H_out), (W, W_out))):
         windows = _windows(size, out)
         k_max = max(end - start for start, end in windows)
@@ -182,7 +190,7 @@ def _one_row(op, input, fn2d, output_size):
     return fn2d(input.unsqueeze(-2), (1, L_out))
 
 
-def adaptive_avg_pool1d(input, output_size):
+def adaptive_avg_pool1d(input: Tensor, output_size: Any) -> Tensor:
     r"""1-D adaptive average pooling: y[n, c, i] = mean_{start_i <= t < end_i} x[n, c, t],
     with start_i = floor(i·L / L_out), end_i = ceil((i + 1)·L / L_out).
 
@@ -200,7 +208,7 @@ def adaptive_avg_pool1d(input, output_size):
     return _one_row("adaptive_avg_pool1d", input, adaptive_avg_pool2d, output_size).squeeze(-2)
 
 
-def adaptive_max_pool1d(input, output_size, return_indices=False):
+def adaptive_max_pool1d(input: Tensor, output_size: Any, return_indices: bool = False) -> Any:
     r"""1-D adaptive max pooling: y[n, c, i] = max_{start_i <= t < end_i} x[n, c, t]
     (windows as :func:`adaptive_avg_pool1d`; the gradient goes to the first maximum).
 
@@ -245,8 +253,15 @@ def _check_1d(op, input, k, s, p, d, ceil_mode):
                          f"kernel_size {k}, stride {s}, padding {p}, dilation {d}")
 
 
-def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
-               return_indices=False):
+def max_pool1d(
+    input: Tensor,
+    kernel_size: int | tuple[int, ...],
+    stride: int | tuple[int, ...] | None = None,
+    padding: int | tuple[int, ...] | str = 0,
+    dilation: int | tuple[int, ...] = 1,
+    ceil_mode: bool = False,
+    return_indices: bool = False,
+) -> Any:
     r"""1-D max pooling: ``y[n, c, i] = max_q x_pad[n, c, i·s + q·d]`` (x_pad padded with −∞).
 
     :func:`~minidl.functional.max_pool2d` on (N, C, 1, L); the gradient goes to the first
@@ -278,8 +293,14 @@ def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
     return (y, indices) if return_indices else y
 
 
-def avg_pool1d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
-               count_include_pad=True):
+def avg_pool1d(
+    input: Tensor,
+    kernel_size: int | tuple[int, ...],
+    stride: int | tuple[int, ...] | None = None,
+    padding: int | tuple[int, ...] | str = 0,
+    ceil_mode: bool = False,
+    count_include_pad: bool = True,
+) -> Tensor:
     r"""1-D average pooling: the mean of each window, ``avg_pool2d`` on (N, C, 1, L).
 
     ``y[n, c, i] = Σ_{t in window i} x_pad[n, c, t] / divisor`` with the divisor rules of

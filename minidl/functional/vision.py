@@ -19,14 +19,20 @@ when a scale factor is given and ``n/m`` otherwise.
 
 Shapes legend: N batch, C channels, L length, H/W height and width, r the upscale factor.
 """
+from __future__ import annotations
+
 import math
 import numbers
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from ..arguments import check_tensor, is_int
 from ..tensor import Tensor
 from .pooling import adaptive_avg_pool1d, adaptive_avg_pool2d
+
+if TYPE_CHECKING:
+    from typing import Any
 
 __all__ = ["interpolate", "upsample", "pixel_shuffle", "pixel_unshuffle"]
 
@@ -128,8 +134,15 @@ def _sizes(op, input, size, scale_factor, k):
     return sizes, scales
 
 
-def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corners=None,
-                recompute_scale_factor=None, antialias=False):
+def interpolate(
+    input: Tensor,
+    size: Any = None,
+    scale_factor: Any = None,
+    mode: str = "nearest",
+    align_corners: bool | None = None,
+    recompute_scale_factor: bool | None = None,
+    antialias: bool = False,
+) -> Tensor:
     r"""Resize the spatial axes of ``input`` (PyTorch's ``F.interpolate``).
 
     Separable (module docstring): along each spatial axis of size n → m,
@@ -231,7 +244,13 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
     return y
 
 
-def upsample(input, size=None, scale_factor=None, mode="nearest", align_corners=None):
+def upsample(
+    input: Tensor,
+    size: Any = None,
+    scale_factor: Any = None,
+    mode: str = "nearest",
+    align_corners: bool | None = None,
+) -> Tensor:
     """The deprecated ``F.upsample``: :func:`interpolate` with the same arguments."""
     return interpolate(input, size, scale_factor, mode, align_corners)
 
@@ -244,7 +263,7 @@ def _factor(op, name, value):
     return int(value)
 
 
-def pixel_shuffle(input, upscale_factor):
+def pixel_shuffle(input: Tensor, upscale_factor: int) -> Tensor:
     r"""Rearrange (*, C·r², H, W) into (*, C, H·r, W·r) (sub-pixel convolution upsampling).
 
     ``y[..., c, h·r + i, w·r + j] = x[..., c·r² + i·r + j, h, w]``: a reshape and a
@@ -282,7 +301,7 @@ def pixel_shuffle(input, upscale_factor):
     return x.reshape(*lead, C, H * r, W * r)
 
 
-def pixel_unshuffle(input, downscale_factor):
+def pixel_unshuffle(input: Tensor, downscale_factor: int) -> Tensor:
     r"""Rearrange (*, C, H·r, W·r) into (*, C·r², H, W), the inverse of :func:`pixel_shuffle`.
 
     ``y[..., c·r² + i·r + j, h, w] = x[..., c, h·r + i, w·r + j]``; the gradient is

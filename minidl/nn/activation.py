@@ -9,6 +9,8 @@ from .module import Module, Parameter, _check_device
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from typing import Any
+    from .._typing import DType
     from ..tensor import Tensor
 
 
@@ -140,8 +142,14 @@ class Hardtanh(Module):
     """clamp(x, min_val, max_val); gradient 1 strictly inside, 0 at and beyond the ends.
     See ``F.hardtanh``. (``min_value``/``max_value`` are PyTorch's deprecated spellings.)"""
 
-    def __init__(self, min_val=-1.0, max_val=1.0, inplace=False, min_value=None,
-                 max_value=None):
+    def __init__(
+        self,
+        min_val: float = -1.0,
+        max_val: float = 1.0,
+        inplace: bool = False,
+        min_value: float | None = None,
+        max_value: float | None = None,
+    ) -> None:
         super().__init__()
         if min_value is not None:
             min_val = min_value
@@ -152,10 +160,10 @@ class Hardtanh(Module):
                              f"({max_val})")
         self.min_val, self.max_val, self.inplace = min_val, max_val, inplace
 
-    def forward(self, input):
+    def forward(self, input: Tensor) -> Tensor:
         return F.hardtanh(input, self.min_val, self.max_val)
 
-    def extra_repr(self):
+    def extra_repr(self) -> str:
         return f"min_val={self.min_val}, max_val={self.max_val}" + (
             ", inplace=True" if self.inplace else "")
 
@@ -168,10 +176,10 @@ class ReLU6(Hardtanh):
     ReLU6()
     """
 
-    def __init__(self, inplace=False):
+    def __init__(self, inplace: bool = False) -> None:
         super().__init__(0.0, 6.0, inplace)
 
-    def extra_repr(self):
+    def extra_repr(self) -> str:
         return _inplace(self.inplace)
 
 
@@ -183,14 +191,14 @@ class Threshold(Module):
     Threshold(threshold=0.1, value=20)
     """
 
-    def __init__(self, threshold, value, inplace=False):
+    def __init__(self, threshold: float, value: float, inplace: bool = False) -> None:
         super().__init__()
         self.threshold, self.value, self.inplace = threshold, value, inplace
 
-    def forward(self, input):
+    def forward(self, input: Tensor) -> Tensor:
         return F.threshold(input, self.threshold, self.value)
 
-    def extra_repr(self):
+    def extra_repr(self) -> str:
         return f"threshold={self.threshold}, value={self.value}" + (
             ", inplace=True" if self.inplace else "")
 
@@ -210,7 +218,13 @@ class PReLU(Module):
     tensor([-1.,  2.], grad_fn=<WhereBackward>)
     """
 
-    def __init__(self, num_parameters=1, init=0.25, device=None, dtype=None):
+    def __init__(
+        self,
+        num_parameters: int = 1,
+        init: float = 0.25,
+        device: Any = None,
+        dtype: DType | None = None,
+    ) -> None:
         _check_device(type(self).__name__, device)
         super().__init__()
         if not isinstance(num_parameters, (int, np.integer)) or isinstance(num_parameters, bool) \
@@ -221,119 +235,119 @@ class PReLU(Module):
         dtype = dtype or get_default_dtype()
         self.weight = Parameter(np.full(self.num_parameters, init, dtype=dtype))
 
-    def reset_parameters(self):
+    def reset_parameters(self) -> None:
         self.weight.numpy()[...] = self.init
 
-    def forward(self, input):
+    def forward(self, input: Tensor) -> Tensor:
         return F.prelu(input, self.weight)
 
-    def extra_repr(self):
+    def extra_repr(self) -> str:
         return f"num_parameters={self.num_parameters}"
 
 
 class LogSigmoid(Module):
     """log σ(x), stable; see ``F.logsigmoid``."""
 
-    def forward(self, input):
+    def forward(self, input: Tensor) -> Tensor:
         return F.logsigmoid(input)
 
 
 class Mish(Module):
     """x · tanh(softplus(x)); see ``F.mish``."""
 
-    def __init__(self, inplace=False):
+    def __init__(self, inplace: bool = False) -> None:
         super().__init__()
         self.inplace = inplace
 
-    def forward(self, input):
+    def forward(self, input: Tensor) -> Tensor:
         return F.mish(input)
 
-    def extra_repr(self):
+    def extra_repr(self) -> str:
         return _inplace(self.inplace)
 
 
 class Softsign(Module):
     """x / (1 + |x|); see ``F.softsign``."""
 
-    def forward(self, input):
+    def forward(self, input: Tensor) -> Tensor:
         return F.softsign(input)
 
 
 class Tanhshrink(Module):
     """x − tanh(x); see ``F.tanhshrink``."""
 
-    def forward(self, input):
+    def forward(self, input: Tensor) -> Tensor:
         return F.tanhshrink(input)
 
 
 class Hardswish(Module):
     """x · relu6(x + 3)/6; see ``F.hardswish``."""
 
-    def __init__(self, inplace=False):
+    def __init__(self, inplace: bool = False) -> None:
         super().__init__()
         self.inplace = inplace
 
-    def forward(self, input):
+    def forward(self, input: Tensor) -> Tensor:
         return F.hardswish(input)
 
 
 class Hardsigmoid(Module):
     """relu6(x + 3)/6; see ``F.hardsigmoid``."""
 
-    def __init__(self, inplace=False):
+    def __init__(self, inplace: bool = False) -> None:
         super().__init__()
         self.inplace = inplace
 
-    def forward(self, input):
+    def forward(self, input: Tensor) -> Tensor:
         return F.hardsigmoid(input)
 
 
 class Hardshrink(Module):
     """x where |x| > λ, else 0; see ``F.hardshrink``."""
 
-    def __init__(self, lambd=0.5):
+    def __init__(self, lambd: float = 0.5) -> None:
         super().__init__()
         self.lambd = lambd
 
-    def forward(self, input):
+    def forward(self, input: Tensor) -> Tensor:
         return F.hardshrink(input, self.lambd)
 
-    def extra_repr(self):
+    def extra_repr(self) -> str:
         return f"{self.lambd}"
 
 
 class Softshrink(Hardshrink):
     """x ∓ λ beyond ±λ, else 0; see ``F.softshrink``."""
 
-    def forward(self, input):
+    def forward(self, input: Tensor) -> Tensor:
         return F.softshrink(input, self.lambd)
 
 
 class SELU(Module):
     """scale · elu(x, α) with PyTorch's constants; see ``F.selu``."""
 
-    def __init__(self, inplace=False):
+    def __init__(self, inplace: bool = False) -> None:
         super().__init__()
         self.inplace = inplace
 
-    def forward(self, input):
+    def forward(self, input: Tensor) -> Tensor:
         return F.selu(input)
 
-    def extra_repr(self):
+    def extra_repr(self) -> str:
         return _inplace(self.inplace)
 
 
 class CELU(Module):
     """x for x > 0, else α(e^{x/α} − 1); see ``F.celu``."""
 
-    def __init__(self, alpha=1.0, inplace=False):
+    def __init__(self, alpha: float = 1.0, inplace: bool = False) -> None:
         super().__init__()
         self.alpha, self.inplace = alpha, inplace
 
-    def forward(self, input):
+    def forward(self, input: Tensor) -> Tensor:
         return F.celu(input, self.alpha)
 
-    def extra_repr(self):
+    def extra_repr(self) -> str:
         return f"alpha={self.alpha}" + (", inplace=True" if self.inplace else "")
 
 
@@ -345,19 +359,19 @@ class GLU(Module):
     (4, 3)
     """
 
-    def __init__(self, dim=-1):
+    def __init__(self, dim: int = -1) -> None:
         super().__init__()
         self.dim = dim
 
-    def forward(self, input):
+    def forward(self, input: Tensor) -> Tensor:
         return F.glu(input, self.dim)
 
-    def extra_repr(self):
+    def extra_repr(self) -> str:
         return f"dim={self.dim}"
 
 
 class Softmin(Softmax):
     """softmax(−x) along ``dim``; see ``F.softmin``."""
 
-    def forward(self, input):
+    def forward(self, input: Tensor) -> Tensor:
         return F.softmin(input, self.dim, _stacklevel=5)

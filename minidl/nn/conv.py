@@ -175,8 +175,8 @@ class _ConvNd(Module):
     n = 1
     transposed = False
 
-    def __init__(self, in_channels, out_channels, kernel_size, stride, padding, dilation,
-                 groups, bias, padding_mode, device, dtype, output_padding=0):
+    def __init__(self, in_channels, out_channels, kernel_size, stride, padding, dilation, groups,
+                 bias, padding_mode, device, dtype, output_padding=0):
         op = type(self).__name__
         _check_device(op, device)
         super().__init__()
@@ -342,8 +342,8 @@ class _ConvTransposeNd(_ConvNd):
     transposed = True
 
     def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0,
-                 output_padding=0, groups=1, bias=True, dilation=1, padding_mode="zeros",
-                 device=None, dtype=None):
+            output_padding=0, groups=1, bias=True, dilation=1, padding_mode="zeros", device=None,
+            dtype=None):
         super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation,
                          groups, bias, padding_mode, device, dtype, output_padding)
 

@@ -41,7 +41,7 @@ class Dropout1d(Dropout):
     Dropout1d(p=0.2, inplace=False)
     """
 
-    def forward(self, input):
+    def forward(self, input: Tensor) -> Tensor:
         return F.dropout1d(input, self.p, self.training)
 
 
@@ -55,7 +55,7 @@ class Dropout2d(Dropout):
     Dropout2d(p=0.5, inplace=False)
     """
 
-    def forward(self, input):
+    def forward(self, input: Tensor) -> Tensor:
         return F.dropout2d(input, self.p, self.training)
 
 
@@ -68,5 +68,5 @@ class Dropout3d(Dropout):
     Dropout3d(p=0.1, inplace=False)
     """
 
-    def forward(self, input):
+    def forward(self, input: Tensor) -> Tensor:
         return F.dropout3d(input, self.p, self.training)

@@ -12,6 +12,7 @@ from .module import Module, Parameter, _check_device
 import numpy as np
 
 if TYPE_CHECKING:
+    from typing import Sequence
     from .._typing import DType
 
 
@@ -105,7 +106,7 @@ class Unflatten(Module):
     (3, 2, 5, 5)
     """
 
-    def __init__(self, dim, unflattened_size):
+    def __init__(self, dim: int, unflattened_size: Sequence[int]) -> None:
         super().__init__()
         if not isinstance(dim, (int, np.integer)) or isinstance(dim, bool):
             raise TypeError(f"Unflatten: dim must be an int, got {dim!r}")
@@ -116,10 +117,10 @@ class Unflatten(Module):
                             f"{unflattened_size!r}")
         self.dim, self.unflattened_size = int(dim), unflattened_size
 
-    def forward(self, input):
+    def forward(self, input: Tensor) -> Tensor:
         if not isinstance(input, Tensor):
             raise TypeError(f"Unflatten: input must be a Tensor, got {type(input).__name__}")
         return input.unflatten(self.dim, tuple(self.unflattened_size))
 
-    def extra_repr(self):
+    def extra_repr(self) -> str:
         return f"dim={self.dim}, unflattened_size={self.unflattened_size}"

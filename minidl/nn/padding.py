@@ -1,9 +1,16 @@
 """Padding layers, PyTorch's ``ZeroPad``/``ConstantPad``/``ReflectionPad``/``ReplicationPad``/
 ``CircularPad`` in 1, 2 and 3 dimensions: each is :func:`minidl.functional.pad` with a fixed
 pad tuple (left, right[, top, bottom[, front, back]]) and mode."""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 from .. import functional as F
 from ..arguments import is_int
 from .module import Module
+
+if TYPE_CHECKING:
+    from ..tensor import Tensor
 
 __all__ = ["ZeroPad1d", "ZeroPad2d", "ZeroPad3d", "ConstantPad1d", "ConstantPad2d",
            "ConstantPad3d", "ReflectionPad1d", "ReflectionPad2d", "ReflectionPad3d",
@@ -92,10 +99,10 @@ class ZeroPad1d(ConstantPad1d):
     ZeroPad1d((1, 2))
     """
 
-    def __init__(self, padding):
+    def __init__(self, padding: int | tuple[int, ...] | str) -> None:
         super().__init__(padding, 0.0)
 
-    def extra_repr(self):
+    def extra_repr(self) -> str:
         return f"{self.padding}"
 
 

@@ -1,9 +1,16 @@
 """``Upsample`` (and ``UpsamplingNearest2d``, ``UpsamplingBilinear2d``), ``PixelShuffle``,
 ``PixelUnshuffle``: modules on :mod:`minidl.functional.vision`."""
+from __future__ import annotations
+
 import numbers
+from typing import TYPE_CHECKING
 
 from .. import functional as F
 from .module import Module
+
+if TYPE_CHECKING:
+    from typing import Any
+    from ..tensor import Tensor
 
 __all__ = ["Upsample", "UpsamplingNearest2d", "UpsamplingBilinear2d", "PixelShuffle",
            "PixelUnshuffle"]
@@ -31,25 +38,33 @@ class Upsample(Module):
     (1, 3, 8, 10)
     """
 
-    def __init__(self, size=None, scale_factor=None, mode="nearest", align_corners=None,
-                 recompute_scale_factor=None):
+    def __init__(
+        self,
+        size: Any = None,
+        scale_factor: Any = None,
+        mode: str = "nearest",
+        align_corners: bool | None = None,
+        recompute_scale_factor: bool | None = None,
+    ) -> None:
         super().__init__()
         self.name = type(self).__name__
         self.size = size
+        factor: Any = scale_factor
         if isinstance(scale_factor, tuple):
-            self.scale_factor = tuple(float(f) for f in scale_factor)
+            factor = tuple(float(f) for f in scale_factor)
         elif isinstance(scale_factor, numbers.Real) and scale_factor:
-            self.scale_factor = float(scale_factor)
-        else:
-            self.scale_factor = None if not scale_factor else scale_factor
+            factor = float(scale_factor)
+        elif not scale_factor:
+            factor = None
+        self.scale_factor = factor
         self.mode, self.align_corners = mode, align_corners
         self.recompute_scale_factor = recompute_scale_factor
 
-    def forward(self, input):
+    def forward(self, input: Tensor) -> Tensor:
         return F.interpolate(input, self.size, self.scale_factor, self.mode, self.align_corners,
                              recompute_scale_factor=self.recompute_scale_factor)
 
-    def extra_repr(self):
+    def extra_repr(self) -> str:
         info = (f"scale_factor={self.scale_factor!r}" if self.scale_factor is not None
                 else f"size={self.size!r}")
         return info + f", mode={self.mode!r}"
@@ -63,7 +78,7 @@ class UpsamplingNearest2d(Upsample):
     (1, 1, 4, 4)
     """
 
-    def __init__(self, size=None, scale_factor=None):
+    def __init__(self, size: Any = None, scale_factor: Any = None) -> None:
         super().__init__(size, scale_factor, mode="nearest")
 
 
@@ -75,7 +90,7 @@ class UpsamplingBilinear2d(Upsample):
     (1, 1, 3, 5)
     """
 
-    def __init__(self, size=None, scale_factor=None):
+    def __init__(self, size: Any = None, scale_factor: Any = None) -> None:
         super().__init__(size, scale_factor, mode="bilinear", align_corners=True)
 
 
@@ -90,14 +105,14 @@ class PixelShuffle(Module):
     (1, 1, 12, 12)
     """
 
-    def __init__(self, upscale_factor):
+    def __init__(self, upscale_factor: int) -> None:
         super().__init__()
         self.upscale_factor = upscale_factor
 
-    def forward(self, input):
+    def forward(self, input: Tensor) -> Tensor:
         return F.pixel_shuffle(input, self.upscale_factor)
 
-    def extra_repr(self):
+    def extra_repr(self) -> str:
         return f"upscale_factor={self.upscale_factor}"
 
 
@@ -112,12 +127,12 @@ class PixelUnshuffle(Module):
     (1, 9, 4, 4)
     """
 
-    def __init__(self, downscale_factor):
+    def __init__(self, downscale_factor: int) -> None:
         super().__init__()
         self.downscale_factor = downscale_factor
 
-    def forward(self, input):
+    def forward(self, input: Tensor) -> Tensor:
         return F.pixel_unshuffle(input, self.downscale_factor)
 
-    def extra_repr(self):
+    def extra_repr(self) -> str:
         return f"downscale_factor={self.downscale_factor}"
