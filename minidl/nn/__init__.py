@@ -1,7 +1,8 @@
 """``minidl.nn``: layers with PyTorch's names, arguments, parameter names and shapes.
 
     module.py         Module Parameter
-    init.py, utils.py nn.init (initialisation), nn.utils (gradient clipping, vectors)
+    init.py, utils/   nn.init (initialisation), nn.utils (gradient clipping, vectors),
+                      nn.utils.rnn (pad_sequence)
     container.py      Sequential ModuleList ModuleDict ParameterList ParameterDict
     linear.py         Linear Identity Flatten Unflatten        (F3)
     activation.py     ReLU Tanh Sigmoid GELU Softmax LogSoftmax SiLU LeakyReLU ELU Softplus

@@ -1,6 +1,8 @@
 """Activation modules: each calls its function in ``minidl.functional``."""
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 
 from .. import functional as F
@@ -152,8 +154,12 @@ class Hardtanh(Module):
     ) -> None:
         super().__init__()
         if min_value is not None:
+            warnings.warn("Hardtanh: keyword argument `min_value` is deprecated and renamed to "
+                          "`min_val` (as in PyTorch)", FutureWarning, stacklevel=2)
             min_val = min_value
         if max_value is not None:
+            warnings.warn("Hardtanh: keyword argument `max_value` is deprecated and renamed to "
+                          "`max_val` (as in PyTorch)", FutureWarning, stacklevel=2)
             max_val = max_value
         if min_val > max_val:
             raise ValueError(f"{type(self).__name__}: min_val ({min_val}) must be <= max_val "

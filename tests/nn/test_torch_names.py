@@ -294,7 +294,7 @@ def test_loss_modules_match_pytorch(name, kwargs, n_inputs):
 # ---------------------------------------------------------------------- activations
 @pytest.mark.parametrize("name, args, kwargs", [
     ("ReLU6", (), {}), ("Hardtanh", (-2.0, 2.0), {}),
-    ("Hardtanh", (), dict(min_value=-0.5)), ("Threshold", (0.1, 20.0), {}),
+    ("Threshold", (0.1, 20.0), {}),
     ("PReLU", (), {}), ("PReLU", (3, 0.1), {}), ("LogSigmoid", (), {}), ("Mish", (), {}),
     ("Softsign", (), {}), ("GLU", (), dict(dim=2)), ("Hardswish", (), {}),
     ("Hardsigmoid", (), {}), ("Tanhshrink", (), {}), ("Softmin", (), dict(dim=1)),
@@ -325,3 +325,46 @@ def test_prelu_parameter():
     assert act.weight.dtype == np.float32
     with pytest.raises(ValueError, match="PReLU: num_parameters must be a positive int"):
         nn.PReLU(0)
+
+
+def test_hardtanh_deprecated_spellings_warn():
+    with pytest.warns(FutureWarning, match="min_value` is deprecated"):
+        act = nn.Hardtanh(min_value=-0.5)
+    assert act.min_val == -0.5
+
+
+# ---------------------------------------------------------------------- nn.utils.rnn
+def test_pad_sequence_matches_pytorch():
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(20)
+    arrays = [rng.standard_normal((n, 2, 3)) for n in (4, 1, 3)]
+    for batch_first in (False, True):
+        for side in ("right", "left"):
+            kw = dict(batch_first=batch_first, padding_value=-2.5, padding_side=side)
+            y, grads, u = vjp(lambda *t: nn.utils.rnn.pad_sequence(list(t), **kw), *arrays)
+            y_t, grads_t = torch_vjp(torch, lambda *t: torch.nn.utils.rnn.pad_sequence(
+                list(t), **kw), *arrays, upstream=u)
+            np.testing.assert_array_equal(y, y_t)
+            for g, g_t in zip(grads, grads_t):
+                np.testing.assert_array_equal(np.asarray(g), g_t)
+    padded = nn.utils.rnn.pad_sequence([md.tensor(a) for a in arrays])
+    back = nn.utils.rnn.unpad_sequence(padded, [4, 1, 3])
+    for a, b in zip(arrays, back):
+        np.testing.assert_array_equal(b.numpy(), a)
+
+
+def test_pad_sequence_gradcheck_and_errors():
+    from tests.helpers import check_gradients
+    rng = np.random.default_rng(21)
+    assert check_gradients(lambda a, b: nn.utils.rnn.pad_sequence([a, b], padding_value=1.0),
+                           rng.standard_normal((3, 2)), rng.standard_normal((1, 2)))
+    with pytest.raises(ValueError, match="pad_sequence: every sequence must be"):
+        nn.utils.rnn.pad_sequence([md.ones(3, 2), md.ones(2, 3)])
+    with pytest.raises(ValueError, match="pad_sequence: received an empty list"):
+        nn.utils.rnn.pad_sequence([])
+    with pytest.raises(ValueError, match="pad_sequence: padding_side must be"):
+        nn.utils.rnn.pad_sequence([md.ones(3)], padding_side="top")
+    with pytest.raises(NotImplementedError, match="pack_padded_sequence: packed sequences are "
+                                                  "not implemented"):
+        nn.utils.rnn.pack_padded_sequence(md.ones(3, 2), [3, 2])
+    from minidl.nn.utils import clip_grad_norm_, parameters_to_vector  # noqa: F401 (still there)

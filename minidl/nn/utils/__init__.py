@@ -1,4 +1,5 @@
-"""``torch.nn.utils``: gradient clipping and parameters ↔ one flat vector.
+"""``torch.nn.utils``: gradient clipping and parameters ↔ one flat vector; ``nn.utils.rnn``
+(padding a batch of sequences) is the submodule :mod:`minidl.nn.utils.rnn`.
 
 Gradients are read with ``np.asarray(p.grad)`` and changed in place through
 :func:`_grad_array`, the one place that knows how ``.grad`` is stored.
@@ -10,7 +11,8 @@ from typing import Iterable
 
 import numpy as np
 
-from ..tensor import Tensor, cat
+from ...tensor import Tensor, cat
+from . import rnn  # noqa: F401  (nn.utils.rnn, as PyTorch)
 
 __all__ = ["clip_grad_norm_", "clip_grad_value_", "parameters_to_vector",
            "vector_to_parameters"]
