@@ -14,7 +14,7 @@ are written as their formulas from primitives and need no backward of their own:
                       cosine_embedding_loss triplet_margin_loss
     dropout.py        dropout dropout1d dropout2d dropout3d
     ../ops/conv.py    conv2d                                       (F1, a primitive)
-    conv.py           conv1d conv_transpose1d conv_transpose2d     (composites over F1)
+    conv.py           conv1d conv_transpose1d conv_transpose2d unfold fold  (over F1)
     ../ops/pooling.py    max_pool2d avg_pool2d                        (F2, primitives)
     pooling.py        adaptive_avg_pool1d/2d adaptive_max_pool1d/2d max_pool1d avg_pool1d
     recurrent.py      rnn_step rnn_cell lstm_cell gru_cell         (F4–F6)

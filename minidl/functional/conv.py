@@ -13,6 +13,8 @@ convolution primitives of ``minidl/ops/conv.py``.
   gradient of a convolution (for the kernel), so gradients of any order stay within the
   three primitives.
 - ``conv_transpose1d`` is ``conv_transpose2d`` one row high.
+- ``unfold`` (im2col) gathers every sliding block into a column; ``fold`` (col2im), its
+  adjoint, sums blocks back into an image: a transposed convolution with one-hot kernels.
 
 Shapes legend: N batch, C_in/C_out channels, L length, H/W height and width, k kernel.
 """
@@ -24,12 +26,13 @@ import numpy as np
 
 from ..arguments import check_tensor, is_int
 from ..ops.conv import ConvInputGrad, conv2d
+from ..tensor import Tensor as _Tensor
 from .padding import pad
 
 if TYPE_CHECKING:
     from ..tensor import Tensor
 
-__all__ = ["conv1d", "conv_transpose1d", "conv_transpose2d"]
+__all__ = ["conv1d", "conv_transpose1d", "conv_transpose2d", "unfold", "fold"]
 
 
 def _ints(value, n, op, name):
@@ -310,3 +313,144 @@ def conv_transpose1d(
     y = conv_transpose2d(input.unsqueeze(-2), weight.unsqueeze(-2), bias, (1,) + s, (0,) + p,
                          (0,) + o, groups, (1,) + d)
     return y.squeeze(-2)
+
+
+def _block_geometry(op, kernel_size, dilation, padding, stride):
+    k = _ints(kernel_size, 2, op, "kernel_size")
+    d = _ints(dilation, 2, op, "dilation")
+    p = _ints(padding, 2, op, "padding")
+    s = _ints(stride, 2, op, "stride")
+    if min(k) < 1 or min(d) < 1 or min(s) < 1:
+        raise ValueError(f"{op}: kernel_size, dilation and stride must be >= 1, got "
+                         f"kernel_size={kernel_size!r}, dilation={dilation!r}, stride={stride!r}")
+    if min(p) < 0:
+        raise ValueError(f"{op}: padding must be >= 0, got padding={padding!r}")
+    return k, d, p, s
+
+
+def _blocks(op, size, k, d, p, s):
+    """The number of sliding blocks along each axis: floor((n + 2p − d(k − 1) − 1)/s) + 1."""
+    counts = tuple((n + 2 * pi - di * (ki - 1) - 1) // si + 1
+                   for n, ki, di, pi, si in zip(size, k, d, p, s))
+    if min(counts) < 1:
+        raise ValueError(f"{op}: no sliding block fits: size {tuple(size)}, kernel_size {k}, "
+                         f"dilation {d}, padding {p}, stride {s}")
+    return counts
+
+
+def unfold(
+    input: Tensor,
+    kernel_size: int | tuple[int, ...],
+    dilation: int | tuple[int, ...] = 1,
+    padding: int | tuple[int, ...] = 0,
+    stride: int | tuple[int, ...] = 1,
+) -> Tensor:
+    r"""Extract sliding blocks (im2col): column l of the output is the block at position
+    l = i·L_w + j, flattened channel-major::
+
+        out[n, (c·kH + p)·kW + q, i·L_w + j] = x_pad[n, c, i·s_h + p·d_h, j·s_w + q·d_w]
+
+    A gather with index arrays; conv2d is ``W_mat @ unfold(x)`` (with W_mat the weight as
+    (C_out, C_in·kH·kW)), the im2col of ``minidl/ops/conv.py``.
+
+    Gradient: each block element's gradient goes back to the input element it copies;
+    elements in several blocks add up (that is :func:`fold`).
+
+    Args:
+        input: (N, C, H, W) or unbatched (C, H, W).
+        kernel_size, dilation, padding, stride: ints or pairs.
+
+    Returns:
+        (N, C·kH·kW, L) or (C·kH·kW, L), L = L_h·L_w with
+        ``L_h = floor((H + 2·p_h − d_h·(kH − 1) − 1) / s_h) + 1``.
+
+    Raises:
+        TypeError, ValueError: a non-Tensor input, a wrong rank, bad hyper-parameters, no
+            block that fits.
+
+    >>> import numpy as np, minidl as md, minidl.functional as F
+    >>> F.unfold(md.tensor(np.arange(6.0).reshape(1, 1, 2, 3)), 2)
+    tensor([[[0., 1.],
+             [1., 2.],
+             [3., 4.],
+             [4., 5.]]], dtype=float64)
+    """
+    op = "unfold"
+    check_tensor(input, op, "input")
+    if input.ndim not in (3, 4):
+        raise ValueError(f"{op}: input must be (N, C, H, W) or (C, H, W), got shape {input.shape}")
+    k, d, p, s = _block_geometry(op, kernel_size, dilation, padding, stride)
+    L_h, L_w = _blocks(op, input.shape[-2:], k, d, p, s)
+    x = pad(input, (p[1], p[1], p[0], p[0])) if max(p) else input      # (*, C, Hp, Wp)
+    rows = np.arange(L_h)[None, :] * s[0] + np.arange(k[0])[:, None] * d[0]   # (kH, L_h)
+    cols = np.arange(L_w)[None, :] * s[1] + np.arange(k[1])[:, None] * d[1]   # (kW, L_w)
+    blocks = x[..., rows[:, None, :, None], cols[None, :, None, :]]    # (*, C, kH, kW, L_h, L_w)
+    lead = input.shape[:-3]
+    C = input.shape[-3]
+    return blocks.reshape(*lead, C * k[0] * k[1], L_h * L_w)
+
+
+def fold(
+    input: Tensor,
+    output_size: int | tuple[int, ...],
+    kernel_size: int | tuple[int, ...],
+    dilation: int | tuple[int, ...] = 1,
+    padding: int | tuple[int, ...] = 0,
+    stride: int | tuple[int, ...] = 1,
+) -> Tensor:
+    r"""Sum sliding blocks back into an image (col2im), the adjoint of :func:`unfold`::
+
+        y_pad[n, c, i·s_h + p·d_h, j·s_w + q·d_w] += x[n, (c·kH + p)·kW + q, i·L_w + j]
+
+    then the padding is cut away; overlapping blocks add up. Computed as
+    :func:`conv_transpose2d` of the blocks (N, C·kH·kW, L_h, L_w) with one-hot kernels
+    (block element (p, q) stamps a 1 at offset (p, q)), one group per channel.
+
+    Gradient: :func:`unfold` of ȳ (linear, no kinks).
+
+    Args:
+        input: (N, C·kH·kW, L) or (C·kH·kW, L).
+        output_size: (H, W) (an int or a pair).
+        kernel_size, dilation, padding, stride: ints or pairs.
+
+    Returns:
+        (N, C, H, W) or (C, H, W).
+
+    Raises:
+        TypeError, ValueError: a non-Tensor input, a wrong rank, channels not divisible by
+            kH·kW, or L not the number of blocks that fit (H, W).
+
+    >>> import numpy as np, minidl as md, minidl.functional as F
+    >>> F.fold(md.ones(1, 4, 2), (2, 3), 2)                  # two 2×2 blocks overlap
+    tensor([[[[1., 2., 1.],
+              [1., 2., 1.]]]])
+    """
+    op = "fold"
+    check_tensor(input, op, "input")
+    if input.ndim not in (2, 3):
+        raise ValueError(f"{op}: input must be (N, C·kH·kW, L) or (C·kH·kW, L), got shape "
+                         f"{input.shape}")
+    size = _ints(output_size, 2, op, "output_size")
+    k, d, p, s = _block_geometry(op, kernel_size, dilation, padding, stride)
+    K = k[0] * k[1]
+    CK, L = input.shape[-2:]
+    if CK % K:
+        raise ValueError(f"{op}: expected size of input's dimension {input.ndim - 2} to be "
+                         f"divisible by the product of kernel_size ({K}), got {CK}; input shape "
+                         f"{input.shape}")
+    L_h, L_w = _blocks(op, size, k, d, p, s)
+    if L != L_h * L_w:
+        raise ValueError(f"{op}: given output_size={size}, kernel_size={k}, dilation={d}, "
+                         f"padding={p}, stride={s}, expected size of input's dimension "
+                         f"{input.ndim - 1} to match the calculated number of sliding blocks "
+                         f"{L_h} * {L_w} = {L_h * L_w}, but got {L}")
+    C = CK // K
+    one_hot = np.zeros((CK, 1) + k, dtype=input.dtype if input.dtype.kind == "f" else np.float64)
+    for c in range(C):
+        for kp in range(k[0]):
+            for kq in range(k[1]):
+                one_hot[(c * k[0] + kp) * k[1] + kq, 0, kp, kq] = 1.0
+    x = input.reshape(*input.shape[:-1], L_h, L_w)                     # (*, C·K, L_h, L_w)
+    extra = tuple(n - ((b - 1) * si - 2 * pi + di * (ki - 1) + 1)
+                  for n, b, si, pi, di, ki in zip(size, (L_h, L_w), s, p, d, k))
+    return conv_transpose2d(x, _Tensor(one_hot), None, s, p, extra, C, d)

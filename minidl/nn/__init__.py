@@ -24,6 +24,7 @@
     distance.py       CosineSimilarity PairwiseDistance
     padding.py        ZeroPad1d/2d/3d ConstantPad1d/2d/3d ReflectionPad1d/2d/3d
                       ReplicationPad1d/2d/3d CircularPad1d/2d/3d
+    fold.py           Unfold Fold
     vision.py         Upsample UpsamplingNearest2d UpsamplingBilinear2d PixelShuffle
                       PixelUnshuffle
     transformer.py    PositionalEncoding TransformerEncoderLayer TransformerEncoder  (F9, F10)
@@ -55,3 +56,4 @@ from .transformer import *  # noqa: F401,F403
 from .vision import *  # noqa: F401,F403
 from .distance import *  # noqa: F401,F403
 from .padding import *  # noqa: F401,F403
+from .fold import *  # noqa: F401,F403

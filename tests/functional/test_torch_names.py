@@ -786,3 +786,55 @@ def test_activation_errors():
         F.prelu(md.ones(2, 3), md.ones(2))
     with pytest.raises(TypeError, match="relu6: input must be a Tensor"):
         F.relu6(np.ones(3))
+
+
+# ---------------------------------------------------------------------- unfold, fold
+def test_unfold_literal_and_fold_is_its_adjoint():
+    rng = np.random.default_rng(22)
+    x = rng.standard_normal((2, 3, 5, 4))
+    k, s = (2, 3), (2, 1)
+    cols = F.unfold(md.tensor(x), k, stride=s).numpy()
+    L_h, L_w = (5 - 2) // 2 + 1, (4 - 3) // 1 + 1
+    for c in range(3):
+        for p in range(2):
+            for q in range(3):
+                for i in range(L_h):
+                    for j in range(L_w):
+                        assert cols[:, (c * 2 + p) * 3 + q, i * L_w + j].tolist() == \
+                            x[:, c, i * 2 + p, j + q].tolist()
+    z = rng.standard_normal(cols.shape)                      # ⟨unfold x, z⟩ = ⟨x, fold z⟩
+    lhs = (cols * z).sum()
+    rhs = (x * F.fold(md.tensor(z), (5, 4), k, stride=s).numpy()).sum()
+    assert lhs == pytest.approx(rhs, rel=1e-12)
+
+
+@given(data=st.data(), seed=st.integers(0, 2 ** 16))
+def test_unfold_fold_gradients_and_pytorch(data, seed):
+    rng = np.random.default_rng(seed)
+    k = (data.draw(st.integers(1, 3)), data.draw(st.integers(1, 3)))
+    kw = dict(kernel_size=k, dilation=(data.draw(st.integers(1, 2)), data.draw(st.integers(1, 2))),
+              padding=(data.draw(st.integers(0, 1)), data.draw(st.integers(0, 1))),
+              stride=(data.draw(st.integers(1, 2)), data.draw(st.integers(1, 2))))
+    H, W = data.draw(st.integers(3, 5)), data.draw(st.integers(3, 5))
+    batched = data.draw(st.booleans())
+    x = _rand(rng, *((2,) if batched else ()), 2, H, W)
+    assume(all((n + 2 * p - d * (kk - 1) - 1) >= 0 for n, p, d, kk in
+               zip((H, W), kw["padding"], kw["dilation"], k)))
+    cols = _against_torch("unfold", [x], seed=seed, **kw)
+    _gradcheck("unfold", [x], **kw)
+    z = _rand(rng, *cols.shape)
+    _against_torch("fold", [z], seed=seed, output_size=(H, W), **kw)
+    _gradcheck("fold", [z], output_size=(H, W), **kw)
+
+
+def test_fold_errors():
+    with pytest.raises(ValueError, match="fold: expected size of input's dimension 1 to be "
+                                         "divisible by the product of kernel_size"):
+        F.fold(md.ones(1, 5, 4), (3, 3), 2)
+    with pytest.raises(ValueError, match="fold: given output_size=.* the calculated number of "
+                                         "sliding blocks 2 \\* 2 = 4, but got 5"):
+        F.fold(md.ones(1, 4, 5), (3, 3), 2)
+    with pytest.raises(ValueError, match=r"unfold: input must be \(N, C, H, W\)"):
+        F.unfold(md.ones(3, 3), 2)
+    with pytest.raises(ValueError, match="unfold: no sliding block fits"):
+        F.unfold(md.ones(1, 1, 2, 2), 3)

@@ -368,3 +368,13 @@ def test_pad_sequence_gradcheck_and_errors():
                                                   "not implemented"):
         nn.utils.rnn.pack_padded_sequence(md.ones(3, 2), [3, 2])
     from minidl.nn.utils import clip_grad_norm_, parameters_to_vector  # noqa: F401 (still there)
+
+
+# ---------------------------------------------------------------------- Unfold, Fold
+def test_unfold_fold_modules_match_pytorch():
+    ours, theirs = _pair_with_torch("Unfold", kernel_size=(2, 3), padding=1, stride=(1, 2))
+    x = np.random.default_rng(23).standard_normal((2, 3, 5, 6))
+    cols = _agree(ours, theirs, x)
+    ours, theirs = _pair_with_torch("Fold", output_size=(5, 6), kernel_size=(2, 3), padding=1,
+                                    stride=(1, 2))
+    _agree(ours, theirs, cols)
