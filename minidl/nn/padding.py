@@ -3,14 +3,9 @@
 pad tuple (left, right[, top, bottom[, front, back]]) and mode."""
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from .. import functional as F
 from ..arguments import is_int
 from .module import Module
-
-if TYPE_CHECKING:
-    from ..tensor import Tensor
 
 __all__ = ["ZeroPad1d", "ZeroPad2d", "ZeroPad3d", "ConstantPad1d", "ConstantPad2d",
            "ConstantPad3d", "ReflectionPad1d", "ReflectionPad2d", "ReflectionPad3d",

@@ -652,13 +652,14 @@ def test_ranking_and_embedding_losses_gradients_and_pytorch(reduction, margin, b
                                 np.sign(rng.standard_normal(x1[..., 0].shape))),
                                ("cosine_embedding_loss", x1, x2, t)):
         kw = dict(margin=margin, reduction=reduction)
-        f = lambda p, q: getattr(F, name)(p, q, md.tensor(target), **kw)   # noqa: E731
+        def f(p, q, name=name, target=target, kw=kw):
+            return getattr(F, name)(p, q, md.tensor(target), **kw)
         value = np.asarray(f(md.tensor(a), md.tensor(b)).detach())
         assume(np.all(np.abs(value) > 1e-3) or reduction != "none")        # away from the kink
         assert check_gradients(f, a, b)
         y_m, grads, u = vjp(f, a, b, seed=seed)
-        y_t, grads_t = torch_vjp(torch, lambda p, q: getattr(torch.nn.functional, name)(
-            p, q, torch.tensor(target), **kw), a, b, upstream=u)
+        y_t, grads_t = torch_vjp(torch, lambda p, q, name=name, target=target, kw=kw: getattr(
+            torch.nn.functional, name)(p, q, torch.tensor(target), **kw), a, b, upstream=u)
         np.testing.assert_allclose(y_m, y_t, rtol=RTOL, atol=ATOL)
         for g, g_t in zip(grads, grads_t):
             np.testing.assert_allclose(np.asarray(g), g_t, rtol=RTOL, atol=ATOL)

@@ -341,8 +341,8 @@ def test_pad_sequence_matches_pytorch():
     for batch_first in (False, True):
         for side in ("right", "left"):
             kw = dict(batch_first=batch_first, padding_value=-2.5, padding_side=side)
-            y, grads, u = vjp(lambda *t: nn.utils.rnn.pad_sequence(list(t), **kw), *arrays)
-            y_t, grads_t = torch_vjp(torch, lambda *t: torch.nn.utils.rnn.pad_sequence(
+            y, grads, u = vjp(lambda *t, kw=kw: nn.utils.rnn.pad_sequence(list(t), **kw), *arrays)
+            y_t, grads_t = torch_vjp(torch, lambda *t, kw=kw: torch.nn.utils.rnn.pad_sequence(
                 list(t), **kw), *arrays, upstream=u)
             np.testing.assert_array_equal(y, y_t)
             for g, g_t in zip(grads, grads_t):
