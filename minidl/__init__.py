@@ -18,6 +18,7 @@ from .autograd import (Function, GradcheckError, enable_grad, gradcheck, gradgra
 from .dtypes import (bool, bool_, cdouble, complex64, complex128, double, float, float16,
                      float32, float64, get_default_dtype, half, int, int8, int16, int32,
                      int64, long, set_default_dtype, short, uint8)
+from .parallel import get_num_threads, set_num_threads
 from .factories import *  # noqa: F401,F403
 from .functions import *  # noqa: F401,F403
 from .random import Generator, get_rng_state, initial_seed, manual_seed, seed, set_rng_state
@@ -34,16 +35,6 @@ def is_floating_point(t):
 
 def numel(t):
     return t.numel()
-
-
-def get_num_threads():
-    """Threads minidl's own work may use (NumPy's BLAS decides for matrix products)."""
-    import os
-    return os.cpu_count() or 1
-
-
-def set_num_threads(n):
-    """Accepted for PyTorch compatibility; BLAS threads are set by the environment."""
 
 
 def use_deterministic_algorithms(mode, warn_only=False):

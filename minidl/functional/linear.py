@@ -1,6 +1,7 @@
-"""The fully connected layer (F3), written as its formula."""
+"""The fully connected layer (F3): y = x Wᵀ + b, one primitive node (``ops/linalg.py``)."""
 from __future__ import annotations
 
+from ..ops.linalg import Linear
 from ..tensor import Tensor
 
 __all__ = ["linear"]
@@ -39,5 +40,8 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     if bias is not None and bias.shape != (weight.shape[0],):
         raise ValueError(f"linear: bias must be ({weight.shape[0]},) to match weight shape "
                          f"{weight.shape}, got {bias.shape}")
+    dtype = weight.dtype
+    if dtype.kind == "f" and input.dtype == dtype and (bias is None or bias.dtype == dtype):
+        return Linear.apply(input, weight, bias)             # one node (ops/linalg.py)
     y = input @ weight.T                                     # (*, out_features)
     return y if bias is None else y + bias

@@ -53,3 +53,39 @@ class MatMul(Function):
             else:
                 dw = x.swapaxes(-1, -2) @ dy                 # (..., k, n) @ (..., n, m)
         return dx, dw
+
+
+class Linear(Function):
+    """The fully connected layer as one node: ``y = x Wᵀ + b`` (F3).
+
+    x (*, in), W (out, in), b (out,) or None → y (*, out). The VJP, with the batch axes
+    of x folded into one of n rows (X (n, in), Ȳ (n, out)):
+
+        ∂L/∂x = Ȳ W,        ∂L/∂W = Ȳᵀ X,        ∂L/∂b = Σ_rows Ȳ.
+
+    One node instead of three (transpose, matmul, add): the layer is the most common op
+    of every model, so its per-op cost counts. Written with ``@``, ``reshape``, ``.T``
+    and ``sum``, so a recorded backward differentiates again. ``F.linear`` uses it when
+    x, W and b share one floating dtype; otherwise it composes the three ops.
+    """
+
+    on_arrays = True
+
+    @staticmethod
+    def forward(ctx, x, w, b):
+        ctx.save_for_backward(x if ctx.needs_input_grad[1] else None,
+                              w if ctx.needs_input_grad[0] else None)
+        y = x @ w.T
+        if b is not None:
+            y += b                                # y is a new array: add in place
+        return y
+
+    @staticmethod
+    def backward(ctx, dy):
+        x, w = ctx.saved_tensors
+        need_x, need_w, need_b = ctx.needs_input_grad
+        rows = dy.reshape(-1, dy.shape[-1])      # Ȳ (n, out)
+        dx = dy @ w if need_x else None
+        dw = rows.T @ x.reshape(-1, x.shape[-1]) if need_w else None
+        db = rows.sum(0) if need_b else None
+        return dx, dw, db

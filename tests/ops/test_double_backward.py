@@ -138,6 +138,15 @@ def test_matmul_second_derivative(n, k, m, seed):
     assert check_second(lambda x, w: x[0] @ w, a, b)                # 1-D @ 2-D
 
 
+@given(st.sampled_from([(3,), (2, 3), (2, 1, 3)]), st.booleans(), seeds)
+def test_linear_second_derivative(x_shape, bias, seed):
+    x, w = away(x_shape, seed), away((2, 3), seed + 1)
+    if bias:
+        assert check_second(lambda x, w, b: F.linear(x, w, b).tanh(), x, w, away((2,), seed + 2))
+    else:
+        assert check_second(lambda x, w: F.linear(x, w) ** 2, x, w)
+
+
 def test_layer_norm_and_embedding_second_derivative():
     x = away((2, 4), 3)
     w, b = away((4,), 4), away((4,), 5)
@@ -223,6 +232,7 @@ COVERED_BY = {
     "Floor": "floor", "Ceil": "ceil", "Round": "round", "Trunc": "trunc", "Clip": "clamp",
     "Maximum": "maximum", "Minimum": "minimum", "Where": "where", "Cast": "cast",
     "Clone": "clone", "MatMul": "test_matmul_second_derivative", "Sum": "sum", "Mean": "mean",
+    "Linear": "test_linear_second_derivative",
     "Amax": "amax", "Amin": "amin", "Prod": "prod", "Cumprod": "cumprod", "Cumsum": "cumsum",
     "Reshape": "reshape", "Permute": "permute", "BroadcastTo": "expand",
     "GetItem": "getitem_basic", "IndexGrad": "getitem_advanced", "IndexPut": "setitem",

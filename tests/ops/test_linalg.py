@@ -74,3 +74,41 @@ def test_matmul_size_mismatch_names_shapes():
         md.ones(2, 3, 4) @ md.ones(3, 4, 5)
     with pytest.raises(ValueError, match="matmul: both operands must have at least 1"):
         md.ones(3) @ md.tensor(2.0)
+
+
+@pytest.mark.parametrize("x_shape", [(5,), (3, 5), (2, 3, 5)])
+@pytest.mark.parametrize("bias", [True, False])
+def test_fused_linear_equals_the_composite_and_pytorch(x_shape, bias):
+    """F.linear's one node (ops/linalg.py Linear) against x @ Wᵀ + b built from matmul,
+    transpose and add, with a random upstream gradient."""
+    import minidl.functional as F
+    rng = np.random.default_rng(len(x_shape) + bias)
+    arrays = [rng.standard_normal(x_shape), rng.standard_normal((4, 5))]
+    if bias:
+        arrays.append(rng.standard_normal(4))
+    g = rng.standard_normal(x_shape[:-1] + (4,))
+    fused = [md.tensor(a, requires_grad=True) for a in arrays]
+    plain = [md.tensor(a, requires_grad=True) for a in arrays]
+    y = F.linear(*fused)
+    assert y.grad_fn.name() == "Linear"
+    z = plain[0] @ plain[1].T + (plain[2] if bias else 0)
+    np.testing.assert_allclose(y.detach().numpy(), z.detach().numpy(), rtol=1e-13, atol=1e-13)
+    y.backward(md.tensor(g))
+    z.backward(md.tensor(g))
+    for a, b in zip(fused, plain):
+        np.testing.assert_allclose(a.grad.numpy(), b.grad.numpy(), rtol=1e-12, atol=1e-12)
+    torch = pytest.importorskip("torch")
+    ts = [torch.tensor(a, requires_grad=True) for a in arrays]
+    t = torch.nn.functional.linear(*ts)
+    t.backward(torch.tensor(g))
+    np.testing.assert_allclose(y.detach().numpy(), t.detach().numpy(), rtol=1e-12, atol=1e-12)
+    for a, b in zip(fused, ts):
+        np.testing.assert_allclose(a.grad.numpy(), b.grad.numpy(), rtol=1e-12, atol=1e-12)
+
+
+def test_linear_with_mixed_dtypes_composes_and_promotes():
+    import minidl.functional as F
+    w = md.ones(4, 3, requires_grad=True)
+    y = F.linear(md.ones(2, 3, dtype=md.float64), w)
+    assert y.dtype == np.float64 and y.grad_fn.name() == "MatMul"
+    np.testing.assert_array_equal(y.detach().numpy(), np.full((2, 4), 3.0))

@@ -17,9 +17,13 @@ def _t(a, requires_grad=False):
 
 
 def _distinct(rng, shape):
-    """Values at least 0.5 apart (a shuffled ramp): no ties, so max pooling is smooth."""
+    """A shuffled ramp: no ties, so max pooling is smooth. Neighbours are min(0.5, 4/n)
+    apart (≫ the 1e-6 step of the central differences), the values within ±2 for large
+    tensors, so that rounding in a projection over thousands of them stays below the
+    tolerance."""
     n = int(np.prod(shape))
-    return (rng.permutation(n) * 0.5 - n / 4).reshape(shape)
+    step = min(0.5, 4.0 / n)
+    return ((rng.permutation(n) - n / 2) * step).reshape(shape)
 
 
 # ---------------------------------------------------------------------- hypothesis space
