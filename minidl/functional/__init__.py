@@ -11,7 +11,8 @@ are written as their formulas from primitives and need no backward of their own:
     loss.py           cross_entropy nll_loss mse_loss l1_loss kl_div
                       binary_cross_entropy binary_cross_entropy_with_logits   (F11)
                       smooth_l1_loss huber_loss margin_ranking_loss
-                      cosine_embedding_loss triplet_margin_loss
+                      cosine_embedding_loss triplet_margin_loss soft_margin_loss
+                      hinge_embedding_loss multilabel_soft_margin_loss
     dropout.py        dropout dropout1d dropout2d dropout3d
     ../ops/conv.py    conv2d                                       (F1, a primitive)
     conv.py           conv1d conv_transpose1d conv_transpose2d unfold fold  (over F1)
@@ -19,7 +20,7 @@ are written as their formulas from primitives and need no backward of their own:
     pooling.py        adaptive_avg_pool1d/2d adaptive_max_pool1d/2d max_pool1d avg_pool1d
     recurrent.py      rnn_step rnn_cell lstm_cell gru_cell         (F4–F6)
     attention.py      scaled_dot_product_attention multi_head_attention   (F7, F8)
-    normalization.py  layer_norm batch_norm group_norm instance_norm
+    normalization.py  layer_norm batch_norm group_norm instance_norm local_response_norm
     sparse.py         embedding one_hot
     padding.py        pad
     vision.py         interpolate upsample pixel_shuffle pixel_unshuffle

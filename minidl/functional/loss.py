@@ -21,7 +21,8 @@ from .distance import pairwise_distance
 
 __all__ = ["cross_entropy", "nll_loss", "mse_loss", "l1_loss", "kl_div",
            "binary_cross_entropy", "binary_cross_entropy_with_logits", "smooth_l1_loss",
-           "huber_loss", "margin_ranking_loss", "cosine_embedding_loss", "triplet_margin_loss"]
+           "huber_loss", "margin_ranking_loss", "cosine_embedding_loss", "triplet_margin_loss",
+           "soft_margin_loss", "hinge_embedding_loss", "multilabel_soft_margin_loss"]
 
 _REDUCTIONS = ("mean", "sum", "none")
 
@@ -699,3 +700,89 @@ def triplet_margin_loss(
     if swap:
         d_neg = minimum(d_neg, pairwise_distance(positive, negative, p, eps))
     return _reduce((margin + d_pos - d_neg).clamp(min=0.0), reduction)
+
+
+def soft_margin_loss(
+    input: Tensor,
+    target: Tensor,
+    size_average: bool | None = None,
+    reduce: bool | None = None,
+    reduction: str = "mean",
+) -> Tensor:
+    r"""Two-class logistic loss: ℓ = log(1 + exp(−y·x)), y ∈ {1, −1}, stable for any y·x.
+
+    Gradient: −y·σ(−y·x).
+
+    >>> import minidl as md, minidl.functional as F
+    >>> round(F.soft_margin_loss(md.tensor([0.0]), md.tensor([1.0])).item(), 6)     # log 2
+    0.693147
+    """
+    op = "soft_margin_loss"
+    reduction = _reduction(op, size_average, reduce, reduction)
+    target = _pointwise_target(op, input, target, broadcast=True)
+    return _reduce(_softplus(-target * input), reduction)
+
+
+def hinge_embedding_loss(
+    input: Tensor,
+    target: Tensor,
+    margin: float = 1.0,
+    size_average: bool | None = None,
+    reduce: bool | None = None,
+    reduction: str = "mean",
+) -> Tensor:
+    r"""ℓ = x where y = 1, max(0, margin − x) where y = −1 (x is usually a distance), as
+    PyTorch (an element with another y value contributes both terms).
+
+    Gradient: 1 where y = 1; −1 where y = −1 and x <= margin (the hinge passes its gradient at
+    the kink); 0 elsewhere.
+
+    >>> import minidl as md, minidl.functional as F
+    >>> F.hinge_embedding_loss(md.tensor([0.3, 0.3]), md.tensor([1.0, -1.0]), reduction="none")
+    tensor([0.3, 0.7])
+    """
+    op = "hinge_embedding_loss"
+    reduction = _reduction(op, size_average, reduce, reduction)
+    target = _pointwise_target(op, input, target, broadcast=True)
+    zero = input * 0.0
+    margin_part = where(target != 1, (margin - input).clamp(min=0.0), zero)
+    self_part = where(target != -1, input, zero)
+    return _reduce(margin_part + self_part, reduction)
+
+
+def multilabel_soft_margin_loss(
+    input: Tensor,
+    target: Tensor,
+    weight: Tensor | None = None,
+    size_average: bool | None = None,
+    reduce: bool | None = None,
+    reduction: str = "mean",
+) -> Tensor:
+    r"""Multi-label one-versus-all logistic loss, averaged over the C classes of each sample:
+
+    ℓ_n = −(1/C) Σ_c w_c [y_nc log σ(x_nc) + (1 − y_nc) log σ(−x_nc)]
+
+    Gradient: w_c (σ(x_nc) − y_nc)/C (then the reduction over n).
+
+    Args:
+        input: (N, C) or (C,) logits.
+        target: the input's shape, labels in {0, 1}.
+        weight: (C,) class weights or None.
+
+    Returns:
+        (N,) with 'none', else a scalar.
+
+    >>> import minidl as md, minidl.functional as F
+    >>> round(F.multilabel_soft_margin_loss(md.zeros(1, 3), md.ones(1, 3)).item(), 6)   # log 2
+    0.693147
+    """
+    op = "multilabel_soft_margin_loss"
+    reduction = _reduction(op, size_average, reduce, reduction)
+    target = _pointwise_target(op, input, target, broadcast=False)
+    log_p = -_softplus(-input)                                 # log σ(x)
+    log_not_p = -_softplus(input)                              # log σ(−x)
+    loss = -(target * log_p + (1.0 - target) * log_not_p)
+    if weight is not None:
+        loss = loss * _as_tensor(op, "weight", weight, input)
+    C = input.shape[-1]
+    return _reduce(loss.sum(dim=input.ndim - 1) / C, reduction)

@@ -8,8 +8,9 @@ from typing import Sequence
 import numpy as np
 
 from ..tensor import Tensor
+from .padding import pad
 
-__all__ = ["layer_norm", "batch_norm", "group_norm", "instance_norm"]
+__all__ = ["layer_norm", "batch_norm", "group_norm", "instance_norm", "local_response_norm"]
 
 
 def _shape_tuple(op, normalized_shape):
@@ -384,3 +385,55 @@ def instance_norm(
         var = Tensor(np.array(running_var.numpy(), dtype=input.dtype).reshape(view))
         x_hat = (input - mu) / (var + eps).sqrt()
     return _affine(x_hat, weight, bias)
+
+
+def local_response_norm(
+    input: Tensor,
+    size: int,
+    alpha: float = 1e-4,
+    beta: float = 0.75,
+    k: float = 1.0,
+) -> Tensor:
+    r"""Local response normalisation across channels (AlexNet), as PyTorch:
+
+    .. math::
+
+        y_c = x_c \Big/ \Big(k + \frac{α}{n} \sum_{c' = c - a}^{c + b} x_{c'}^2\Big)^{β},
+        \qquad a = \lfloor n/2 \rfloor,\; b = \lfloor (n-1)/2 \rfloor
+
+    with n = ``size`` and channels outside 0 .. C − 1 counting as zeros (the sum is always
+    divided by n).
+
+    Gradient: that of the formula (the engine derives it).
+
+    Args:
+        input: (N, C, *) with at least 3 dimensions.
+        size: n, the number of neighbouring channels.
+        alpha, beta, k: the formula's constants.
+
+    Returns:
+        input's shape.
+
+    >>> import numpy as np, minidl as md, minidl.functional as F
+    >>> y = F.local_response_norm(md.tensor(np.ones((1, 3, 1, 1))), 2, alpha=2.0, beta=1.0)
+    >>> y.flatten()                                   # 1 / (1 + 2·(0 + 1)/2), then 1 / (1 + 2·2/2)
+    tensor([0.5       , 0.33333333, 0.33333333], dtype=float64)
+    """
+    op = "local_response_norm"
+    if not isinstance(input, Tensor):
+        raise TypeError(f"{op}: input must be a Tensor, got {type(input).__name__}")
+    if input.ndim < 3:
+        raise ValueError(f"{op}: expected 3D or higher dimensionality input (N, C, *), got shape "
+                         f"{input.shape}")
+    if not isinstance(size, (int, np.integer)) or isinstance(size, bool) or size < 1:
+        raise ValueError(f"{op}: size must be a positive int, got {size!r}")
+    if input.numel() == 0:
+        return input
+    C = input.shape[1]
+    sq = input * input                                          # (N, C, *)
+    amounts = (0, 0) * (input.ndim - 2) + (size // 2, (size - 1) // 2)
+    padded = pad(sq, amounts)                                   # (N, C + n − 1, *)
+    window = padded[:, 0:C]
+    for offset in range(1, size):                               # Σ over the n channels
+        window = window + padded[:, offset:offset + C]
+    return input / (window * (alpha / size) + k) ** beta

@@ -8,11 +8,13 @@
     activation.py     ReLU Tanh Sigmoid GELU Softmax LogSoftmax SiLU LeakyReLU ELU Softplus
                       ReLU6 Hardtanh PReLU LogSigmoid Mish Softsign GLU Threshold
                       Hardswish Hardsigmoid Tanhshrink Softmin Hardshrink Softshrink SELU CELU
+                      Softmax2d
     dropout.py        Dropout Dropout1d Dropout2d Dropout3d
     loss.py           CrossEntropyLoss NLLLoss MSELoss L1Loss KLDivLoss BCELoss
                       BCEWithLogitsLoss                        (F11)
                       SmoothL1Loss HuberLoss MarginRankingLoss CosineEmbeddingLoss
-                      TripletMarginLoss
+                      TripletMarginLoss SoftMarginLoss HingeEmbeddingLoss
+                      MultiLabelSoftMarginLoss
     conv.py           Conv2d                                   (F1)
                       Conv1d ConvTranspose1d ConvTranspose2d
     pooling.py        MaxPool2d AvgPool2d                      (F2)
@@ -20,6 +22,7 @@
     recurrent.py      RNNCell RNN LSTMCell LSTM GRUCell GRU    (F4–F6)
     attention.py      MultiheadAttention                       (F8)
     normalization.py  LayerNorm BatchNorm1d BatchNorm2d GroupNorm InstanceNorm1d/2d/3d
+                      LocalResponseNorm
     sparse.py         Embedding
     distance.py       CosineSimilarity PairwiseDistance
     padding.py        ZeroPad1d/2d/3d ConstantPad1d/2d/3d ReflectionPad1d/2d/3d
@@ -43,7 +46,7 @@ from .linear import Flatten, Identity, Linear, Unflatten
 from .activation import ELU, GELU, LeakyReLU, LogSoftmax, ReLU, Sigmoid, SiLU, Softmax, \
     Softplus, Tanh
 from .activation import CELU, GLU, SELU, Hardshrink, Hardsigmoid, Hardswish, Hardtanh, \
-    LogSigmoid, Mish, PReLU, ReLU6, Softmin, Softshrink, Softsign, Tanhshrink, Threshold
+    LogSigmoid, Mish, PReLU, ReLU6, Softmax2d, Softmin, Softshrink, Softsign, Tanhshrink, Threshold
 from .dropout import Dropout, Dropout1d, Dropout2d, Dropout3d
 from .loss import *  # noqa: F401,F403
 from .conv import *  # noqa: F401,F403

@@ -381,3 +381,18 @@ class Softmin(Softmax):
 
     def forward(self, input: Tensor) -> Tensor:
         return F.softmin(input, self.dim, _stacklevel=5)
+
+
+class Softmax2d(Module):
+    """softmax over the channels at every position: dim −3 of (N, C, H, W) or (C, H, W).
+
+    >>> import minidl as md, minidl.nn as nn
+    >>> nn.Softmax2d()(md.zeros(1, 4, 2, 2))[0, :, 0, 0]
+    tensor([0.25, 0.25, 0.25, 0.25])
+    """
+
+    def forward(self, input: Tensor) -> Tensor:
+        if getattr(input, "ndim", None) not in (3, 4):
+            raise ValueError(f"Softmax2d: expected a 3-D (C, H, W) or 4-D (N, C, H, W) input, got "
+                             f"{getattr(input, 'shape', type(input).__name__)}")
+        return F.softmax(input, dim=-3)

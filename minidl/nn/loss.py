@@ -4,6 +4,7 @@ buffer, so it appears in the state dict when given.
 
     CrossEntropyLoss NLLLoss MSELoss L1Loss KLDivLoss BCELoss BCEWithLogitsLoss
     SmoothL1Loss HuberLoss MarginRankingLoss CosineEmbeddingLoss TripletMarginLoss
+    SoftMarginLoss HingeEmbeddingLoss MultiLabelSoftMarginLoss
 """
 from __future__ import annotations
 
@@ -19,7 +20,8 @@ def _buffer(value):
 
 __all__ = ["CrossEntropyLoss", "NLLLoss", "MSELoss", "L1Loss", "KLDivLoss", "BCELoss",
            "BCEWithLogitsLoss", "SmoothL1Loss", "HuberLoss", "MarginRankingLoss",
-           "CosineEmbeddingLoss", "TripletMarginLoss"]
+           "CosineEmbeddingLoss", "TripletMarginLoss", "SoftMarginLoss", "HingeEmbeddingLoss",
+           "MultiLabelSoftMarginLoss"]
 
 
 class _Loss(Module):
@@ -248,3 +250,36 @@ class TripletMarginLoss(_Loss):
     def forward(self, anchor: Tensor, positive: Tensor, negative: Tensor) -> Tensor:
         return F.triplet_margin_loss(anchor, positive, negative, margin=self.margin, p=self.p,
                                      eps=self.eps, swap=self.swap, reduction=self.reduction)
+
+
+class SoftMarginLoss(_Loss):
+    """log(1 + exp(−y·x)); see ``F.soft_margin_loss``."""
+
+    def forward(self, input: Tensor, target: Tensor) -> Tensor:
+        return F.soft_margin_loss(input, target, reduction=self.reduction)
+
+
+class HingeEmbeddingLoss(_Loss):
+    """x for y = 1, max(0, margin − x) for y = −1; see ``F.hinge_embedding_loss``."""
+
+    def __init__(
+        self,
+        margin: float = 1.0,
+        size_average: bool | None = None,
+        reduce: bool | None = None,
+        reduction: str = "mean",
+    ) -> None:
+        super().__init__(size_average, reduce, reduction)
+        self.margin = margin
+
+    def forward(self, input: Tensor, target: Tensor) -> Tensor:
+        return F.hinge_embedding_loss(input, target, margin=self.margin, reduction=self.reduction)
+
+
+class MultiLabelSoftMarginLoss(_WeightedLoss):
+    """One-versus-all logistic loss averaged over the classes; see
+    ``F.multilabel_soft_margin_loss``. ``weight`` (C,) is a buffer."""
+
+    def forward(self, input: Tensor, target: Tensor) -> Tensor:
+        return F.multilabel_soft_margin_loss(input, target, weight=self.weight,
+                                             reduction=self.reduction)

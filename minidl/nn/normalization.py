@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from .._typing import DType
 
 __all__ = ["LayerNorm", "BatchNorm1d", "BatchNorm2d", "GroupNorm", "InstanceNorm1d",
-           "InstanceNorm2d", "InstanceNorm3d"]
+           "InstanceNorm2d", "InstanceNorm3d", "LocalResponseNorm"]
 
 
 class LayerNorm(Module):
@@ -393,3 +393,26 @@ class InstanceNorm3d(_InstanceNorm):
     r"""Instance normalisation of (N, C, D, H, W) or (C, D, H, W)."""
 
     _ranks = (4, 5)
+
+
+class LocalResponseNorm(Module):
+    r"""Local response normalisation across neighbouring channels (AlexNet); see
+    :func:`minidl.functional.local_response_norm`.
+
+    >>> import minidl as md, minidl.nn as nn
+    >>> lrn = nn.LocalResponseNorm(5)
+    >>> lrn
+    LocalResponseNorm(5, alpha=0.0001, beta=0.75, k=1.0)
+    >>> lrn(md.ones(2, 8, 3, 3)).shape
+    (2, 8, 3, 3)
+    """
+
+    def __init__(self, size: int, alpha: float = 1e-4, beta: float = 0.75, k: float = 1.0) -> None:
+        super().__init__()
+        self.size, self.alpha, self.beta, self.k = size, alpha, beta, k
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.local_response_norm(input, self.size, self.alpha, self.beta, self.k)
+
+    def extra_repr(self) -> str:
+        return f"{self.size}, alpha={self.alpha}, beta={self.beta}, k={self.k}"

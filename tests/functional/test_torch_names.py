@@ -839,3 +839,39 @@ def test_fold_errors():
         F.unfold(md.ones(3, 3), 2)
     with pytest.raises(ValueError, match="unfold: no sliding block fits"):
         F.unfold(md.ones(1, 1, 2, 2), 3)
+
+
+# ---------------------------------------------------------------------- LRN, more losses
+@given(shape=st.sampled_from([(2, 6, 3, 2), (2, 5, 4), (1, 4, 2, 2, 2)]),
+       size=st.integers(1, 6), seed=st.integers(0, 2 ** 16))
+def test_local_response_norm_gradients_and_pytorch(shape, size, seed):
+    x = _rand(np.random.default_rng(seed), *shape)
+    kw = dict(size=size, alpha=0.3, beta=0.6, k=2.0)
+    _gradcheck("local_response_norm", [x], **kw)
+    _against_torch("local_response_norm", [x], seed=seed, **kw)
+
+
+@given(reduction=st.sampled_from(["mean", "sum", "none"]), seed=st.integers(0, 2 ** 16))
+def test_margin_losses_gradients_and_pytorch(reduction, seed):
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(seed)
+    x = rng.uniform(-2, 2, (4, 3))
+    x = np.where(np.abs(x - 1.0) < 0.05, x + 0.1, x)         # off the hinge's kink
+    y = np.sign(rng.standard_normal((4, 3)))
+    labels = (rng.uniform(size=(4, 3)) > 0.5) * 1.0
+    w = rng.uniform(0.5, 2, 3)
+    for name, target, kw in (("soft_margin_loss", y, {}), ("hinge_embedding_loss", y, {}),
+                             ("multilabel_soft_margin_loss", labels, {}),
+                             ("multilabel_soft_margin_loss", labels, {"weight": w})):
+        extra = {k: md.tensor(v) for k, v in kw.items()}
+        extra_t = {k: torch.tensor(v) for k, v in kw.items()}
+
+        def f(a, name=name, target=target, extra=extra):
+            return getattr(F, name)(a, md.tensor(target), reduction=reduction, **extra)
+        assert check_gradients(f, x)
+        y_m, (g,), u = vjp(f, x, seed=seed)
+        y_t, (g_t,) = torch_vjp(torch, lambda a, name=name, target=target, extra_t=extra_t: getattr(
+            torch.nn.functional, name)(a, torch.tensor(target), reduction=reduction, **extra_t),
+            x, upstream=u)
+        np.testing.assert_allclose(y_m, y_t, rtol=RTOL, atol=ATOL)
+        np.testing.assert_allclose(np.asarray(g), g_t, rtol=RTOL, atol=ATOL)

@@ -378,3 +378,21 @@ def test_unfold_fold_modules_match_pytorch():
     ours, theirs = _pair_with_torch("Fold", output_size=(5, 6), kernel_size=(2, 3), padding=1,
                                     stride=(1, 2))
     _agree(ours, theirs, cols)
+
+
+def test_lrn_softmax2d_and_margin_loss_modules_match_pytorch():
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(24)
+    ours, theirs = _pair_with_torch("LocalResponseNorm", 3, alpha=0.1, beta=0.5, k=1.5)
+    _agree(ours, theirs, rng.standard_normal((2, 5, 3, 3)))
+    ours, theirs = _pair_with_torch("Softmax2d")
+    _agree(ours, theirs, rng.standard_normal((2, 5, 3, 3)))
+    x, y = rng.standard_normal((4, 3)), np.sign(rng.standard_normal((4, 3)))
+    for name, target, kw in (("SoftMarginLoss", y, {}), ("HingeEmbeddingLoss", y, {"margin": 0.5}),
+                             ("MultiLabelSoftMarginLoss", (y > 0) * 1.0, {})):
+        ours, theirs = _pair_with_torch(name, **kw)
+        got = ours(md.tensor(x), md.tensor(target)).item()
+        want = theirs(torch.tensor(x), torch.tensor(target)).item()
+        assert got == pytest.approx(want, rel=1e-12)
+    with pytest.raises(ValueError, match="Softmax2d: expected a 3-D"):
+        nn.Softmax2d()(md.ones(2, 3))
