@@ -23,7 +23,7 @@ are written as their formulas from primitives and need no backward of their own:
     normalization.py  layer_norm batch_norm group_norm instance_norm local_response_norm
     sparse.py         embedding one_hot
     padding.py        pad
-    vision.py         interpolate upsample pixel_shuffle pixel_unshuffle
+    vision.py         interpolate upsample pixel_shuffle pixel_unshuffle affine_grid grid_sample
     distance.py       normalize cosine_similarity pairwise_distance
 """
 from .activation import *  # noqa: F401,F403

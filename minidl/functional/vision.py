@@ -28,13 +28,13 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ..arguments import check_tensor, is_int
-from ..tensor import Tensor
+from ..tensor import Tensor, where
 from .pooling import adaptive_avg_pool1d, adaptive_avg_pool2d
 
 if TYPE_CHECKING:
     from typing import Any
 
-__all__ = ["interpolate", "upsample", "pixel_shuffle", "pixel_unshuffle"]
+__all__ = ["interpolate", "upsample", "pixel_shuffle", "pixel_unshuffle", "affine_grid", "grid_sample"]
 
 _MODES = {"nearest": None, "nearest-exact": None, "area": None, "linear": 3, "bilinear": 4,
           "bicubic": 4, "trilinear": 5}
@@ -336,3 +336,153 @@ def pixel_unshuffle(input: Tensor, downscale_factor: int) -> Tensor:
     x = input.reshape(*lead, C, H, r, W, r)                      # (*, C, H, i, W, j)
     x = x.permute(*range(b), b, b + 2, b + 4, b + 1, b + 3)      # (*, C, i, j, H, W)
     return x.reshape(*lead, C * r * r, H, W)
+
+
+def affine_grid(theta: Tensor, size: Any, align_corners: bool | None = None) -> Tensor:
+    r"""The sampling grid of a batch of 2-D affine maps (spatial transformer networks).
+
+    For output pixel (i, j) of an (H, W) image, its normalised coordinates (x_j, y_i) in
+    [−1, 1] (pixel centres with ``align_corners=False``: x_j = (2j + 1)/W − 1; the corner
+    pixels' centres at ±1 with ``align_corners=True``) are mapped by θ (N, 2, 3)::
+
+        grid[n, i, j] = θ[n] · (x_j, y_i, 1)ᵀ          # (x, y) to sample the input at
+
+    Gradient: linear in θ: ∂L/∂θ[n] = Σ_{i,j} ḡ[n, i, j] (x_j, y_i, 1).
+
+    Args:
+        theta: (N, 2, 3), floating.
+        size: the output size (N, C, H, W).
+        align_corners: as :func:`grid_sample` (default False).
+
+    Returns:
+        (N, H, W, 2), the last axis (x, y).
+
+    >>> import numpy as np, minidl as md, minidl.functional as F
+    >>> identity = md.tensor(np.array([[[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]]]))
+    >>> F.affine_grid(identity, (1, 1, 1, 2), align_corners=False)[0, 0]
+    tensor([[-0.5,  0. ],
+            [ 0.5,  0. ]], dtype=float64)
+    """
+    op = "affine_grid"
+    check_tensor(theta, op, "theta")
+    if not isinstance(size, (tuple, list)) or len(size) != 4:
+        raise NotImplementedError(f"{op}: only 2-D grids are implemented in minidl: size must be "
+                                  f"(N, C, H, W), got {size!r}")
+    N, _, H, W = (int(v) for v in size)
+    if theta.ndim != 3 or theta.shape[1:] != (2, 3) or theta.shape[0] != N:
+        raise ValueError(f"{op}: theta must be (N, 2, 3) = ({N}, 2, 3) for size {tuple(size)}, "
+                         f"got shape {theta.shape}")
+    if theta.dtype.kind != "f":
+        raise TypeError(f"{op}: theta must be floating, got dtype {theta.dtype}")
+
+    def axis(n):
+        if align_corners:
+            return np.linspace(-1.0, 1.0, n) if n > 1 else np.zeros(1)
+        return (2.0 * np.arange(n) + 1.0) / n - 1.0
+
+    base = np.empty((H, W, 3), dtype=theta.dtype)
+    base[..., 0] = axis(W)[None, :]
+    base[..., 1] = axis(H)[:, None]
+    base[..., 2] = 1.0
+    flat = Tensor(base.reshape(1, H * W, 3))                        # (1, H·W, 3)
+    return (flat @ theta.transpose(1, 2)).reshape(N, H, W, 2)     # (N, H, W, 2)
+
+
+def grid_sample(
+    input: Tensor,
+    grid: Tensor,
+    mode: str = "bilinear",
+    padding_mode: str = "zeros",
+    align_corners: bool | None = None,
+) -> Tensor:
+    r"""Sample ``input`` at the normalised positions of ``grid`` (spatial transformers).
+
+    Position (x, y) ∈ [−1, 1]² becomes pixel coordinates ``u = ((x + 1)·W − 1)/2`` (pixel
+    areas, ``align_corners=False``) or ``u = (x + 1)(W − 1)/2`` (corner centres), v alike;
+    then ``"bilinear"``::
+
+        out[n, c, i, j] = Σ_{a, b ∈ {0, 1}} (1 − |u − u₀ − a|)(1 − |v − v₀ − b|) x[n, c, v₀ + b, u₀ + a]
+
+    with u₀ = floor(u), v₀ = floor(v), and ``"nearest"`` takes x at (round(v), round(u))
+    (halves to even, as PyTorch). ``padding_mode="zeros"`` reads 0 outside the image;
+    ``"border"`` clamps (u, v) into the image first.
+
+    Gradient: to ``input``, each output's ȳ times its four weights scattered to the four
+    corners; to ``grid`` (bilinear), through the weights' dependence on (u, v) (the corners
+    u₀, v₀ are constants: at integer u the right-hand slope, as PyTorch). Clamped
+    coordinates (``"border"``) get no grid gradient.
+
+    Args:
+        input: (N, C, H, W).
+        grid: (N, H_out, W_out, 2), the last axis (x, y).
+        mode: ``"bilinear"`` or ``"nearest"``.
+        padding_mode: ``"zeros"`` or ``"border"``.
+        align_corners: default False.
+
+    Returns:
+        (N, C, H_out, W_out).
+
+    Raises:
+        ValueError: shapes that do not fit, unknown mode or padding_mode.
+        NotImplementedError: ``mode="bicubic"``, ``padding_mode="reflection"``, 5-D inputs.
+
+    >>> import numpy as np, minidl as md, minidl.functional as F
+    >>> x = md.tensor(np.array([[[[0.0, 10.0]]]]))
+    >>> F.grid_sample(x, md.tensor(np.array([[[[0.0, 0.0]]]])), align_corners=True)
+    tensor([[[[5.]]]], dtype=float64)
+    """
+    op = "grid_sample"
+    check_tensor(input, op, "input")
+    check_tensor(grid, op, "grid")
+    if mode not in ("bilinear", "nearest", "bicubic"):
+        raise ValueError(f"{op}: mode must be 'bilinear', 'nearest' or 'bicubic', got {mode!r}")
+    if padding_mode not in ("zeros", "border", "reflection"):
+        raise ValueError(f"{op}: padding_mode must be 'zeros', 'border' or 'reflection', got "
+                         f"{padding_mode!r}")
+    if mode == "bicubic" or padding_mode == "reflection":
+        raise NotImplementedError(f"{op}: mode={mode!r} with padding_mode={padding_mode!r} is not "
+                                  f"implemented in minidl (bilinear/nearest with zeros/border)")
+    if input.ndim != 4:
+        raise NotImplementedError(f"{op}: only 4-D inputs (N, C, H, W) are implemented in minidl, "
+                                  f"got shape {input.shape}")
+    if grid.ndim != 4 or grid.shape[0] != input.shape[0] or grid.shape[-1] != 2:
+        raise ValueError(f"{op}: grid must be (N, H_out, W_out, 2) with N = {input.shape[0]}, got "
+                         f"shape {grid.shape}")
+    N, C, H, W = input.shape
+    g = grid if grid.dtype == input.dtype else grid.to(input.dtype)
+
+    def pixel(coord, n):                                          # normalised → pixel units
+        if align_corners:
+            return (coord + 1.0) * ((n - 1) / 2.0)
+        return ((coord + 1.0) * n - 1.0) / 2.0
+
+    u, v = pixel(g[..., 0], W), pixel(g[..., 1], H)               # (N, H_out, W_out)
+    if padding_mode == "border":
+        u, v = _clipped_coordinate(u, W - 1), _clipped_coordinate(v, H - 1)
+    batch = np.arange(N)[:, None, None]
+    x_nhwc = input.permute(0, 2, 3, 1)                            # (N, H, W, C)
+
+    def read(rows, cols):
+        """x at integer (rows, cols), 0 outside: (N, H_out, W_out, C), and the mask."""
+        inside = (rows >= 0) & (rows < H) & (cols >= 0) & (cols < W)
+        values = x_nhwc[batch, np.clip(rows, 0, H - 1), np.clip(cols, 0, W - 1)]
+        return values * Tensor(inside[..., None].astype(input.dtype))
+
+    if mode == "nearest":
+        out = read(np.rint(np.asarray(v)).astype(np.int64), np.rint(np.asarray(u)).astype(np.int64))
+        return out.permute(0, 3, 1, 2)
+    u0, v0 = np.floor(np.asarray(u)), np.floor(np.asarray(v))
+    fu, fv = u - Tensor(u0), v - Tensor(v0)                       # fractional parts, with gradient
+    c0, r0 = u0.astype(np.int64), v0.astype(np.int64)
+    out = (read(r0, c0) * ((1.0 - fu) * (1.0 - fv))[..., None]
+           + read(r0, c0 + 1) * (fu * (1.0 - fv))[..., None]
+           + read(r0 + 1, c0) * ((1.0 - fu) * fv)[..., None]
+           + read(r0 + 1, c0 + 1) * (fu * fv)[..., None])         # (N, H_out, W_out, C)
+    return out.permute(0, 3, 1, 2)                                # (N, C, H_out, W_out)
+
+
+def _clipped_coordinate(t: Tensor, high: int) -> Tensor:
+    """clamp(t, 0, high) with gradient 1 strictly inside and 0 where clamped (PyTorch's
+    clip_coordinates)."""
+    inside = (t > 0) & (t < high)
+    return where(inside, t, t.detach().clamp(0, high))

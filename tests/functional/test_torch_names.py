@@ -875,3 +875,43 @@ def test_margin_losses_gradients_and_pytorch(reduction, seed):
             x, upstream=u)
         np.testing.assert_allclose(y_m, y_t, rtol=RTOL, atol=ATOL)
         np.testing.assert_allclose(np.asarray(g), g_t, rtol=RTOL, atol=ATOL)
+
+
+# ---------------------------------------------------------------------- affine_grid, grid_sample
+@given(align=st.booleans(), seed=st.integers(0, 2 ** 16))
+def test_affine_grid_gradients_and_pytorch(align, seed):
+    theta = _rand(np.random.default_rng(seed), 2, 2, 3)
+    _gradcheck("affine_grid", [theta], size=(2, 3, 4, 5), align_corners=align)
+    _against_torch("affine_grid", [theta], seed=seed, size=(2, 3, 4, 5), align_corners=align)
+
+
+@given(mode=st.sampled_from(["bilinear", "nearest"]), padding_mode=st.sampled_from(["zeros", "border"]),
+       align=st.booleans(), seed=st.integers(0, 2 ** 16))
+def test_grid_sample_gradients_and_pytorch(mode, padding_mode, align, seed):
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(seed)
+    x, grid = _rand(rng, 2, 2, 3, 4), rng.uniform(-1.2, 1.2, (2, 3, 2, 2))
+    kw = dict(mode=mode, padding_mode=padding_mode, align_corners=align)
+    y, (dx, dg), u = vjp(lambda a, g: F.grid_sample(a, g, **kw), x, grid, seed=seed)
+    y_t, (dx_t, dg_t) = torch_vjp(torch, lambda a, g: torch.nn.functional.grid_sample(a, g, **kw),
+                                  x, grid, upstream=u)
+    np.testing.assert_allclose(y, y_t, rtol=RTOL, atol=1e-10)
+    np.testing.assert_allclose(np.asarray(dx), dx_t, rtol=RTOL, atol=1e-10)
+    np.testing.assert_allclose(0 if dg is None else np.asarray(dg), dg_t, rtol=1e-8, atol=1e-10)
+    if mode == "bilinear":                                   # grid points off the pixel lattice
+        assert check_gradients(lambda a, g: F.grid_sample(a, g, **kw), x, grid)
+
+
+def test_spatial_transformer_identity_and_errors():
+    x = md.tensor(np.random.default_rng(25).standard_normal((2, 3, 4, 5)))
+    identity = md.tensor(np.tile(np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]]), (2, 1, 1)))
+    grid = F.affine_grid(identity, (2, 3, 4, 5), align_corners=False)
+    np.testing.assert_allclose(F.grid_sample(x, grid, align_corners=False).numpy(), x.numpy(),
+                               atol=1e-12)
+    with pytest.raises(NotImplementedError, match="grid_sample: mode='bilinear' with "
+                                                  "padding_mode='reflection' is not implemented"):
+        F.grid_sample(x, grid, padding_mode="reflection")
+    with pytest.raises(ValueError, match=r"grid_sample: grid must be \(N, H_out, W_out, 2\)"):
+        F.grid_sample(x, grid[:1])
+    with pytest.raises(ValueError, match=r"affine_grid: theta must be \(N, 2, 3\)"):
+        F.affine_grid(identity[:, :1], (2, 3, 4, 5))
