@@ -149,6 +149,9 @@ class MaxPool2d(Function):
                 # k (argmax < k always; this is much faster than np.putmask)
                 argmax_n += wins.astype(argmax.dtype) * (argmax.dtype.type(k) - argmax_n)
         _by_batch(pool, x_pad.shape)
+        if any(pads[0] + pads[1]) and (y == low).any():
+            _first_tap_for_padding_winners(argmax, x.shape, pads, kernel, stride, dilation,
+                                           out_size)
         ctx.geometry = (x.shape, x_pad.shape, pads, kernel, stride, dilation, out_size)
         ctx.argmax = argmax
         if not return_indices:                            # one output: y
@@ -168,18 +171,41 @@ class MaxPool2d(Function):
         return dx, None, None, None, None, None, None
 
 
+def _first_tap_for_padding_winners(argmax, x_shape, pads, kernel, stride, dilation, out_size):
+    """A window whose every input tap is −∞ ties with its padding, and the scan keeps the
+    first tap, which may be padding. PyTorch then picks the window's first tap inside
+    the input, for the index and for the gradient: so does this (``argmax`` in place)."""
+    H, W = x_shape[2:]
+    kH, kW = kernel
+    (r0, r_first), (t0, t_first) = _window_starts(pads, stride, dilation, out_size)
+    r = r0[:, None] + (argmax // kW).astype(np.int64) * dilation[0]
+    t = t0[None, :] + (argmax % kW).astype(np.int64) * dilation[1]
+    in_pad = (r < 0) | (r >= H) | (t < 0) | (t >= W)
+    p_first, q_first = (r_first - r0) // dilation[0], (t_first - t0) // dilation[1]
+    k_first = p_first[:, None] * kW + q_first[None, :]                      # (H_out, W_out)
+    exists = ((p_first < kH) & (r_first < H))[:, None] & ((q_first < kW) & (t_first < W))[None, :]
+    np.copyto(argmax, np.broadcast_to(k_first, argmax.shape).astype(argmax.dtype),
+              where=in_pad & exists)
+
+
+def _window_starts(pads, stride, dilation, out_size):
+    """Per axis: each window's first tap (may be in the padding) and its first tap inside
+    the input, in input coordinates."""
+    starts = []
+    for n, s, p, d in zip(out_size, stride, (pads[0][0], pads[1][0]), dilation):
+        start = np.arange(n) * s - p
+        first = np.where(start < 0, start + (-start + d - 1) // d * d, start)  # first tap >= 0
+        starts.append((start, first))
+    return starts
+
+
 def _flat_indices(argmax, x_shape, pads, kernel, stride, dilation, out_size):
     """PyTorch's ``return_indices``: the flat index r·W + t of each window's maximum. A
     window whose maximum is in the padding (it holds no input element, or only −∞)
     reports its first tap inside the input, as PyTorch does."""
     H, W = x_shape[2:]
     kW = kernel[1]
-    starts = []
-    for n, s, p, d in zip(out_size, stride, (pads[0][0], pads[1][0]), dilation):
-        start = np.arange(n) * s - p
-        first = np.where(start < 0, start + (-start + d - 1) // d * d, start)  # first tap >= 0
-        starts.append((start, first))
-    (r0, r_first), (t0, t_first) = starts
+    (r0, r_first), (t0, t_first) = _window_starts(pads, stride, dilation, out_size)
     r = r0[:, None] + (argmax // kW).astype(np.int64) * dilation[0]
     t = t0[None, :] + (argmax % kW).astype(np.int64) * dilation[1]
     in_pad = (r < 0) | (r >= H) | (t < 0) | (t >= W)

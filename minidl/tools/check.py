@@ -925,16 +925,23 @@ def _nan_convention(rng):
 def _maxpool_inf_indices(kernel_size, stride, padding, dilation):
     """Max pooling over windows whose every input tap is −inf: the maximum is −inf and the
     index is the window's first tap inside the input, as PyTorch (with dilation the first
-    tap at or after row/column 0 on the window's grid). Forward only: PyTorch sends the
-    gradient to that index, minidl (today) to the window's first tap, in the padding."""
+    tap at or after row/column 0 on the window's grid), and the gradient goes to that
+    index (as PyTorch's), not to the padding tap the scan met first."""
     def case(rng):
         op = _need(F, "max_pool2d")
         x = rng.standard_normal((1, 2, 6, 7))
         x[:, :, :4, :4] = -np.inf                     # the top-left windows see only −inf
         x[0, 1, 4:, 5:] = -np.inf
         want, idx = ref.max_pool2d(x, kernel_size, stride, padding, dilation, False, True)
-        fn = lambda x: op(x, kernel_size, stride, padding, dilation, False, True)
-        return Case(fn, [_leaf(x)], (want, idx), gradient=False)
+
+        def grads(u):
+            dx = np.zeros(x.shape)
+            for n in range(x.shape[0]):
+                for c in range(x.shape[1]):
+                    np.add.at(dx[n, c].reshape(-1), idx[n, c].reshape(-1), u[n, c].reshape(-1))
+            return [dx]
+        fn = lambda x: op(x, kernel_size, stride, padding, dilation, False, True)[0]
+        return Case(fn, [_leaf(x)], want, grads=grads)
     return case
 
 

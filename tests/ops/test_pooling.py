@@ -369,3 +369,25 @@ def test_blocks_over_threads_match_the_reference(op, kw, threads, monkeypatch):
     np.testing.assert_array_equal(split_g.numpy(), g.numpy())
     np.testing.assert_array_equal(idx.numpy(), want_idx.numpy())
     np.testing.assert_array_equal(y.numpy(), want_y.numpy())
+
+
+def test_max_pool_gradient_of_an_all_minus_inf_window_goes_to_the_returned_index():
+    """Every input tap −∞ ties with the padding: PyTorch picks the window's first tap
+    inside the input for the index and for the gradient (not the padding tap scanned
+    first, which would drop the gradient)."""
+    x = np.full((1, 1, 3, 3), -np.inf)
+    x[0, 0, 2, 2] = 1.0
+    t = md.tensor(x, requires_grad=True)
+    y, idx = F.max_pool2d(t, 3, 1, 1, return_indices=True)
+    np.testing.assert_array_equal(idx.numpy()[0, 0], [[0, 0, 1], [0, 8, 8], [3, 8, 8]])
+    g = np.arange(1.0, 10.0).reshape(1, 1, 3, 3)
+    y.backward(md.tensor(g))
+    expected = np.zeros(9)
+    np.add.at(expected, idx.numpy().reshape(-1), g.reshape(-1))
+    np.testing.assert_array_equal(t.grad.numpy().reshape(-1), expected)
+    torch = pytest.importorskip("torch")
+    tt = torch.tensor(x, requires_grad=True)
+    ty, ti = torch.nn.functional.max_pool2d(tt, 3, 1, 1, return_indices=True)
+    ty.backward(torch.tensor(g))
+    np.testing.assert_array_equal(ti.numpy(), idx.numpy())
+    np.testing.assert_array_equal(tt.grad.numpy(), t.grad.numpy())
