@@ -1077,6 +1077,11 @@ class Tensor:
         if p == 0:
             return (x != 0).to(x.dtype).sum(dim, keepdim)
         check_number(p, "norm", "p")
+        zero = x._array == 0
+        if zero.any():
+            # PyTorch's gradient is 0 at a zero element (and so at a zero vector), where
+            # p·|x|^(p−1) and (1/p)·s^(1/p − 1) would give 0·∞ = NaN: zeros enter as constants
+            x = where(Tensor._make(zero, None), Tensor._make(np.zeros((), x.dtype), None), x)
         return (x.abs() ** p).sum(dim, keepdim) ** (1.0 / p)
 
     def logsumexp(self, dim, keepdim=False):

@@ -285,3 +285,17 @@ def test_variable_is_a_detached_tensor_as_in_pytorch():
     with md.no_grad():
         v.add_(1)                                         # shares memory, as PyTorch's
     np.testing.assert_array_equal(x.detach().numpy(), [3.0, 5.0])
+
+
+@pytest.mark.parametrize("p", [3, 0.5, 1.5])
+def test_p_norm_gradient_is_zero_at_zero_elements_and_vectors(p):
+    """PyTorch: the p-norm's gradient is 0 at a zero element and at a zero vector (the
+    formula p·|x|^(p−1) · s^(1/p − 1)/p would give 0·∞ = NaN there)."""
+    a = np.array([[0.0, 0.0, 0.0], [1.0, -2.0, 0.0]])
+    x = md.tensor(a, requires_grad=True)
+    n = x.norm(p, dim=1)
+    np.testing.assert_allclose(n.detach().numpy(), [0.0, (1 + 2 ** p) ** (1 / p)])
+    n.sum().backward()
+    s = 1 + 2 ** p
+    expected = np.array([[0, 0, 0], [s ** (1 / p - 1), -(2 ** (p - 1)) * s ** (1 / p - 1), 0]])
+    np.testing.assert_allclose(x.grad.numpy(), expected, rtol=1e-12)

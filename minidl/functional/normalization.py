@@ -7,6 +7,7 @@ from typing import Sequence
 
 import numpy as np
 
+from ..ops.normalization import LayerNorm
 from ..tensor import Tensor
 from .padding import pad
 
@@ -47,7 +48,8 @@ def layer_norm(
 
         y_{n,e} = \frac{x_{n,e} - \mu_n}{\sqrt{\sigma^2_n + \varepsilon}}\,\gamma_e + \beta_e
 
-    Gradient (the engine derives it from the formula): with
+    Gradient (:class:`minidl.ops.normalization.LayerNorm`, one node; the composite below
+    it, for mixed dtypes, gives the same): with
     x̂ = (x − μ)/√(σ² + ε) and g = ȳ ⊙ γ, per row
     ``x̄ = (g − mean(g) − x̂ · mean(g ⊙ x̂)) / √(σ² + ε)``, ``γ̄ = Σ_n ȳ ⊙ x̂``,
     ``β̄ = Σ_n ȳ``. x̄ sums to zero over the normalised axes (orthogonal to a constant
@@ -95,6 +97,9 @@ def layer_norm(
         raise ValueError(f"{op}: eps must be >= 0, got {eps}")
 
     axes = tuple(range(input.ndim - k, input.ndim))           # the normalised axes
+    dtype = input.dtype
+    if dtype.kind == "f" and all(t is None or t.dtype == dtype for t in (weight, bias)):
+        return LayerNorm.apply(input, weight, bias, axes, eps)  # one node (ops/normalization.py)
     mu = input.mean(axis=axes, keepdims=True)                 # (*, 1, ..., 1)
     centred = input - mu                                      # x − μ
     var = (centred * centred).mean(axis=axes, keepdims=True)  # σ², biased
