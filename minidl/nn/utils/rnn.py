@@ -103,8 +103,8 @@ def unpad_sequence(
 
     >>> import numpy as np, minidl as md
     >>> from minidl.nn.utils.rnn import unpad_sequence
-    >>> [s.shape for s in unpad_sequence(md.zeros(4, 2, 3), [4, 1])]
-    [(4, 3), (1, 3)]
+    >>> tuple(s.shape for s in unpad_sequence(md.zeros(4, 2, 3), [4, 1]))
+    ((4, 3), (1, 3))
     """
     op = "unpad_sequence"
     if not isinstance(padded_sequences, Tensor):
