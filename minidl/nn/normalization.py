@@ -98,7 +98,7 @@ class LayerNorm(Module):
 
     def extra_repr(self) -> str:
         return (f"{self.normalized_shape}, eps={self.eps}, "
-                f"elementwise_affine={self.elementwise_affine}")
+                f"elementwise_affine={self.elementwise_affine}, bias={self.bias is not None}")
 
 
 class _BatchNorm(Module):
@@ -106,7 +106,7 @@ class _BatchNorm(Module):
     _legend = ""
 
     def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=True,
-                 track_running_stats=True, device=None, dtype=None):
+                 track_running_stats=True, device=None, dtype=None, *, bias=True):
         _check_device(type(self).__name__, device)
         super().__init__()
         name = type(self).__name__
@@ -122,9 +122,11 @@ class _BatchNorm(Module):
         C = self.num_features
         if self.affine:
             self.weight = Parameter(np.empty(C, dtype=dtype))
-            self.bias = Parameter(np.empty(C, dtype=dtype))
         else:
             self.register_parameter("weight", None)
+        if self.affine and bias:                              # bias=False: γ only (PyTorch)
+            self.bias = Parameter(np.empty(C, dtype=dtype))
+        else:
             self.register_parameter("bias", None)
         if self.track_running_stats:
             self.register_buffer("running_mean", Tensor(np.zeros(C, dtype=dtype)))
@@ -147,6 +149,7 @@ class _BatchNorm(Module):
         self.reset_running_stats()
         if self.affine:
             init.ones_(self.weight)                           # γ = 1
+        if self.bias is not None:
             init.zeros_(self.bias)                            # β = 0
 
     def forward(self, input):
@@ -165,7 +168,8 @@ class _BatchNorm(Module):
 
     def extra_repr(self):
         return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, "
-                f"affine={self.affine}, track_running_stats={self.track_running_stats}")
+                f"affine={self.affine}, bias={self.bias is not None}, "
+                f"track_running_stats={self.track_running_stats}")
 
 
 _BATCH_NORM_DOC = r"""Batch normalisation of {what}, PyTorch's ``{name}``.

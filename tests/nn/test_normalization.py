@@ -33,7 +33,7 @@ def test_forward_uses_eps():
 
 
 def test_repr():
-    assert repr(nn.LayerNorm(8)) == "LayerNorm((8,), eps=1e-05, elementwise_affine=True)"
+    assert repr(nn.LayerNorm(8)) == "LayerNorm((8,), eps=1e-05, elementwise_affine=True, bias=True)"
 
 
 @pytest.mark.parametrize("normalized_shape, shape", [(6, (4, 6)), ((2, 5), (3, 2, 5)),
@@ -128,7 +128,7 @@ def test_batch_norm_module_buffers_and_repr():
         ("num_batches_tracked", (), np.int64)]
     assert [k for k, _ in bn.named_buffers()] == ["running_mean", "running_var",
                                                    "num_batches_tracked"]
-    assert repr(bn) == "BatchNorm2d(4, eps=1e-05, momentum=0.1, affine=True, " \
+    assert repr(bn) == "BatchNorm2d(4, eps=1e-05, momentum=0.1, affine=True, bias=True, " \
                        "track_running_stats=True)"
     assert list(nn.BatchNorm1d(2, affine=False, track_running_stats=False).state_dict()) == []
     bn.double()
@@ -166,3 +166,17 @@ def test_batch_norm_module_bad_input():
         nn.BatchNorm1d(0)
     with pytest.raises(ValueError, match="CPU only"):
         nn.BatchNorm1d(3, device="cuda")
+
+
+def test_batch_norm_bias_false_as_pytorch():
+    """PyTorch 2.13's keyword-only ``bias=False``: γ without β (names, repr, forward)."""
+    m = nn.BatchNorm2d(3, bias=False)
+    assert m.bias is None and [n for n, _ in m.named_parameters()] == ["weight"]
+    assert "affine=True, bias=False" in repr(m)
+    x = md.tensor(np.random.default_rng(0).standard_normal((2, 3, 4, 4)))
+    with md.no_grad():
+        m.weight.fill_(2.0)
+    y = m(x).numpy()
+    mean, var = x.numpy().mean((0, 2, 3), keepdims=True), x.numpy().var((0, 2, 3), keepdims=True)
+    np.testing.assert_allclose(y, 2 * (x.numpy() - mean) / np.sqrt(var + 1e-5), rtol=1e-5, atol=1e-6)
+    assert "bias=False" in repr(nn.LayerNorm(4, bias=False))
