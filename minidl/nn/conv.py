@@ -23,10 +23,6 @@ __all__ = ["Conv2d", "Conv1d", "ConvTranspose1d", "ConvTranspose2d"]
 _PADDING_MODES = ("zeros", "reflect", "replicate", "circular")
 
 
-class _NotImplementedArgument(NotImplementedError, ValueError):
-    """A value PyTorch accepts and minidl does not do (a ValueError too, for old callers)."""
-
-
 class Conv2d(Module):
     r"""2-D convolution layer (cross-correlation, as in PyTorch).
 
@@ -43,7 +39,8 @@ class Conv2d(Module):
         dilation: an int or a pair, >= 1.
         groups: split the channels into this many independent groups.
         bias: learn an additive bias per output channel (default True).
-        padding_mode: only ``"zeros"`` is implemented.
+        padding_mode: ``"zeros"`` (default), ``"reflect"``, ``"replicate"`` or
+            ``"circular"``: how the input is padded before the convolution.
         device: only None or ``"cpu"``.
         dtype: the parameters' dtype (default: the default dtype).
 
@@ -116,9 +113,6 @@ class Conv2d(Module):
         if padding_mode not in _PADDING_MODES:
             raise ValueError(f"{op}: padding_mode must be one of {_PADDING_MODES}, got "
                              f"{padding_mode!r}")
-        if padding_mode != "zeros":
-            raise _NotImplementedArgument(f"{op}: padding_mode={padding_mode!r} is not "
-                                          f"implemented in minidl; only 'zeros'")
         if device not in (None, "cpu"):
             raise ValueError(f"{op}: minidl runs on the CPU only, got device={device!r}")
 
@@ -140,8 +134,22 @@ class Conv2d(Module):
             init.uniform_(self.bias, -bound, bound)
 
     def forward(self, input: Tensor) -> Tensor:
-        return F.conv2d(input, self.weight, self.bias, self.stride, self.padding,
-                        self.dilation, self.groups)
+        if self.padding_mode == "zeros" or self.padding == "valid":
+            return F.conv2d(input, self.weight, self.bias, self.stride, self.padding,
+                            self.dilation, self.groups)
+        # reflect / replicate / circular: pad by that rule first, then convolve unpadded
+        pads: list[int] = []
+        dilation, kernel = _ints(self.dilation, 2, "Conv2d", "dilation"), _ints(
+            self.kernel_size, 2, "Conv2d", "kernel_size")
+        for i in (1, 0):                                  # F.pad lists the last axis first
+            if self.padding == "same":
+                total = dilation[i] * (kernel[i] - 1)
+                pads += [total // 2, total - total // 2]
+            else:
+                p = _ints(self.padding, 2, "Conv2d", "padding")[i]
+                pads += [p, p]
+        return F.conv2d(F.pad(input, tuple(pads), mode=self.padding_mode), self.weight,
+                        self.bias, self.stride, 0, self.dilation, self.groups)
 
     def extra_repr(self) -> str:
         s = (f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "

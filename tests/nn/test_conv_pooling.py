@@ -89,7 +89,6 @@ def test_conv2d_forward_is_the_functional_op_and_accepts_unbatched():
     ((4, 4, 3), dict(padding=-1), ValueError, "padding"),
     ((4, 4, 3), dict(padding="same", stride=2), ValueError, "padding='same'"),
     ((4, 4, 3), dict(padding="full"), ValueError, "padding"),
-    ((4, 4, 3), dict(padding_mode="reflect"), ValueError, "padding_mode"),
     ((4, 4, 3), dict(padding_mode="mirror"), ValueError, "padding_mode"),
     ((4, 4, 3), dict(device="cuda"), ValueError, "device"),
     ((4.0, 4, 3), {}, TypeError, "in_channels"),
@@ -162,3 +161,33 @@ def test_a_small_cnn_runs_forward_and_backward():
     out.sum().backward()
     assert all(p.grad is not None and p.grad.shape == p.shape for p in model.parameters())
     assert md.gradcheck(lambda t: model(t), (md.tensor(x.numpy(), requires_grad=True),), fast_mode=True)
+
+
+@pytest.mark.parametrize("mode", ["reflect", "replicate", "circular"])
+@pytest.mark.parametrize("kw", [dict(padding=1), dict(padding=(2, 1), dilation=(1, 2)),
+                                dict(padding="same"), dict(padding=1, stride=2, groups=2)])
+def test_conv2d_padding_modes_match_pytorch(mode, kw):
+    """padding_mode pads by its rule (F.pad), then convolves without padding."""
+    rng = np.random.default_rng(0)
+    m = nn.Conv2d(4, 6, 3, padding_mode=mode, dtype=md.float64, **kw)
+    x = rng.standard_normal((2, 4, 7, 8))
+    p = (1, 1) if kw["padding"] == "same" else (kw["padding"],) * 2 if isinstance(
+        kw["padding"], int) else kw["padding"]
+    np_mode = {"reflect": "reflect", "replicate": "edge", "circular": "wrap"}[mode]
+    padded = np.pad(x, ((0, 0), (0, 0), (p[0], p[0]), (p[1], p[1])), mode=np_mode)
+    expected = F.conv2d(md.tensor(padded), m.weight, m.bias, m.stride, 0, m.dilation, m.groups)
+    np.testing.assert_allclose(m(md.tensor(x)).detach().numpy(), expected.detach().numpy(),
+                               rtol=1e-12)
+    assert f"padding_mode={mode}" in repr(m)
+    torch = pytest.importorskip("torch")
+    t = torch.nn.Conv2d(4, 6, 3, padding_mode=mode, dtype=torch.float64, **kw)
+    m.load_state_dict(t.state_dict())
+    tx, mx = torch.tensor(x, requires_grad=True), md.tensor(x, requires_grad=True)
+    ty, my = t(tx), m(mx)
+    g = rng.standard_normal(ty.shape)
+    ty.backward(torch.tensor(g))
+    my.backward(md.tensor(g))
+    np.testing.assert_allclose(my.detach().numpy(), ty.detach().numpy(), rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(mx.grad.numpy(), tx.grad.numpy(), rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(m.weight.grad.numpy(), t.weight.grad.numpy(), rtol=1e-10)
+    assert repr(m) == repr(t)
