@@ -33,6 +33,7 @@ from .ops import linalg as _la
 from .ops import reduce as _red
 from .ops import shape as _shp
 from .ops import softmax as _sm
+from .ops import special as _sp
 from .promotion import promote, result_type
 
 __all__ = ["Tensor", "device", "return_types"]
@@ -1784,13 +1785,11 @@ class Tensor:
 
     def erf(self):
         """erf(x) = 1 − erfc(x); erf'(x) = 2/√π · e^(−x²)."""
-        from .ops.special import Erfc
-        return 1 - Erfc.apply(_floating(self))
+        return 1 - _sp.Erfc.apply(_floating(self))
 
     def erfc(self):
         """erfc(x) = 1 − erf(x) = 2/√π ∫_x^∞ e^(−t²) dt."""
-        from .ops.special import Erfc
-        return Erfc.apply(_floating(self))
+        return _sp.Erfc.apply(_floating(self))
 
     def hypot(self, other):
         """√(self² + other²)."""
@@ -1837,8 +1836,7 @@ class Tensor:
     def var_mean(self, dim=None, unbiased=None, keepdim=False, *, correction=None):
         """``(var, mean)`` in one call (unbiased variance by default)."""
         return (self.var(dim, unbiased, keepdim, correction=correction),
-                self.mean(dim, keepdim=keepdim) if dim is not None else
-                (self.mean().reshape((1,) * self.ndim) if keepdim else self.mean()))
+                self.mean(dim, keepdim=keepdim))
 
     def std_mean(self, dim=None, unbiased=None, keepdim=False, *, correction=None):
         """``(std, mean)`` in one call (unbiased by default)."""
@@ -2125,7 +2123,7 @@ def _scaled_sum(x, product, beta, alpha):
     """``beta · x + alpha · product``; ``beta = 0`` ignores ``x`` (NaN included), as PyTorch."""
     product = product if alpha == 1 else product * alpha
     if beta == 0:
-        return product + x.new_zeros(()) * 0 if isinstance(x, Tensor) else product
+        return product
     return product + (x if beta == 1 else x * beta)
 
 

@@ -299,3 +299,30 @@ def test_p_norm_gradient_is_zero_at_zero_elements_and_vectors(p):
     s = 1 + 2 ** p
     expected = np.array([[0, 0, 0], [s ** (1 / p - 1), -(2 ** (p - 1)) * s ** (1 / p - 1), 0]])
     np.testing.assert_allclose(x.grad.numpy(), expected, rtol=1e-12)
+
+
+def test_searching_sets_and_broadcasting_match_pytorch():
+    torch = pytest.importorskip("torch")
+    seq, vals = np.array([[1.0, 3.0, 5.0], [2.0, 4.0, 6.0]]), np.array([[3.0, 0.0], [6.0, 4.5]])
+    for right in (False, True):
+        ours = md.searchsorted(md.tensor(seq), md.tensor(vals), right=right)
+        theirs = torch.searchsorted(torch.tensor(seq), torch.tensor(vals), right=right)
+        np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
+        assert str(theirs.dtype) == f"torch.{ours.dtype}"
+        b = md.bucketize(md.tensor(vals), md.tensor(seq[0]), right=right)
+        np.testing.assert_array_equal(b.numpy(), torch.bucketize(torch.tensor(vals), torch.tensor(
+            seq[0]), right=right).numpy())
+    for invert in (False, True):
+        np.testing.assert_array_equal(
+            md.isin(md.tensor([1, 2, 3, 2]), md.tensor([2, 7]), invert=invert).numpy(),
+            torch.isin(torch.tensor([1, 2, 3, 2]), torch.tensor([2, 7]), invert=invert).numpy())
+    ours = md.broadcast_tensors(md.ones(2, 1, dtype=md.float64), md.zeros(3, dtype=md.float64))
+    theirs = torch.broadcast_tensors(torch.ones(2, 1, dtype=torch.float64), torch.zeros(3, dtype=torch.float64))
+    assert [t.shape for t in ours] == [tuple(t.shape) for t in theirs]
+    assert tuple(md.broadcast_shapes((2, 1), (4, 1, 3))) == tuple(torch.broadcast_shapes((2, 1), (4, 1, 3)))
+    v, m = md.var_mean(md.tensor(seq), keepdim=True), torch.var_mean(torch.tensor(seq), dim=None,
+                                                                      keepdim=True)
+    for a, b in zip(v, m):
+        assert a.shape == tuple(b.shape)
+        np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-12)
+    assert md.tensor([0.3, 0.7], dtype=md.float64).bernoulli().dtype == np.float64
