@@ -5,37 +5,52 @@ helpers, and names itself in the message: ``conv2d: stride must be an int or a p
 ints, got 'x'``. Nothing here imports the Tensor class; tensors are recognised through
 the class the engine has registered.
 """
+from __future__ import annotations
+
 import numbers
+from typing import TYPE_CHECKING, Any, Sequence, overload
 
 import numpy as np
 
 from .autograd.function import tensor_type
 from .errors import ArgumentError, ArgumentTypeError, DimensionError  # noqa: F401
 
+if TYPE_CHECKING:
+    from typing import TypeVar
 
-def is_int(v):
-    """A Python or NumPy integer (not a bool)."""
+    from typing_extensions import TypeIs
+
+    _T = TypeVar("_T")
+
+
+def is_int(v: object) -> TypeIs[int | np.integer[Any]]:
+    """A Python or NumPy integer (not a bool).
+
+    (For a type checker a bool is an int: no type says "an int but not a bool", so a
+    False answer narrows a bool away as well.)
+    """
     return isinstance(v, (int, np.integer)) and not isinstance(v, bool)
 
 
-def check_tensor(t, op, name):
+def check_tensor(t: object, op: str, name: str) -> None:
     """``t`` must be a Tensor."""
     if not isinstance(t, tensor_type()):
         raise TypeError(f"{op}: {name} must be a Tensor, got {type(t).__name__}")
 
 
-def check_number(value, op, name, low=None, high=None, low_open=False):
+def check_number(value: _T, op: str, name: str, low: float | None = None,
+                 high: float | None = None, low_open: bool = False) -> _T:
     """``value`` must be a real number in [low, high] (``(low, ...`` with low_open)."""
     if not isinstance(value, numbers.Real) or isinstance(value, bool):
         raise TypeError(f"{op}: {name} must be a number, got {value!r}")
     if low is not None and (value <= low if low_open else value < low):
         raise ValueError(f"{op}: {name} must be {'>' if low_open else '>='} {low}, got {value!r}")
-    if high is not None and value > high:
+    if high is not None and value > high:  # type: ignore[operator]  # (numbers.Real's stubs)
         raise ValueError(f"{op}: {name} must be <= {high}, got {value!r}")
     return value
 
 
-def pair(value, op, name):
+def pair(value: object, op: str, name: str) -> tuple[int, int]:
     """``3 -> (3, 3)``, ``(1, 2) -> (1, 2)``: an int-or-pair hyper-parameter, type-checked."""
     if is_int(value):
         return int(value), int(value)
@@ -44,7 +59,14 @@ def pair(value, op, name):
     raise TypeError(f"{op}: {name} must be an int or a pair of ints, got {value!r}")
 
 
-def normalize_axis(axis, ndim, op):
+@overload
+def normalize_axis(axis: None, ndim: int, op: str) -> None: ...
+@overload
+def normalize_axis(axis: int | np.integer[Any], ndim: int, op: str) -> int: ...
+@overload
+def normalize_axis(axis: Sequence[int | np.integer[Any]], ndim: int, op: str) -> tuple[int, ...]: ...
+def normalize_axis(axis: int | Sequence[int | np.integer[Any]] | np.integer[Any] | None, ndim: int,
+                   op: str) -> int | tuple[int, ...] | None:
     """An axis (or tuple of axes) as non-negative ints, checked against ``ndim``.
 
     A 0-d tensor accepts axis 0 and -1 (as PyTorch). ``None`` stays ``None``.
@@ -66,7 +88,8 @@ def normalize_axis(axis, ndim, op):
     return tuple(out) if isinstance(axis, (tuple, list)) else out[0]
 
 
-def reduce_dims(t_ndim, op, dim, keepdim, axis=None, keepdims=None):
+def reduce_dims(t_ndim: int, op: str, dim: Any, keepdim: Any, axis: Any = None,
+                keepdims: Any = None) -> tuple[int | tuple[int, ...] | None, bool]:
     """The ``dim``/``keepdim`` of a reduction (NumPy's ``axis``/``keepdims`` are aliases).
 
     ``dim=None`` and ``dim=()`` both reduce over every axis (PyTorch's meaning).
@@ -87,7 +110,7 @@ def reduce_dims(t_ndim, op, dim, keepdim, axis=None, keepdims=None):
     return dim, bool(keepdim)
 
 
-def shape_arg(shape, op="reshape"):
+def shape_arg(shape: Sequence[Any], op: str = "reshape") -> tuple[int, ...]:
     """``f(2, 3)`` or ``f((2, 3))`` → ``(2, 3)``, each size an int."""
     if len(shape) == 1 and isinstance(shape[0], (tuple, list)) or \
             len(shape) == 1 and type(shape[0]).__name__ == "Size":
@@ -98,7 +121,7 @@ def shape_arg(shape, op="reshape"):
     return tuple(int(n) for n in shape)
 
 
-def size_arg(size, op):
+def size_arg(size: Sequence[Any], op: str) -> tuple[int, ...]:
     """A factory's size: ints >= 0."""
     shape = shape_arg(size, op)
     if any(n < 0 for n in shape):

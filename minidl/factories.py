@@ -118,7 +118,7 @@ def full(
     if dtype is None:
         dtype = np.bool_ if isinstance(fill_value, (bool, np.bool_)) else \
             np.int64 if is_int(fill_value) else get_default_dtype()
-    return _new(np.full(size_arg((size,) if is_int(size) else tuple(size), "full"),  # type: ignore[arg-type]
+    return _new(np.full(size_arg((size,) if is_int(size) else tuple(size), "full"),
                         fill_value, as_dtype(dtype, "full")), requires_grad, "full")
 
 
@@ -234,9 +234,9 @@ def randint(
             raise TypeError("randint: missing the size argument (a tuple)")
     if not is_int(low) or not is_int(high):
         raise TypeError(f"randint: low and high must be ints, got {low!r} and {high!r}")
-    if high <= low:  # type: ignore[operator]
+    if high <= low:
         raise ArgumentError(f"randint: expects low < high, got low={low}, high={high}")
-    shape = size_arg((tuple(size),) if not is_int(size) else (size,), "randint")  # type: ignore[arg-type]
+    shape = size_arg((tuple(size),) if not is_int(size) else (size,), "randint")
     values = _rng(generator).integers(low, high, shape)
     return _new(values.astype(as_dtype(dtype, "randint") if dtype else np.int64),
                 requires_grad, "randint")
@@ -398,7 +398,7 @@ def normal(
     m = mean._array if isinstance(mean, Tensor) else mean
     s = std._array if isinstance(std, Tensor) else std
     if size is not None:
-        shape = size_arg((size,) if is_int(size) else tuple(size), "normal")  # type: ignore[arg-type]
+        shape = size_arg((size,) if is_int(size) else tuple(size), "normal")
     else:
         shape = np.broadcast_shapes(np.shape(m), np.shape(s))
     dtype = next((t.dtype for t in (mean, std) if isinstance(t, Tensor)), get_default_dtype())

@@ -108,7 +108,7 @@ class Conv2d(Module):
                                  f"convolutions, got stride={stride}")
         else:
             padding = _pair(padding, op, "padding")
-            if min(padding) < 0:  # type: ignore[arg-type, operator]
+            if min(padding) < 0:
                 raise ValueError(f"{op}: padding must be >= 0, got padding={padding}")
         if padding_mode not in _PADDING_MODES:
             raise ValueError(f"{op}: padding_mode must be one of {_PADDING_MODES}, got "
@@ -120,7 +120,7 @@ class Conv2d(Module):
         self.kernel_size, self.stride, self.padding = kernel_size, stride, padding
         self.dilation, self.groups, self.padding_mode = dilation, int(groups), padding_mode
         dtype = np.dtype(dtype or get_default_dtype())
-        shape = (self.out_channels, self.in_channels // self.groups) + kernel_size  # type: ignore[operator]
+        shape = (self.out_channels, self.in_channels // self.groups) + kernel_size
         self.weight = Parameter(np.empty(shape, dtype=dtype))         # (C_out, C_in/groups, kH, kW)
         self.bias = Parameter(np.empty(self.out_channels, dtype=dtype)) if bias else None
         self.reset_parameters()
