@@ -32,6 +32,7 @@ from ..ops.attention import Attention
 from ..ops.softmax import Softmax
 from ..tensor import Tensor, where
 from .dropout import dropout as _dropout
+from .linear import linear as _linear
 
 __all__ = ["scaled_dot_product_attention", "multi_head_attention"]
 
@@ -388,8 +389,7 @@ def multi_head_attention(query, key, value, num_heads, in_proj_weight, in_proj_b
     to_heads = (0, 2, 1, 3) if bf else (1, 2, 0, 3)           # (·, ·, h, E_h) → (N, h, ·, E_h)
     from_heads = (0, 2, 1, 3) if bf else (2, 0, 1, 3)         # and back
     if self_attention:
-        qkv = _project(query, in_proj_weight, in_proj_bias)   # (L, N, 3E) or (N, L, 3E)
-        qkv = qkv.reshape(qkv.shape[:2] + (3, h, E_h))       # (·, ·, 3, h, E_h)
+        qkv = _project(query, in_proj_weight, in_proj_bias, (3, h, E_h))   # (·, ·, 3, h, E_h)
         qkv = qkv.permute((2, 0, 3, 1, 4) if bf else (2, 1, 3, 0, 4))    # (3, N, h, L, E_h)
         q, k, v = qkv.unbind(0)                               # (N, h, L, E_h) each
     else:
@@ -409,7 +409,7 @@ def multi_head_attention(query, key, value, num_heads, in_proj_weight, in_proj_b
 
     # Concat(head_1, …, head_h) W_oᵀ + b_o, back in the caller's layout.
     concat = heads.permute(from_heads)                        # (L, N, h, E_h) or (N, L, h, E_h)
-    output = _project(concat.reshape(concat.shape[:2] + (E,)), out_proj_weight, out_proj_bias)
+    output = _project(concat, out_proj_weight, out_proj_bias)   # (L, N, E) or (N, L, E)
     if unbatched:
         output = output.reshape(L, E)
 
@@ -422,10 +422,12 @@ def multi_head_attention(query, key, value, num_heads, in_proj_weight, in_proj_b
     return output, weights
 
 
-def _project(x, W, b):
-    """x Wᵀ + b on (A, B, E_in) → (A, B, E_out), as one (A·B, E_in) matrix product."""
-    A, B, E_in = x.shape
-    y = x.reshape(A * B, E_in) @ W.T                          # one GEMM, not A smaller ones
-    if b is not None:
-        y = y + b
-    return y.reshape(A, B, W.shape[0])
+def _project(x, W, b, split=None):
+    """x Wᵀ + b on (A, B, ...) with E_in features per (a, b) → (A, B, E_out), or
+    (A, B, *split) when the E_out features are split into axes (the heads).
+
+    One (A·B, E_in) matrix product with its bias (``F.linear``, one node) between two
+    reshapes: a GEMM, not A smaller ones, and no separate transpose or bias-add node."""
+    A, B = x.shape[:2]
+    y = _linear(x.reshape(A * B, -1), W, b)                   # (A·B, E_out)
+    return y.reshape((A, B) + (tuple(split) if split else (W.shape[0],)))

@@ -177,20 +177,74 @@ def _check_device(op, device):
         raise ValueError(f"{op}: minidl runs on the CPU only, got device={device!r}")
 
 
-def _layer_arguments(op, d_model, nhead, dim_feedforward, dropout, activation, device):
-    """The checked hyper-parameters of an encoder or decoder layer (one copy of the checks)."""
-    d_model = _positive_int(op, "d_model", d_model)
-    nhead = _positive_int(op, "nhead", nhead)
-    dim_feedforward = _positive_int(op, "dim_feedforward", dim_feedforward)
-    if d_model % nhead:
-        raise ValueError(f"{op}: d_model E={d_model} must be divisible by nhead h={nhead}")
-    dropout = _probability(op, "dropout", dropout)
-    activation = _activation(op, activation)
-    _check_device(op, device)
-    return d_model, nhead, dim_feedforward, dropout, activation
+class _Layer(Module):
+    """What the encoder and decoder layers share: their checked arguments and sub-modules
+    (made in PyTorch's order, so the state dicts list them as PyTorch's do), the residual
+    connection around a sub-layer, the self-attention and the feed-forward sub-layers."""
+
+    def _build(self, op, cross, d_model, nhead, dim_feedforward, dropout, activation,
+               layer_norm_eps, batch_first, norm_first, bias, device, dtype):
+        """Check the arguments and make the sub-modules; ``cross`` adds the decoder's
+        cross-attention ``multihead_attn``, ``norm3`` and ``dropout3``."""
+        d_model = _positive_int(op, "d_model", d_model)
+        nhead = _positive_int(op, "nhead", nhead)
+        dim_feedforward = _positive_int(op, "dim_feedforward", dim_feedforward)
+        if d_model % nhead:
+            raise ValueError(f"{op}: d_model E={d_model} must be divisible by nhead h={nhead}")
+        dropout = _probability(op, "dropout", dropout)
+        f = _activation(op, activation)
+        _check_device(op, device)
+        self.d_model, self.nhead, self.dim_feedforward = d_model, nhead, dim_feedforward
+        self.batch_first = bool(batch_first)
+
+        self.self_attn = MultiheadAttention(d_model, nhead, dropout=dropout, bias=bias,
+                                            batch_first=batch_first, dtype=dtype)
+        if cross:
+            self.multihead_attn = MultiheadAttention(d_model, nhead, dropout=dropout, bias=bias,
+                                                     batch_first=batch_first, dtype=dtype)
+        self.linear1 = Linear(d_model, dim_feedforward, bias=bias, dtype=dtype)   # W₁ (F, E)
+        self.dropout = Dropout(dropout)
+        self.linear2 = Linear(dim_feedforward, d_model, bias=bias, dtype=dtype)   # W₂ (E, F)
+        self.norm_first = bool(norm_first)
+        self.norm1 = LayerNorm(d_model, eps=layer_norm_eps, bias=bias, dtype=dtype)
+        self.norm2 = LayerNorm(d_model, eps=layer_norm_eps, bias=bias, dtype=dtype)
+        if cross:
+            self.norm3 = LayerNorm(d_model, eps=layer_norm_eps, bias=bias, dtype=dtype)
+        self.dropout1 = Dropout(dropout)
+        self.dropout2 = Dropout(dropout)
+        if cross:
+            self.dropout3 = Dropout(dropout)
+        self.activation = f  # the function f; a Module given here becomes a sub-module
+
+    def _residual(self, x, norm, sublayer, *args):
+        """One sub-layer S(·) = sublayer(·, *args) in its residual connection:
+        LN(x + S(x)) (post-norm), or x + S(LN(x)) (pre-norm, ``norm_first``)."""
+        if self.norm_first:
+            return x + sublayer(norm(x), *args)
+        return norm(x + sublayer(x, *args))
+
+    def _sa_block(self, x, attn_mask, key_padding_mask, is_causal):
+        """SA(x) = dropout1(MultiHead(x, x, x))."""
+        out, _ = self.self_attn(x, x, x, attn_mask=attn_mask, key_padding_mask=key_padding_mask,
+                                need_weights=False, is_causal=bool(is_causal))
+        return self.dropout1(out)
+
+    def _ff(self, x):
+        """linear2(dropout(f(linear1(x)))): the feed-forward network before its last dropout."""
+        hidden = self.dropout(self.activation(self.linear1(x)))     # (*, F)
+        return self.linear2(hidden)                                 # (*, E)
+
+    def _ff_block(self, x):
+        """FF(x) = dropout2(linear2(dropout(f(linear1(x)))))."""
+        return self.dropout2(self._ff(x))
+
+    def extra_repr(self) -> str:
+        name = getattr(self.activation, "__name__", None)
+        act = f", activation={name}" if name and not isinstance(self.activation, Module) else ""
+        return f"norm_first={self.norm_first}, batch_first={self.batch_first}{act}"
 
 
-class TransformerEncoderLayer(Module):
+class TransformerEncoderLayer(_Layer):
     r"""One Transformer encoder layer (F10): self-attention and a feed-forward network,
     each in a residual connection with layer normalisation, as PyTorch.
 
@@ -267,23 +321,8 @@ class TransformerEncoderLayer(Module):
         dtype: DType | None = None,
     ) -> None:
         super().__init__()
-        op = "TransformerEncoderLayer"
-        d_model, nhead, dim_feedforward, dropout, f = _layer_arguments(
-            op, d_model, nhead, dim_feedforward, dropout, activation, device)
-        self.d_model, self.nhead, self.dim_feedforward = d_model, nhead, dim_feedforward
-        self.batch_first = bool(batch_first)
-
-        self.self_attn = MultiheadAttention(d_model, nhead, dropout=dropout, bias=bias,
-                                            batch_first=batch_first, dtype=dtype)
-        self.linear1 = Linear(d_model, dim_feedforward, bias=bias, dtype=dtype)   # W₁ (F, E)
-        self.dropout = Dropout(dropout)
-        self.linear2 = Linear(dim_feedforward, d_model, bias=bias, dtype=dtype)   # W₂ (E, F)
-        self.norm_first = bool(norm_first)
-        self.norm1 = LayerNorm(d_model, eps=layer_norm_eps, bias=bias, dtype=dtype)
-        self.norm2 = LayerNorm(d_model, eps=layer_norm_eps, bias=bias, dtype=dtype)
-        self.dropout1 = Dropout(dropout)
-        self.dropout2 = Dropout(dropout)
-        self.activation = f  # the function f; a Module given here becomes a sub-module
+        self._build("TransformerEncoderLayer", False, d_model, nhead, dim_feedforward, dropout,
+                    activation, layer_norm_eps, batch_first, norm_first, bias, device, dtype)
 
     def forward(
         self,
@@ -302,30 +341,9 @@ class TransformerEncoderLayer(Module):
             layout = "(N, L, E)" if self.batch_first else "(L, N, E)"
             raise ValueError(f"{op}: src must be {layout} or (L, E) with E = d_model = "
                              f"{self.d_model}, got shape {src.shape}")
-        x = src
-        if self.norm_first:
-            x = x + self._sa_block(self.norm1(x), src_mask, src_key_padding_mask, is_causal)
-            x = x + self._ff_block(self.norm2(x))
-        else:
-            x = self.norm1(x + self._sa_block(x, src_mask, src_key_padding_mask, is_causal))
-            x = self.norm2(x + self._ff_block(x))
-        return x
-
-    def _sa_block(self, x, attn_mask, key_padding_mask, is_causal):
-        """SA(x) = dropout1(MultiHead(x, x, x))."""
-        out, _ = self.self_attn(x, x, x, attn_mask=attn_mask, key_padding_mask=key_padding_mask,
-                                need_weights=False, is_causal=bool(is_causal))
-        return self.dropout1(out)
-
-    def _ff_block(self, x):
-        """FF(x) = dropout2(linear2(dropout(f(linear1(x)))))."""
-        hidden = self.dropout(self.activation(self.linear1(x)))     # (*, F)
-        return self.dropout2(self.linear2(hidden))                  # (*, E)
-
-    def extra_repr(self) -> str:
-        name = getattr(self.activation, "__name__", None)
-        act = f", activation={name}" if name and not isinstance(self.activation, Module) else ""
-        return f"norm_first={self.norm_first}, batch_first={self.batch_first}{act}"
+        x = self._residual(src, self.norm1, self._sa_block, src_mask, src_key_padding_mask,
+                           is_causal)                                   # SA with LN₁
+        return self._residual(x, self.norm2, self._ff_block)            # FF with LN₂
 
 
 class TransformerEncoder(Module):
@@ -429,7 +447,7 @@ def _check_pair(op, tgt, memory, d_model, batch_first):
                          f"{memory.shape}")
 
 
-class TransformerDecoderLayer(Module):
+class TransformerDecoderLayer(_Layer):
     r"""One Transformer decoder layer: masked self-attention, cross-attention over the
     memory, and a feed-forward network, each in a residual connection with layer
     normalisation, as PyTorch.
@@ -520,27 +538,8 @@ class TransformerDecoderLayer(Module):
         dtype: DType | None = None,
     ) -> None:
         super().__init__()
-        op = "TransformerDecoderLayer"
-        d_model, nhead, dim_feedforward, dropout, f = _layer_arguments(
-            op, d_model, nhead, dim_feedforward, dropout, activation, device)
-        self.d_model, self.nhead, self.dim_feedforward = d_model, nhead, dim_feedforward
-        self.batch_first = bool(batch_first)
-
-        self.self_attn = MultiheadAttention(d_model, nhead, dropout=dropout, bias=bias,
-                                            batch_first=batch_first, dtype=dtype)
-        self.multihead_attn = MultiheadAttention(d_model, nhead, dropout=dropout, bias=bias,
-                                                 batch_first=batch_first, dtype=dtype)
-        self.linear1 = Linear(d_model, dim_feedforward, bias=bias, dtype=dtype)   # W₁ (F, E)
-        self.dropout = Dropout(dropout)
-        self.linear2 = Linear(dim_feedforward, d_model, bias=bias, dtype=dtype)   # W₂ (E, F)
-        self.norm_first = bool(norm_first)
-        self.norm1 = LayerNorm(d_model, eps=layer_norm_eps, bias=bias, dtype=dtype)
-        self.norm2 = LayerNorm(d_model, eps=layer_norm_eps, bias=bias, dtype=dtype)
-        self.norm3 = LayerNorm(d_model, eps=layer_norm_eps, bias=bias, dtype=dtype)
-        self.dropout1 = Dropout(dropout)
-        self.dropout2 = Dropout(dropout)
-        self.dropout3 = Dropout(dropout)
-        self.activation = f  # the function f; a Module given here becomes a sub-module
+        self._build("TransformerDecoderLayer", True, d_model, nhead, dim_feedforward, dropout,
+                    activation, layer_norm_eps, batch_first, norm_first, bias, device, dtype)
 
     def forward(
         self,
@@ -555,24 +554,11 @@ class TransformerDecoderLayer(Module):
     ) -> Tensor:
         """The layer on ``tgt`` reading ``memory``; see the class docstring for the masks."""
         _check_pair("TransformerDecoderLayer", tgt, memory, self.d_model, self.batch_first)
-        x = tgt
-        if self.norm_first:
-            x = x + self._sa_block(self.norm1(x), tgt_mask, tgt_key_padding_mask, tgt_is_causal)
-            x = x + self._mha_block(self.norm2(x), memory, memory_mask, memory_key_padding_mask,
-                                    memory_is_causal)
-            x = x + self._ff_block(self.norm3(x))
-        else:
-            x = self.norm1(x + self._sa_block(x, tgt_mask, tgt_key_padding_mask, tgt_is_causal))
-            x = self.norm2(x + self._mha_block(x, memory, memory_mask, memory_key_padding_mask,
-                                               memory_is_causal))
-            x = self.norm3(x + self._ff_block(x))
-        return x
-
-    def _sa_block(self, x, attn_mask, key_padding_mask, is_causal):
-        """SA(x) = dropout1(MultiHead(x, x, x))."""
-        out, _ = self.self_attn(x, x, x, attn_mask=attn_mask, key_padding_mask=key_padding_mask,
-                                need_weights=False, is_causal=bool(is_causal))
-        return self.dropout1(out)
+        x = self._residual(tgt, self.norm1, self._sa_block, tgt_mask, tgt_key_padding_mask,
+                           tgt_is_causal)                               # SA with LN₁
+        x = self._residual(x, self.norm2, self._mha_block, memory, memory_mask,
+                           memory_key_padding_mask, memory_is_causal)   # CA with LN₂
+        return self._residual(x, self.norm3, self._ff_block)            # FF with LN₃
 
     def _mha_block(self, x, memory, attn_mask, key_padding_mask, is_causal):
         """CA(x, m) = dropout2(MultiHead(x, m, m)): queries from x, keys and values from m."""
@@ -583,13 +569,7 @@ class TransformerDecoderLayer(Module):
 
     def _ff_block(self, x):
         """FF(x) = dropout3(linear2(dropout(f(linear1(x)))))."""
-        hidden = self.dropout(self.activation(self.linear1(x)))     # (*, F)
-        return self.dropout3(self.linear2(hidden))                  # (*, E)
-
-    def extra_repr(self) -> str:
-        name = getattr(self.activation, "__name__", None)
-        act = f", activation={name}" if name and not isinstance(self.activation, Module) else ""
-        return f"norm_first={self.norm_first}, batch_first={self.batch_first}{act}"
+        return self.dropout3(self._ff(x))
 
 
 def _is_causal_mask(mask, size):
