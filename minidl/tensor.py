@@ -18,7 +18,9 @@ graph the op is recorded (the tensor's history is rebased onto the new node, and
 base of a view gets a ``CopySlices`` node); on a leaf that requires grad it is an error
 unless grad mode is off (``with md.no_grad(): p -= lr * p.grad``).
 """
-from collections import namedtuple
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, NamedTuple, overload
 
 import numpy as np
 
@@ -36,6 +38,23 @@ from .ops import softmax as _sm
 from .ops import special as _sp
 from .promotion import promote, result_type
 
+if TYPE_CHECKING:
+    # Tensor has methods named int, float, bool and type: inside the class the builtins
+    # are written _int, _float, _bool (and the device class _Device)
+    from builtins import bool as _bool
+    from builtins import float as _float
+    from builtins import int as _int
+    from typing import Callable, Iterator, Literal, NoReturn, Sequence, SupportsIndex, Union
+
+    from ._typing import DType, TensorLike
+    from .autograd.function import Function
+    from .random import Generator
+
+    _Dims = Union[_int, tuple[_int, ...], list[_int], None]   # dim=: one, several, all
+    _Shape = Union[_int, tuple[_int, ...], list[_int]]        # f(2, 3) or f((2, 3))
+    _Operand = Union["Tensor", np.ndarray, _float]            # a tensor or a number
+    _Hook = Callable[["Tensor"], Union["Tensor", None]]
+
 __all__ = ["Tensor", "device", "return_types"]
 
 _new_tensor = object.__new__
@@ -44,7 +63,10 @@ _new_tensor = object.__new__
 class device:
     """``md.device("cpu")``: minidl runs on the CPU only; any other device is an error."""
 
-    def __init__(self, type="cpu", index=None):
+    type: str
+    index: None
+
+    def __init__(self, type: str | device = "cpu", index: int | None = None) -> None:
         if isinstance(type, device):
             type = type.type
         name = str(type).split(":")[0]
@@ -52,23 +74,27 @@ class device:
             raise RuntimeError(f"device: minidl runs on the CPU only, got device {type!r}")
         self.type, self.index = "cpu", None
 
-    def __eq__(self, other):
+    def __eq__(self, other: object) -> bool:
         return isinstance(other, (device, str)) and str(other).split(":")[0] == "cpu"
 
-    def __hash__(self):
+    def __hash__(self) -> int:
         return hash("cpu")
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return "device(type='cpu')"
 
-    def __str__(self):
+    def __str__(self) -> str:
         return "cpu"
+
+
+if TYPE_CHECKING:
+    _Device = device
 
 
 _CPU = device("cpu")
 
 
-def check_device(dev, op):
+def check_device(dev: object, op: str) -> None:
     """Accept ``None``, ``"cpu"`` or ``md.device("cpu")``; refuse anything else."""
     if dev is None or dev == "cpu" or isinstance(dev, device):
         return
@@ -79,11 +105,25 @@ def check_device(dev, op):
 class return_types:
     """Named results, as ``torch.return_types``: ``values, indices = x.max(dim=1)``."""
 
-    max = namedtuple("max", ["values", "indices"])
-    min = namedtuple("min", ["values", "indices"])
-    topk = namedtuple("topk", ["values", "indices"])
-    sort = namedtuple("sort", ["values", "indices"])
-    median = namedtuple("median", ["values", "indices"])
+    class max(NamedTuple):
+        values: Tensor
+        indices: Tensor
+
+    class min(NamedTuple):
+        values: Tensor
+        indices: Tensor
+
+    class topk(NamedTuple):
+        values: Tensor
+        indices: Tensor
+
+    class sort(NamedTuple):
+        values: Tensor
+        indices: Tensor
+
+    class median(NamedTuple):
+        values: Tensor
+        indices: Tensor
 
 
 class Tensor:
@@ -114,7 +154,18 @@ class Tensor:
                  "_meta", "__weakref__")
     __array_priority__ = 1000
 
-    def __init__(self, data=None, requires_grad=False, dtype=None, device=None):
+    _array: np.ndarray          # the values
+    _grad: Tensor | None
+    requires_grad: _bool
+    _ctx: Function | None       # the node that computed it (None: a leaf)
+    _nr: _int                   # which of the node's outputs it is
+    _vc: list[_int]             # the version counter (one item), shared with its views
+    _base: Tensor | None        # the tensor it is a view of
+    _view: tuple[Any, ...]      # the (op, args) chain that made the view from the base
+    _meta: dict[str, Any] | None   # hooks of a leaf, retains_grad
+
+    def __init__(self, data: TensorLike | None = None, requires_grad: _bool = False,
+                 dtype: DType | None = None, device: Any = None) -> None:
         check_device(device, "tensor")
         if data is None:
             data = np.zeros(0, dtype=dtype or get_default_dtype())
@@ -133,7 +184,7 @@ class Tensor:
             self.requires_grad_(True)
 
     @staticmethod
-    def _make(array, ctx, nr=0):
+    def _make(array: np.ndarray, ctx: Function | None, nr: _int = 0) -> Tensor:
         """Wrap an op's result without copying (the engine's fast path)."""
         t = _new_tensor(Tensor)
         t._array = array
@@ -149,22 +200,22 @@ class Tensor:
 
     # ------------------------------------------------------------------ attributes
     @property
-    def data(self):
+    def data(self) -> Tensor:
         """The values as a Tensor cut off from the graph (shares memory, PyTorch's
         ``.data``); assigning to it replaces the values."""
         return Tensor._make(self._array, None)
 
     @data.setter
-    def data(self, value):
+    def data(self, value: TensorLike) -> None:
         self._array = value._array if isinstance(value, Tensor) else as_array(value)
 
     @property
-    def grad(self):
+    def grad(self) -> Tensor | None:
         """∂L/∂self accumulated by ``backward`` (a Tensor), or None."""
         return self._grad
 
     @grad.setter
-    def grad(self, value):
+    def grad(self, value: TensorLike | None) -> None:
         if value is not None:
             if not isinstance(value, Tensor):
                 value = Tensor._make(np.array(value, dtype=self._array.dtype), None)
@@ -174,73 +225,81 @@ class Tensor:
         self._grad = value
 
     @property
-    def shape(self):
+    def shape(self) -> tuple[_int, ...]:
         return self._array.shape
 
     @property
-    def ndim(self):
+    def ndim(self) -> _int:
         return self._array.ndim
 
     @property
-    def dtype(self):
+    def dtype(self) -> np.dtype[Any]:
         return self._array.dtype
 
     @property
-    def device(self):
+    def device(self) -> _Device:
         return _CPU
 
     @property
-    def is_cuda(self):
+    def is_cuda(self) -> _bool:
         return False
 
     @property
-    def is_leaf(self):
+    def is_leaf(self) -> _bool:
         """True for a tensor not computed by a recorded op (e.g. a parameter)."""
         return self._ctx is None
 
     @property
-    def grad_fn(self):
+    def grad_fn(self) -> Function | None:
         """The node that computed this tensor, or None for a leaf."""
         return self._ctx
 
     @property
-    def _version(self):
+    def _version(self) -> _int:
         """How many in-place changes this tensor's memory has seen."""
         return self._vc[0]
 
-    def size(self, dim=None):
+    @overload
+    def size(self, dim: None = None) -> tuple[_int, ...]: ...
+    @overload
+    def size(self, dim: _int) -> _int: ...
+    def size(self, dim: _int | None = None) -> tuple[_int, ...] | _int:
         """The shape (as PyTorch's ``size()``), or its length along ``dim``."""
         if dim is None:
             return self._array.shape
         return self._array.shape[normalize_axis(dim, self.ndim, "size")]
 
-    def numel(self):
+    def numel(self) -> _int:
         return self._array.size
 
     nelement = numel
 
-    def dim(self):
+    def dim(self) -> _int:
         return self._array.ndim
 
     ndimension = dim
 
-    def element_size(self):
+    def element_size(self) -> _int:
         return self._array.itemsize
 
-    def stride(self, dim=None):
+    @overload
+    def stride(self, dim: None = None) -> tuple[_int, ...]: ...
+    @overload
+    def stride(self, dim: _int) -> _int: ...
+    def stride(self, dim: _int | None = None) -> tuple[_int, ...] | _int:
         strides = tuple(s // self._array.itemsize for s in self._array.strides)
         return strides if dim is None else strides[dim]
 
-    def is_contiguous(self, memory_format=None):
+    def is_contiguous(self, memory_format: Any = None) -> _bool:
         return self._array.flags.c_contiguous
 
-    def is_floating_point(self):
+    def is_floating_point(self) -> _bool:
         return self._array.dtype.kind == "f"
 
-    def is_complex(self):
+    def is_complex(self) -> _bool:
         return self._array.dtype.kind == "c"
 
-    def requires_grad_(self, requires_grad=True):
+    def requires_grad_(self, requires_grad: _bool = True) -> Tensor:
         if requires_grad and self._array.dtype.kind not in "fc":
             raise ArgumentTypeError(f"requires_grad_: only Tensors of floating point dtype can "
                                f"require gradients, got dtype {self._array.dtype}")
@@ -251,41 +310,41 @@ class Tensor:
         return self
 
     # ------------------------------------------------------------------ conversions
-    def numpy(self, force=False):
+    def numpy(self, force: _bool = False) -> np.ndarray:
         """The values as an ``np.ndarray`` (shared, not copied)."""
         return self._array
 
-    def item(self):
+    def item(self) -> _int | _float | _bool:
         """The value of a one-element tensor as a Python number."""
         if self._array.size != 1:
             raise ArgumentError(f"item: only one-element tensors can be converted to a "
                                 f"Python number, got shape {self.shape}")
         return self._array.item()
 
-    def tolist(self):
+    def tolist(self) -> Any:
         return self._array.tolist()
 
-    def detach(self):
+    def detach(self) -> Tensor:
         """A new leaf sharing this tensor's memory (and version counter), cut off from
         the graph."""
         t = Tensor._make(self._array, None)
         t._vc = self._vc
         return t
 
-    def detach_(self):
+    def detach_(self) -> Tensor:
         if self._base is not None and self._base.requires_grad:
             raise RuntimeError("detach_: cannot detach a view of a tensor that requires grad")
         self._ctx, self._nr, self.requires_grad = None, 0, False
         return self
 
-    def clone(self, memory_format=None):
+    def clone(self, memory_format: Any = None) -> Tensor:
         return _ew.Clone.apply(self)
 
-    def contiguous(self, memory_format=None):
+    def contiguous(self, memory_format: Any = None) -> Tensor:
         return self if self._array.flags.c_contiguous else self.clone()
 
-    def to(self, *args, dtype=None, device=None, non_blocking=False, copy=False,
-           memory_format=None):
+    def to(self, *args: Any, dtype: DType | None = None, device: Any = None,
+           non_blocking: _bool = False, copy: _bool = False, memory_format: Any = None) -> Tensor:
         """``to(dtype)``, ``to(device)``, ``to(other_tensor)``, ``to("cpu", dtype)``: a cast
         (differentiable); itself when nothing changes (unless ``copy``)."""
         for a in args:
@@ -303,40 +362,44 @@ class Tensor:
             return self.clone() if copy else self
         return _ew.Cast.apply(self, dtype)
 
-    def astype(self, dtype):
+    def astype(self, dtype: DType) -> Tensor:
         return self.to(dtype)
 
-    def cpu(self):
+    def cpu(self) -> Tensor:
         return self
 
-    def cuda(self, *args, **kwargs):
+    def cuda(self, *args: Any, **kwargs: Any) -> NoReturn:
         raise RuntimeError("cuda: minidl runs on the CPU only")
 
-    def double(self):
+    def double(self) -> Tensor:
         return self.to(np.float64)
 
-    def float(self):
+    def float(self) -> Tensor:
         return self.to(np.float32)
 
-    def half(self):
+    def half(self) -> Tensor:
         return self.to(np.float16)
 
-    def int(self):
+    def int(self) -> Tensor:
         return self.to(np.int32)
 
-    def long(self):
+    def long(self) -> Tensor:
         return self.to(np.int64)
 
-    def short(self):
+    def short(self) -> Tensor:
         return self.to(np.int16)
 
-    def byte(self):
+    def byte(self) -> Tensor:
         return self.to(np.uint8)
 
-    def bool(self):
+    def bool(self) -> Tensor:
         return self.to(np.bool_)
 
-    def type(self, dtype=None, non_blocking=False):
+    @overload
+    def type(self, dtype: None = None, non_blocking: _bool = False) -> str: ...
+    @overload
+    def type(self, dtype: str | np.dtype[Any] | type[Any], non_blocking: _bool = False) -> Tensor: ...
+    def type(self, dtype: DType | None = None, non_blocking: _bool = False) -> str | Tensor:
         """``type()`` names the dtype as PyTorch does (``'torch.FloatTensor'``);
         ``type(dtype)`` casts."""
         if dtype is None:
@@ -348,10 +411,10 @@ class Tensor:
             dtype = names[dtype]
         return self.to(dtype)
 
-    def type_as(self, other):
+    def type_as(self, other: Tensor) -> Tensor:
         return self.to(other.dtype)
 
-    def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
+    def __array_ufunc__(self, ufunc: np.ufunc, method: str, *inputs: Any, **kwargs: Any) -> Any:
         """NumPy's ufuncs on Tensors (``np.exp(t)``, ``ndarray * t``) are Tensor ops, with
         their gradients; a ufunc minidl has no op for works on values that need none."""
         if method != "__call__":
@@ -374,32 +437,32 @@ class Tensor:
             return tuple(Tensor._make(np.asarray(o), None) for o in out)
         return Tensor._make(np.asarray(out), None)
 
-    def __array__(self, dtype=None, copy=None):
+    def __array__(self, dtype: DType | None = None, copy: _bool | None = None) -> np.ndarray:
         return self._array if dtype is None else self._array.astype(dtype, copy=False)
 
-    def __len__(self):
+    def __len__(self) -> _int:
         if self._array.ndim == 0:
             raise TypeError("len() of a 0-d tensor")
         return len(self._array)
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[Tensor]:
         if self._array.ndim == 0:
             raise TypeError("iteration over a 0-d tensor")
         return iter(self.unbind(0))
 
-    def __float__(self):
+    def __float__(self) -> _float:
         return float(self.item())
 
-    def __int__(self):
+    def __int__(self) -> _int:
         return int(self.item())
 
-    def __index__(self):
+    def __index__(self) -> _int:
         if self._array.dtype.kind not in "iub" or self._array.size != 1:
             raise TypeError("only integer tensors of a single element can be converted to "
                             "an index")
         return int(self._array.item())
 
-    def __bool__(self):
+    def __bool__(self) -> _bool:
         if self._array.size != 1:
             raise ArgumentError(f"bool: the truth value of a Tensor with more than one value "
                                f"is ambiguous (shape {self.shape}); use .any() or .all()")
@@ -407,7 +470,7 @@ class Tensor:
 
     __hash__ = object.__hash__
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         body = np.array2string(self._array, separator=", ", prefix="tensor(")
         extra = ""
         kind = self._array.dtype.kind
@@ -421,12 +484,12 @@ class Tensor:
             extra += ", requires_grad=True"
         return f"tensor({body}{extra})"
 
-    def __format__(self, spec):
+    def __format__(self, spec: str) -> str:
         if self._array.ndim == 0:
             return format(self._array.item(), spec)
         return format(repr(self), spec)
 
-    def __deepcopy__(self, memo):
+    def __deepcopy__(self, memo: dict[_int, Any]) -> Tensor:
         t = Tensor._make(self._array.copy(), None)
         t.requires_grad = self.requires_grad
         if self._grad is not None:
@@ -441,24 +504,29 @@ class Tensor:
         memo[id(self)] = t
         return t
 
-    def __reduce_ex__(self, protocol):
+    def __reduce_ex__(self, protocol: SupportsIndex) -> tuple[Any, ...]:
         return (_rebuild, (self._array, self.requires_grad, type(self)))
 
     # ------------------------------------------------------------------ new tensors
-    def new_tensor(self, data, dtype=None, device=None, requires_grad=False):
+    def new_tensor(self, data: TensorLike, dtype: DType | None = None, device: Any = None,
+                   requires_grad: _bool = False) -> Tensor:
         return Tensor(data, dtype=dtype or self.dtype, requires_grad=requires_grad,
                       device=device)
 
-    def new_zeros(self, *size, dtype=None, device=None, requires_grad=False):
+    def new_zeros(self, *size: _Shape, dtype: DType | None = None, device: Any = None,
+                  requires_grad: _bool = False) -> Tensor:
         return self._new(np.zeros, size, dtype, device, requires_grad)
 
-    def new_ones(self, *size, dtype=None, device=None, requires_grad=False):
+    def new_ones(self, *size: _Shape, dtype: DType | None = None, device: Any = None,
+                 requires_grad: _bool = False) -> Tensor:
         return self._new(np.ones, size, dtype, device, requires_grad)
 
-    def new_empty(self, *size, dtype=None, device=None, requires_grad=False):
+    def new_empty(self, *size: _Shape, dtype: DType | None = None, device: Any = None,
+                  requires_grad: _bool = False) -> Tensor:
         return self._new(np.zeros, size, dtype, device, requires_grad)
 
-    def new_full(self, size, fill_value, dtype=None, device=None, requires_grad=False):
+    def new_full(self, size: Sequence[_int], fill_value: _float, dtype: DType | None = None,
+                 device: Any = None, requires_grad: _bool = False) -> Tensor:
         check_device(device, "new_full")
         dt = as_dtype(dtype, "new_full") if dtype is not None else self.dtype
         t = Tensor._make(np.full(shape_arg((size,), "new_full"), fill_value, dt), None)
@@ -474,115 +542,115 @@ class Tensor:
     # Each operator is one primitive op (minidl/ops/) after PyTorch's type promotion
     # (minidl/promotion.py). The fast path (a floating tensor with a Python number or a
     # tensor of its own dtype) skips the promotion rules, which give the same answer.
-    def __add__(self, other):
+    def __add__(self, other: TensorLike) -> Tensor:
         return _binary(_ew.Add, self, other, "add")
 
-    def __radd__(self, other):
+    def __radd__(self, other: TensorLike) -> Tensor:
         return _binary(_ew.Add, other, self, "add")
 
-    def __sub__(self, other):
+    def __sub__(self, other: TensorLike) -> Tensor:
         return _binary(_ew.Sub, self, other, "sub")
 
-    def __rsub__(self, other):
+    def __rsub__(self, other: TensorLike) -> Tensor:
         return _binary(_ew.Sub, other, self, "sub")
 
-    def __mul__(self, other):
+    def __mul__(self, other: TensorLike) -> Tensor:
         return _binary(_ew.Mul, self, other, "mul")
 
-    def __rmul__(self, other):
+    def __rmul__(self, other: TensorLike) -> Tensor:
         return _binary(_ew.Mul, other, self, "mul")
 
-    def __truediv__(self, other):
+    def __truediv__(self, other: TensorLike) -> Tensor:
         return _binary(_ew.Div, self, other, "div")
 
-    def __rtruediv__(self, other):
+    def __rtruediv__(self, other: TensorLike) -> Tensor:
         return _binary(_ew.Div, other, self, "div")
 
-    def __floordiv__(self, other):
+    def __floordiv__(self, other: TensorLike) -> Tensor:
         return _no_grad_binary(np.floor_divide, self, other, "floor_divide")
 
-    def __rfloordiv__(self, other):
+    def __rfloordiv__(self, other: TensorLike) -> Tensor:
         return _no_grad_binary(np.floor_divide, other, self, "floor_divide")
 
-    def __mod__(self, other):
+    def __mod__(self, other: TensorLike) -> Tensor:
         return _no_grad_binary(np.remainder, self, other, "remainder")
 
-    def __rmod__(self, other):
+    def __rmod__(self, other: TensorLike) -> Tensor:
         return _no_grad_binary(np.remainder, other, self, "remainder")
 
-    def __pow__(self, other):
+    def __pow__(self, other: TensorLike) -> Tensor:
         return _binary(_ew.Pow, self, other, "pow")
 
-    def __rpow__(self, other):
+    def __rpow__(self, other: TensorLike) -> Tensor:
         return _binary(_ew.Pow, other, self, "pow")
 
-    def __matmul__(self, other):
+    def __matmul__(self, other: Tensor | np.ndarray) -> Tensor:
         return _matmul(self, other)
 
-    def __rmatmul__(self, other):
+    def __rmatmul__(self, other: Tensor | np.ndarray) -> Tensor:
         return _matmul(other, self)
 
-    def __neg__(self):
+    def __neg__(self) -> Tensor:
         if self._array.dtype == np.bool_:
             raise TypeError("neg: negation of a bool tensor is not supported; use ~")
         return _ew.Neg.apply(self)
 
-    def __pos__(self):
+    def __pos__(self) -> Tensor:
         return self
 
-    def __abs__(self):
+    def __abs__(self) -> Tensor:
         return self.abs()
 
-    def __invert__(self):
+    def __invert__(self) -> Tensor:
         if self._array.dtype.kind not in "biu":
             raise TypeError(f"bitwise_not: only integer and bool tensors, got {self.dtype}")
         return Tensor._make(~self._array, None)
 
-    def __and__(self, other):
+    def __and__(self, other: TensorLike) -> Tensor:
         return _bitwise(np.bitwise_and, self, other, "bitwise_and")
 
     __rand__ = __and__
 
-    def __or__(self, other):
+    def __or__(self, other: TensorLike) -> Tensor:
         return _bitwise(np.bitwise_or, self, other, "bitwise_or")
 
     __ror__ = __or__
 
-    def __xor__(self, other):
+    def __xor__(self, other: TensorLike) -> Tensor:
         return _bitwise(np.bitwise_xor, self, other, "bitwise_xor")
 
     __rxor__ = __xor__
 
     # augmented assignment changes the tensor in place, as in PyTorch: ``p -= lr * p.grad``
     # under no_grad updates the parameter (without these Python would rebind ``p``)
-    def __iadd__(self, other):
+    def __iadd__(self, other: TensorLike) -> Tensor:
         return self.add_(other)
 
-    def __isub__(self, other):
+    def __isub__(self, other: TensorLike) -> Tensor:
         return self.sub_(other)
 
-    def __imul__(self, other):
+    def __imul__(self, other: TensorLike) -> Tensor:
         return self.mul_(other)
 
-    def __itruediv__(self, other):
+    def __itruediv__(self, other: TensorLike) -> Tensor:
         return self.div_(other)
 
-    def __ifloordiv__(self, other):
+    def __ifloordiv__(self, other: TensorLike) -> Tensor:
         return self.div_(other, rounding_mode="floor")
 
-    def __imod__(self, other):
+    def __imod__(self, other: TensorLike) -> Tensor:
         return self.remainder_(other)
 
-    def __ipow__(self, other):
+    def __ipow__(self, other: TensorLike) -> Tensor:
         return self.pow_(other)
 
-    def __iand__(self, other):
+    def __iand__(self, other: TensorLike) -> Tensor:
         return self._bitwise_("bitwise_and_", np.bitwise_and, other)
 
-    def __ior__(self, other):
+    def __ior__(self, other: TensorLike) -> Tensor:
         return self._bitwise_("bitwise_or_", np.bitwise_or, other)
 
-    def __ixor__(self, other):
+    def __ixor__(self, other: TensorLike) -> Tensor:
         return self._bitwise_("bitwise_xor_", np.bitwise_xor, other)
 
     def _bitwise_(self, name, ufunc, other):
@@ -593,24 +661,40 @@ class Tensor:
         return self.copy_(result)
 
     # comparisons give boolean tensors that carry no gradient
-    def __lt__(self, other):
+    def __lt__(self, other: TensorLike) -> Tensor:
         return _compare(np.less, self, other, "lt")
 
-    def __le__(self, other):
+    def __le__(self, other: TensorLike) -> Tensor:
         return _compare(np.less_equal, self, other, "le")
 
-    def __gt__(self, other):
+    def __gt__(self, other: TensorLike) -> Tensor:
         return _compare(np.greater, self, other, "gt")
 
-    def __ge__(self, other):
+    def __ge__(self, other: TensorLike) -> Tensor:
         return _compare(np.greater_equal, self, other, "ge")
 
-    def __eq__(self, other):
+    # ``t == None`` is False (a bool), as in PyTorch; a value of no supported kind compares
+    # by identity (Python's fallback), also a bool
+    @overload  # type: ignore[override]
+    def __eq__(self, other: None) -> _bool: ...
+    @overload
+    def __eq__(self, other: Tensor | np.ndarray | complex | np.generic | list[Any] | tuple[Any, ...]) -> Tensor: ...
+    @overload
+    def __eq__(self, other: object) -> Tensor | _bool: ...
+    def __eq__(self, other: object) -> Tensor | _bool:
         if other is None:
             return False
         return _compare(np.equal, self, other, "eq")
 
-    def __ne__(self, other):
+    # ``t == None`` is True (a bool), as in PyTorch; a value of no supported kind compares
+    # by identity (Python's fallback), also a bool
+    @overload  # type: ignore[override]
+    def __ne__(self, other: None) -> _bool: ...
+    @overload
+    def __ne__(self, other: Tensor | np.ndarray | complex | np.generic | list[Any] | tuple[Any, ...]) -> Tensor: ...
+    @overload
+    def __ne__(self, other: object) -> Tensor | _bool: ...
+    def __ne__(self, other: object) -> Tensor | _bool:
         if other is None:
             return True
         return _compare(np.not_equal, self, other, "ne")
@@ -618,85 +702,87 @@ class Tensor:
     lt, le, gt, ge = __lt__, __le__, __gt__, __ge__
     less, less_equal, greater, greater_equal = __lt__, __le__, __gt__, __ge__
 
-    def eq(self, other):
+    def eq(self, other: TensorLike) -> Tensor:
         return _compare(np.equal, self, other, "eq")
 
-    def ne(self, other):
+    def ne(self, other: TensorLike) -> Tensor:
         return _compare(np.not_equal, self, other, "ne")
 
-    def equal(self, other):
+    def equal(self, other: Tensor) -> _bool:
         """True if both have the same shape and elements (a Python bool)."""
         return self.shape == other.shape and bool(np.array_equal(self._array, other._array))
 
-    def allclose(self, other, rtol=1e-05, atol=1e-08, equal_nan=False):
+    def allclose(self, other: TensorLike, rtol: _float = 1e-05, atol: _float = 1e-08,
+                 equal_nan: _bool = False) -> _bool:
         return bool(np.allclose(self._array, _raw(other), rtol=rtol, atol=atol,
                                 equal_nan=equal_nan))
 
-    def isclose(self, other, rtol=1e-05, atol=1e-08, equal_nan=False):
+    def isclose(self, other: TensorLike, rtol: _float = 1e-05, atol: _float = 1e-08,
+                equal_nan: _bool = False) -> Tensor:
         return Tensor._make(np.isclose(self._array, _raw(other), rtol=rtol, atol=atol,
                                        equal_nan=equal_nan), None)
 
-    def logical_not(self):
+    def logical_not(self) -> Tensor:
         return Tensor._make(np.logical_not(self._array), None)
 
-    def logical_and(self, other):
+    def logical_and(self, other: TensorLike) -> Tensor:
         return Tensor._make(np.logical_and(self._array, _raw(other)), None)
 
-    def logical_or(self, other):
+    def logical_or(self, other: TensorLike) -> Tensor:
         return Tensor._make(np.logical_or(self._array, _raw(other)), None)
 
-    def logical_xor(self, other):
+    def logical_xor(self, other: TensorLike) -> Tensor:
         return Tensor._make(np.logical_xor(self._array, _raw(other)), None)
 
-    def isnan(self):
+    def isnan(self) -> Tensor:
         return Tensor._make(np.isnan(self._array), None)
 
-    def isinf(self):
+    def isinf(self) -> Tensor:
         return Tensor._make(np.isinf(self._array), None)
 
-    def isfinite(self):
+    def isfinite(self) -> Tensor:
         return Tensor._make(np.isfinite(self._array), None)
 
-    def matmul(self, other):
+    def matmul(self, other: Tensor) -> Tensor:
         return _matmul(self, other)
 
-    def mm(self, other):
+    def mm(self, other: Tensor) -> Tensor:
         if self.ndim != 2 or _ndim(other) != 2:
             raise ArgumentError(f"mm: both arguments must be 2-D, got shapes {self.shape} and "
                                f"{np.shape(_raw(other))}")
         return _matmul(self, other)
 
-    def bmm(self, other):
+    def bmm(self, other: Tensor) -> Tensor:
         if self.ndim != 3 or _ndim(other) != 3:
             raise ArgumentError(f"bmm: both arguments must be 3-D, got shapes {self.shape} and "
                                f"{np.shape(_raw(other))}")
         return _matmul(self, other)
 
-    def dot(self, other):
+    def dot(self, other: Tensor) -> Tensor:
         if self.ndim != 1 or _ndim(other) != 1:
             raise ArgumentError("dot: 1D tensors expected")
         return _matmul(self, other)
 
-    def mv(self, other):
+    def mv(self, other: Tensor) -> Tensor:
         return _matmul(self, other)
 
-    def pow(self, exponent):
+    def pow(self, exponent: TensorLike) -> Tensor:
         return self ** exponent
 
-    def add(self, other, alpha=1):
+    def add(self, other: _Operand, alpha: _float = 1) -> Tensor:
         return self + (other if alpha == 1 else other * alpha)
 
-    def sub(self, other, alpha=1):
+    def sub(self, other: _Operand, alpha: _float = 1) -> Tensor:
         return self - (other if alpha == 1 else other * alpha)
 
     subtract = sub
 
-    def mul(self, other):
+    def mul(self, other: TensorLike) -> Tensor:
         return self * other
 
     multiply = mul
 
-    def div(self, other, rounding_mode=None):
+    def div(self, other: TensorLike, rounding_mode: str | None = None) -> Tensor:
         if rounding_mode is None:
             return self / other
         if rounding_mode == "floor":
@@ -709,106 +795,106 @@ class Tensor:
 
     divide = true_divide = div
 
-    def floor_divide(self, other):
+    def floor_divide(self, other: TensorLike) -> Tensor:
         return self // other
 
-    def remainder(self, other):
+    def remainder(self, other: TensorLike) -> Tensor:
         return self % other
 
-    def fmod(self, other):
+    def fmod(self, other: TensorLike) -> Tensor:
         return _no_grad_binary(np.fmod, self, other, "fmod")
 
-    def neg(self):
+    def neg(self) -> Tensor:
         return -self
 
     negative = neg
 
-    def reciprocal(self):
+    def reciprocal(self) -> Tensor:
         return 1 / _floating(self)
 
-    def square(self):
+    def square(self) -> Tensor:
         return self * self
 
-    def rsqrt(self):
+    def rsqrt(self) -> Tensor:
         return 1 / self.sqrt()
 
-    def lerp(self, end, weight):
+    def lerp(self, end: _Operand, weight: _Operand) -> Tensor:
         return self + weight * (end - self)
 
-    def addcmul(self, tensor1, tensor2, value=1):
+    def addcmul(self, tensor1: Tensor, tensor2: Tensor, value: _float = 1) -> Tensor:
         return self + value * tensor1 * tensor2
 
-    def addcdiv(self, tensor1, tensor2, value=1):
+    def addcdiv(self, tensor1: Tensor, tensor2: Tensor, value: _float = 1) -> Tensor:
         return self + value * tensor1 / tensor2
 
     # ------------------------------------------------------------------ elementwise
-    def exp(self):
+    def exp(self) -> Tensor:
         return _ew.Exp.apply(_floating(self))
 
-    def log(self):
+    def log(self) -> Tensor:
         return _ew.Log.apply(_floating(self))
 
-    def log1p(self):
+    def log1p(self) -> Tensor:
         return _ew.Log1p.apply(_floating(self))
 
-    def log2(self):
+    def log2(self) -> Tensor:
         return self.log() / np.log(2.0)
 
-    def log10(self):
+    def log10(self) -> Tensor:
         return self.log() / np.log(10.0)
 
-    def expm1(self):
+    def expm1(self) -> Tensor:
         return self.exp() - 1
 
-    def sqrt(self):
+    def sqrt(self) -> Tensor:
         return _ew.Sqrt.apply(_floating(self))
 
-    def sin(self):
+    def sin(self) -> Tensor:
         return _ew.Sin.apply(_floating(self))
 
-    def cos(self):
+    def cos(self) -> Tensor:
         return _ew.Cos.apply(_floating(self))
 
-    def tan(self):
+    def tan(self) -> Tensor:
         return self.sin() / self.cos()
 
-    def tanh(self):
+    def tanh(self) -> Tensor:
         return _ew.Tanh.apply(_floating(self))
 
-    def sigmoid(self):
+    def sigmoid(self) -> Tensor:
         return _ew.Sigmoid.apply(_floating(self))
 
-    def relu(self):
+    def relu(self) -> Tensor:
         if self._array.dtype == np.bool_:
             raise TypeError("relu: not implemented for bool tensors")
         return _ew.Relu.apply(self)
 
-    def abs(self):
+    def abs(self) -> Tensor:
         return _ew.Abs.apply(self)
 
     absolute = abs
 
-    def sign(self):
+    def sign(self) -> Tensor:
         return _ew.Sign.apply(self)
 
     sgn = sign
 
-    def floor(self):
+    def floor(self) -> Tensor:
         return _ew.Floor.apply(self) if self.dtype.kind in "fc" else self.clone()
 
-    def ceil(self):
+    def ceil(self) -> Tensor:
         return _ew.Ceil.apply(self) if self.dtype.kind in "fc" else self.clone()
 
-    def round(self, decimals=0):
+    def round(self, decimals: _int = 0) -> Tensor:
         if decimals:
             scale = 10.0 ** decimals
             return (self * scale).round() / scale
         return _ew.Round.apply(self) if self.dtype.kind in "fc" else self.clone()
 
-    def trunc(self):
+    def trunc(self) -> Tensor:
         return _ew.Trunc.apply(self) if self.dtype.kind in "fc" else self.clone()
 
-    def clamp(self, min=None, max=None):
+    def clamp(self, min: TensorLike | None = None, max: TensorLike | None = None) -> Tensor:
         """Limit values to ``[min, max]``; the gradient passes where ``min <= x <= max``."""
         if min is None and max is None:
             raise ArgumentError("clip: at least one of min and max must be given (clamp)")
@@ -839,22 +925,22 @@ class Tensor:
 
     clip = clamp
 
-    def clamp_min(self, min):
+    def clamp_min(self, min: TensorLike) -> Tensor:
         return self.clamp(min=min)
 
-    def clamp_max(self, max):
+    def clamp_max(self, max: TensorLike) -> Tensor:
         return self.clamp(max=max)
 
-    def maximum(self, other):
+    def maximum(self, other: TensorLike) -> Tensor:
         return maximum(self, other)
 
-    def minimum(self, other):
+    def minimum(self, other: TensorLike) -> Tensor:
         return minimum(self, other)
 
-    def where(self, condition, other):
+    def where(self, condition: TensorLike, other: TensorLike) -> Tensor:
         return where(condition, self, other)
 
-    def masked_fill(self, mask, value):
+    def masked_fill(self, mask: TensorLike, value: TensorLike) -> Tensor:
         """``value`` where ``mask`` is True, else this tensor (mask broadcasts)."""
         m = _raw(mask)
         if np.asarray(m).dtype != np.bool_:
@@ -875,16 +961,17 @@ class Tensor:
                                f"the tensor's shape {self.shape}")
         return out
 
-    def softmax(self, dim, dtype=None):
+    def softmax(self, dim: _int, dtype: DType | None = None) -> Tensor:
         x = self.to(dtype) if dtype is not None else _floating(self)
         return _sm.Softmax.apply(x, normalize_axis(dim, self.ndim, "softmax"))
 
-    def log_softmax(self, dim, dtype=None):
+    def log_softmax(self, dim: _int, dtype: DType | None = None) -> Tensor:
         x = self.to(dtype) if dtype is not None else _floating(self)
         return _sm.LogSoftmax.apply(x, normalize_axis(dim, self.ndim, "log_softmax"))
 
     # ------------------------------------------------------------------ reductions
-    def sum(self, dim=None, keepdim=False, *, dtype=None, axis=None, keepdims=None, out=None):
+    def sum(self, dim: _Dims = None, keepdim: _bool = False, *, dtype: DType | None = None,
+            axis: _Dims = None, keepdims: _bool | None = None, out: None = None) -> Tensor:
         """Sum over ``dim`` (all axes by default, or with ``dim=()``)."""
         dim, keepdim = reduce_dims(self.ndim, "sum", dim, keepdim, axis, keepdims)
         x = self
@@ -894,10 +981,11 @@ class Tensor:
             x = self.to(np.int64)         # PyTorch sums integers and bools in int64
         return _red.Sum.apply(x, dim, keepdim)
 
-    def nansum(self, dim=None, keepdim=False):
+    def nansum(self, dim: _Dims = None, keepdim: _bool = False) -> Tensor:
         return where(self.isnan(), 0.0, self).sum(dim, keepdim)
 
-    def mean(self, dim=None, keepdim=False, *, dtype=None, axis=None, keepdims=None, out=None):
+    def mean(self, dim: _Dims = None, keepdim: _bool = False, *, dtype: DType | None = None,
+             axis: _Dims = None, keepdims: _bool | None = None, out: None = None) -> Tensor:
         """Mean over ``dim`` (all axes by default)."""
         dim, keepdim = reduce_dims(self.ndim, "mean", dim, keepdim, axis, keepdims)
         x = self.to(dtype) if dtype is not None else self
@@ -906,8 +994,9 @@ class Tensor:
                                f"{_dtype_name(self.dtype)}; pass a floating dtype=")
         return _red.Mean.apply(x, dim, keepdim)
 
-    def var(self, dim=None, unbiased=None, keepdim=False, *, correction=None, axis=None,
-            keepdims=None):
+    def var(self, dim: _Dims = None, unbiased: _bool | None = None, keepdim: _bool = False, *,
+            correction: _float | None = None, axis: _Dims = None,
+            keepdims: _bool | None = None) -> Tensor:
         """Variance: Σ(x − mean)² / (n − correction); ``correction=1`` (unbiased) by default."""
         if isinstance(unbiased, (int, tuple, list)) and not isinstance(unbiased, bool) \
                 and dim is None:
@@ -921,8 +1010,9 @@ class Tensor:
         with np.errstate(divide="ignore", invalid="ignore"):
             return sq / max(n - correction, 0) if n - correction > 0 else sq * np.nan
 
-    def std(self, dim=None, unbiased=None, keepdim=False, *, correction=None, axis=None,
-            keepdims=None):
+    def std(self, dim: _Dims = None, unbiased: _bool | None = None, keepdim: _bool = False, *,
+            correction: _float | None = None, axis: _Dims = None,
+            keepdims: _bool | None = None) -> Tensor:
         """Standard deviation: √var (unbiased by default).
 
         Gradient: ∂σ/∂x = (x − mean) / ((n − correction) σ); where σ = 0 (all values equal)
@@ -937,7 +1027,8 @@ class Tensor:
         safe = where(positive, var, 1.0)
         return where(positive, safe.sqrt(), var * 0.0)
 
-    def prod(self, dim=None, keepdim=False, *, dtype=None):
+    def prod(self, dim: _int | None = None, keepdim: _bool = False, *,
+             dtype: DType | None = None) -> Tensor:
         x = self.to(dtype) if dtype is not None else (
             self.to(np.int64) if self.dtype.kind in "biu" else self)
         dim = normalize_axis(dim, self.ndim, "prod")
@@ -945,26 +1036,28 @@ class Tensor:
             dim = None
         return _red.Prod.apply(x, dim, keepdim)
 
-    def cumsum(self, dim, *, dtype=None):
+    def cumsum(self, dim: _int, *, dtype: DType | None = None) -> Tensor:
         x = self.to(dtype) if dtype is not None else (
             self.to(np.int64) if self.dtype.kind in "biu" else self)
         if x.ndim == 0:
             return x.clone()
         return _red.Cumsum.apply(x, normalize_axis(dim, self.ndim, "cumsum"))
 
-    def cumprod(self, dim, *, dtype=None):
+    def cumprod(self, dim: _int, *, dtype: DType | None = None) -> Tensor:
         x = self.to(dtype) if dtype is not None else self
         if x.ndim == 0:
             normalize_axis(dim, 1, "cumprod")        # dim 0 or -1, as in PyTorch
             return x.clone()                         # a 0-d tensor stays 0-d
         return _red.Cumprod.apply(x, normalize_axis(dim, self.ndim, "cumprod"), False)
 
-    def amax(self, dim=(), keepdim=False, *, axis=None, keepdims=None):
+    def amax(self, dim: _Dims = (), keepdim: _bool = False, *, axis: _Dims = None,
+             keepdims: _bool | None = None) -> Tensor:
         """Largest value over ``dim`` (all by default); tied elements share the gradient (a
         slice holding NaN: NaN, and a NaN gradient, as PyTorch's ``amax``)."""
         return self._extreme(_red.Amax, "amax", dim, keepdim, axis, keepdims)
 
-    def amin(self, dim=(), keepdim=False, *, axis=None, keepdims=None):
+    def amin(self, dim: _Dims = (), keepdim: _bool = False, *, axis: _Dims = None,
+             keepdims: _bool | None = None) -> Tensor:
         """Smallest value over ``dim`` (all by default); tied elements share the gradient."""
         return self._extreme(_red.Amin, "amin", dim, keepdim, axis, keepdims)
 
@@ -973,7 +1066,19 @@ class Tensor:
         _check_nonempty(self, name, dim)
         return op.apply(self, dim, keepdim, nan_ties=False)
 
-    def max(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
+    @overload
+    def max(self, dim: _int | np.integer[Any], keepdim: _bool = False, *, axis: None = None,
+            keepdims: _bool | None = None) -> return_types.max: ...
+    @overload
+    def max(self, dim: None = None, keepdim: _bool = False, *, axis: _int | np.integer[Any],
+            keepdims: _bool | None = None) -> return_types.max: ...
+    @overload
+    def max(self, dim: tuple[_int, ...] | list[_int] | Tensor | np.ndarray | None = None,
+            keepdim: _bool = False, *, axis: tuple[_int, ...] | list[_int] | None = None,
+            keepdims: _bool | None = None) -> Tensor: ...
+    def max(self, dim: _Dims | np.integer[Any] | Tensor | np.ndarray = None, keepdim: _bool = False,
+            *, axis: _Dims | np.integer[Any] = None,
+            keepdims: _bool | None = None) -> Tensor | return_types.max:
         """``max()``: the largest value (ties share the gradient). ``max(dim)``: the named
         tuple ``(values, indices)``, the first maximum's index, which gets the whole
         gradient. ``max(other)``: the elementwise maximum."""
@@ -982,7 +1087,19 @@ class Tensor:
         return self._extreme_dim(np.argmax, _red.Amax, return_types.max, "max", dim,
                                  keepdim, axis, keepdims)
 
-    def min(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
+    @overload
+    def min(self, dim: _int | np.integer[Any], keepdim: _bool = False, *, axis: None = None,
+            keepdims: _bool | None = None) -> return_types.min: ...
+    @overload
+    def min(self, dim: None = None, keepdim: _bool = False, *, axis: _int | np.integer[Any],
+            keepdims: _bool | None = None) -> return_types.min: ...
+    @overload
+    def min(self, dim: tuple[_int, ...] | list[_int] | Tensor | np.ndarray | None = None,
+            keepdim: _bool = False, *, axis: tuple[_int, ...] | list[_int] | None = None,
+            keepdims: _bool | None = None) -> Tensor: ...
+    def min(self, dim: _Dims | np.integer[Any] | Tensor | np.ndarray = None, keepdim: _bool = False,
+            *, axis: _Dims | np.integer[Any] = None,
+            keepdims: _bool | None = None) -> Tensor | return_types.min:
         """As :meth:`max`, for the smallest value."""
         if isinstance(dim, (Tensor, np.ndarray)):
             return minimum(self, dim)
@@ -1014,10 +1131,12 @@ class Tensor:
             values, indices = values.squeeze(dim), indices.squeeze(dim)
         return result(values, indices)
 
-    def argmax(self, dim=None, keepdim=False, *, axis=None, out=None):
+    def argmax(self, dim: _int | None = None, keepdim: _bool = False, *, axis: _int | None = None,
+               out: None = None) -> Tensor:
         return self._arg(np.argmax, "argmax", dim if axis is None else axis, keepdim)
 
-    def argmin(self, dim=None, keepdim=False, *, axis=None, out=None):
+    def argmin(self, dim: _int | None = None, keepdim: _bool = False, *, axis: _int | None = None,
+               out: None = None) -> Tensor:
         return self._arg(np.argmin, "argmin", dim if axis is None else axis, keepdim)
 
     def _arg(self, fn, name, dim, keepdim):
@@ -1035,7 +1154,8 @@ class Tensor:
         out = _nan_first(fn, x, dim).astype(np.int64)
         return Tensor._make(np.expand_dims(out, dim) if keepdim else out, None)
 
-    def topk(self, k, dim=-1, largest=True, sorted=True):
+    def topk(self, k: _int, dim: _int = -1, largest: _bool = True,
+             sorted: _bool = True) -> return_types.topk:
         """The ``k`` largest (or smallest) values along ``dim`` and their indices; the
         gradient goes to the elements picked."""
         if not is_int(k):
@@ -1050,7 +1170,8 @@ class Tensor:
         return return_types.topk(values[lead + (slice(0, k),)],
                                  indices[lead + (slice(0, k),)])
 
-    def sort(self, dim=-1, descending=False, stable=False):
+    def sort(self, dim: _int = -1, descending: _bool = False,
+             stable: _bool = False) -> return_types.sort:
         """Sorted values along ``dim`` and their indices (ties keep their order; NaN counts
         as the largest value, as PyTorch)."""
         if self.ndim == 0:
@@ -1060,10 +1181,11 @@ class Tensor:
         values = _shp.Gather.apply(self, idx, dim)
         return return_types.sort(values, Tensor._make(idx.astype(np.int64), None))
 
-    def argsort(self, dim=-1, descending=False, stable=False):
+    def argsort(self, dim: _int = -1, descending: _bool = False, stable: _bool = False) -> Tensor:
         return self.sort(dim, descending, stable).indices
 
-    def norm(self, p="fro", dim=None, keepdim=False, dtype=None):
+    def norm(self, p: _float | str = "fro", dim: _Dims = None, keepdim: _bool = False,
+             dtype: DType | None = None) -> Tensor:
         """The p-norm over ``dim`` (all elements by default); p = 2 ("fro") by default."""
         x = self.to(dtype) if dtype is not None else _floating(self)
         if p in ("fro", 2, 2.0):
@@ -1083,9 +1205,9 @@ class Tensor:
             # PyTorch's gradient is 0 at a zero element (and so at a zero vector), where
             # p·|x|^(p−1) and (1/p)·s^(1/p − 1) would give 0·∞ = NaN: zeros enter as constants
             x = where(Tensor._make(zero, None), Tensor._make(np.zeros((), x.dtype), None), x)
-        return (x.abs() ** p).sum(dim, keepdim) ** (1.0 / p)
+        return (x.abs() ** p).sum(dim, keepdim) ** (1.0 / p)  # type: ignore[operator]  # a number here
 
-    def logsumexp(self, dim, keepdim=False):
+    def logsumexp(self, dim: _Dims, keepdim: _bool = False) -> Tensor:
         """log Σ exp(x) over ``dim``, computed stably (the maximum is subtracted first)."""
         dim, keepdim = reduce_dims(self.ndim, "logsumexp", dim, keepdim)
         x = _floating(self)
@@ -1096,30 +1218,38 @@ class Tensor:
             out = out.squeeze(dim) if dim is not None else out.reshape(())
         return out
 
-    def all(self, dim=None, keepdim=False, *, axis=None, keepdims=None, out=None):
+    def all(self, dim: _Dims = None, keepdim: _bool = False, *, axis: _Dims = None,
+            keepdims: _bool | None = None, out: None = None) -> Tensor:
         dim, keepdim = reduce_dims(self.ndim, "all", dim, keepdim, axis, keepdims)
         return Tensor._make(np.asarray(np.all(self._array, axis=dim, keepdims=keepdim)), None)
 
-    def any(self, dim=None, keepdim=False, *, axis=None, keepdims=None, out=None):
+    def any(self, dim: _Dims = None, keepdim: _bool = False, *, axis: _Dims = None,
+            keepdims: _bool | None = None, out: None = None) -> Tensor:
         dim, keepdim = reduce_dims(self.ndim, "any", dim, keepdim, axis, keepdims)
         return Tensor._make(np.asarray(np.any(self._array, axis=dim, keepdims=keepdim)), None)
 
-    def count_nonzero(self, dim=None):
+    def count_nonzero(self, dim: _Dims = None) -> Tensor:
         return Tensor._make(np.asarray(np.count_nonzero(self._array, axis=dim),
                                        dtype=np.int64), None)
 
-    def nonzero(self, as_tuple=False):
+    @overload
+    def nonzero(self, as_tuple: Literal[False] = False) -> Tensor: ...
+    @overload
+    def nonzero(self, as_tuple: Literal[True]) -> tuple[Tensor, ...]: ...
+    @overload
+    def nonzero(self, as_tuple: _bool) -> Tensor | tuple[Tensor, ...]: ...
+    def nonzero(self, as_tuple: _bool = False) -> Tensor | tuple[Tensor, ...]:
         nz = np.nonzero(self._array)
         if as_tuple:
             return tuple(Tensor._make(i.astype(np.int64), None) for i in nz)
         return Tensor._make(np.stack(nz, axis=-1).astype(np.int64), None)
 
     # ------------------------------------------------------------------ shape
-    def reshape(self, *shape):
+    def reshape(self, *shape: _Shape) -> Tensor:
         """This tensor with a new shape: ``reshape(2, 3)`` or ``reshape((2, 3))``."""
         return _reshape(self, shape_arg(shape), "reshape")
 
-    def view(self, *shape):
+    def view(self, *shape: _Shape | DType) -> Tensor:
         if len(shape) == 1 and not isinstance(shape[0], (tuple, list)) and not is_int(shape[0]):
             return self.to(shape[0])           # view(dtype)
         out = _reshape(self, shape_arg(shape, "view"), "view")
@@ -1130,13 +1260,13 @@ class Tensor:
                                f"{out.shape}; use .reshape(...) instead")
         return out
 
-    def view_as(self, other):
+    def view_as(self, other: Tensor) -> Tensor:
         return self.view(other.shape)
 
-    def reshape_as(self, other):
+    def reshape_as(self, other: Tensor) -> Tensor:
         return self.reshape(other.shape)
 
-    def flatten(self, start_dim=0, end_dim=-1):
+    def flatten(self, start_dim: _int = 0, end_dim: _int = -1) -> Tensor:
         """Merge axes ``start_dim..end_dim`` into one (all of them by default)."""
         shape = self.shape
         if not shape:
@@ -1149,7 +1279,7 @@ class Tensor:
         merged = int(np.prod(shape[start:end + 1]))
         return self.reshape(shape[:start] + (merged,) + shape[end + 1:])
 
-    def unflatten(self, dim, sizes):
+    def unflatten(self, dim: _int, sizes: Sequence[_int]) -> Tensor:
         dim = normalize_axis(dim, self.ndim, "unflatten")
         sizes = tuple(sizes)
         if -1 in sizes:
@@ -1157,7 +1287,7 @@ class Tensor:
             sizes = tuple(self.shape[dim] // known if s == -1 else s for s in sizes)
         return self.reshape(self.shape[:dim] + sizes + self.shape[dim + 1:])
 
-    def squeeze(self, dim=None):
+    def squeeze(self, dim: _Dims = None) -> Tensor:
         """Remove length-1 axes (only ``dim`` if given, and only if it has length 1)."""
         shape = self.shape
         if dim is None:
@@ -1168,13 +1298,17 @@ class Tensor:
             new = tuple(n for i, n in enumerate(shape) if not (i in dims and n == 1))
         return self.reshape(new) if new != shape else self._alias()
 
-    def unsqueeze(self, dim):
+    def unsqueeze(self, dim: _int) -> Tensor:
         """Insert a length-1 axis at ``dim`` (``-1`` appends one at the end)."""
         shape = self.shape
         dim = normalize_axis(dim, len(shape) + 1, "unsqueeze")
         return self.reshape(shape[:dim] + (1,) + shape[dim:])
 
-    def transpose(self, dim0, dim1=None, *more):
+    @overload
+    def transpose(self, dim0: _int, dim1: _int, *more: _int) -> Tensor: ...
+    @overload
+    def transpose(self, dim0: tuple[_int, ...] | list[_int]) -> Tensor: ...
+    def transpose(self, dim0: Any, dim1: Any = None, *more: Any) -> Tensor:
         """Swap two axes (PyTorch's meaning): ``t.transpose(0, 1)``.
 
         A full permutation is :meth:`permute`; ``transpose`` with more than two axes (or
@@ -1190,7 +1324,7 @@ class Tensor:
                             "permutation")
         return self.swapaxes(dim0, dim1, _op="transpose")
 
-    def swapaxes(self, axis0, axis1, _op="swapaxes"):
+    def swapaxes(self, axis0: _int, axis1: _int, _op: str = "swapaxes") -> Tensor:
         """Exchange two axes."""
         a = normalize_axis(axis0, self.ndim, _op)
         b = normalize_axis(axis1, self.ndim, _op)
@@ -1202,12 +1336,16 @@ class Tensor:
 
     swapdims = swapaxes
 
-    def t(self):
+    def t(self) -> Tensor:
         if self.ndim > 2:
             raise ArgumentError(f"t: expects a tensor with <= 2 dimensions, got {self.ndim}")
         return self.swapaxes(0, 1) if self.ndim == 2 else self._alias()
 
-    def permute(self, *dims):
+    @overload
+    def permute(self, *dims: _int) -> Tensor: ...
+    @overload
+    def permute(self, dims: tuple[_int, ...] | list[_int], /) -> Tensor: ...
+    def permute(self, *dims: Any) -> Tensor:
         """Reorder the axes: output axis i is input axis ``dims[i]``."""
         if len(dims) == 1 and isinstance(dims[0], (tuple, list)):
             dims = tuple(dims[0])
@@ -1217,20 +1355,20 @@ class Tensor:
                 if ndim else tuple(None if a not in (0, -1) else 0 for a in dims)
         except TypeError:
             raise TypeError(f"permute: dims must be ints, got {dims!r}") from None
-        if len(axes) != ndim or None in axes or sorted(axes) != list(range(ndim)):
+        if len(axes) != ndim or None in axes or sorted(axes) != list(range(ndim)):  # type: ignore[type-var]
             raise ArgumentError(f"permute: {dims} is not a permutation of the {ndim} dims of a "
                                f"tensor of shape {self.shape}")
         return self._view_op(_shp.Permute, axes)
 
     @property
-    def T(self):
+    def T(self) -> Tensor:
         return self.permute(tuple(range(self.ndim - 1, -1, -1)))
 
     @property
-    def mT(self):
+    def mT(self) -> Tensor:
         return self.swapaxes(-2, -1)
 
-    def moveaxis(self, source, destination):
+    def moveaxis(self, source: _int, destination: _int) -> Tensor:
         src = normalize_axis(source, self.ndim, "movedim")
         dst = normalize_axis(destination, self.ndim, "movedim")
         order = [i for i in range(self.ndim) if i != src]
@@ -1239,7 +1377,11 @@ class Tensor:
 
     movedim = moveaxis
 
-    def expand(self, *shape):
+    @overload
+    def expand(self, *shape: _int) -> Tensor: ...
+    @overload
+    def expand(self, shape: tuple[_int, ...] | list[_int], /) -> Tensor: ...
+    def expand(self, *shape: Any) -> Tensor:
         """Broadcast to ``shape`` (a view; -1 keeps an axis)."""
         shape = shape_arg(shape, "expand")
         lead = len(shape) - self.ndim
@@ -1250,28 +1392,32 @@ class Tensor:
                       for i, n in enumerate(shape))
         return broadcast_to(self, shape)
 
-    def expand_as(self, other):
+    def expand_as(self, other: Tensor) -> Tensor:
         return self.expand(other.shape)
 
-    def repeat(self, *sizes):
+    def repeat(self, *sizes: _Shape) -> Tensor:
         reps = shape_arg(sizes, "repeat")
         if len(reps) < self.ndim:
             raise ArgumentError(f"repeat: the number of repeats ({len(reps)}) can not be "
                                f"smaller than the number of dims ({self.ndim})")
         return _shp.Repeat.apply(self, reps)
 
-    def tile(self, *dims):
+    def tile(self, *dims: _Shape) -> Tensor:
         reps = shape_arg(dims, "tile")
         reps = (1,) * (self.ndim - len(reps)) + reps
         return self.repeat(reps)
 
-    def flip(self, *dims):
+    @overload
+    def flip(self, *dims: _int) -> Tensor: ...
+    @overload
+    def flip(self, dims: tuple[_int, ...] | list[_int], /) -> Tensor: ...
+    def flip(self, *dims: Any) -> Tensor:
         if len(dims) == 1 and isinstance(dims[0], (tuple, list)):
             dims = tuple(dims[0])
         axes = normalize_axis(tuple(dims), self.ndim, "flip")
         return _shp.Flip.apply(self, axes)
 
-    def roll(self, shifts, dims=None):
+    def roll(self, shifts: _Shape, dims: _Dims = None) -> Tensor:
         if dims is None:
             return self.flatten().roll(shifts, 0).reshape(self.shape)
         shifts = shifts if isinstance(shifts, (tuple, list)) else (shifts,)
@@ -1287,17 +1433,17 @@ class Tensor:
                 out = cat([out.narrow(d, n - s, s), out.narrow(d, 0, n - s)], d)
         return out
 
-    def narrow(self, dim, start, length):
+    def narrow(self, dim: _int, start: _int, length: _int) -> Tensor:
         dim = normalize_axis(dim, self.ndim, "narrow")
         if start < 0:
             start += self.shape[dim]
         return self[(slice(None),) * dim + (slice(start, start + length),)]
 
-    def select(self, dim, index):
+    def select(self, dim: _int, index: _int) -> Tensor:
         dim = normalize_axis(dim, self.ndim, "select")
         return self[(slice(None),) * dim + (index,)]
 
-    def split(self, split_size_or_sections, dim=0):
+    def split(self, split_size_or_sections: _Shape, dim: _int = 0) -> tuple[Tensor, ...]:
         """Pieces along ``dim``: of ``split_size`` each (the last may be smaller), or of
         the listed sizes. One op with several outputs (views)."""
         dim = normalize_axis(dim, self.ndim, "split")
@@ -1323,7 +1469,7 @@ class Tensor:
             start += size
         return parts
 
-    def tensor_split(self, sections, dim=0):
+    def tensor_split(self, sections: _Shape, dim: _int = 0) -> tuple[Tensor, ...]:
         dim = normalize_axis(dim, self.ndim, "tensor_split")
         n = self.shape[dim]
         if is_int(sections):
@@ -1334,7 +1480,7 @@ class Tensor:
             sizes = [b - a for a, b in zip(bounds[:-1], bounds[1:])]
         return self._split(tuple(sizes), dim)
 
-    def chunk(self, chunks, dim=0):
+    def chunk(self, chunks: _int, dim: _int = 0) -> tuple[Tensor, ...]:
         """``chunks`` pieces along ``dim`` (each ⌈n / chunks⌉ long; fewer if n is short)."""
         if not is_int(chunks) or chunks <= 0:
             raise ArgumentError(f"chunk: chunks must be a positive int, got {chunks!r}")
@@ -1343,7 +1489,7 @@ class Tensor:
         size = -(-n // chunks) if n else 1
         return self.split(size, dim_)
 
-    def unbind(self, dim=0):
+    def unbind(self, dim: _int = 0) -> tuple[Tensor, ...]:
         """The slices along ``dim``, as a tuple: one op with several outputs (views), whose
         backward stacks their gradients once."""
         dim = normalize_axis(dim, self.ndim, "unbind")
@@ -1354,7 +1500,7 @@ class Tensor:
             _mark_view(part, self, _shp.GetItem, ((slice(None),) * dim + (i,),))
         return parts
 
-    def gather(self, dim, index):
+    def gather(self, dim: _int, index: TensorLike) -> Tensor:
         """``out[i][j] = self[i][index[i][j]]`` for dim = 1 (``torch.gather``)."""
         dim = normalize_axis(dim, self.ndim, "gather")
         idx = np.asarray(_raw(index))
@@ -1365,7 +1511,7 @@ class Tensor:
                                f"input ({self.ndim})")
         return _shp.Gather.apply(self, idx, dim)
 
-    def take_along_dim(self, indices, dim):
+    def take_along_dim(self, indices: TensorLike, dim: _int) -> Tensor:
         return self.gather(dim, indices)
 
     def _scatter_positions(self, dim, index, name):
@@ -1398,7 +1544,8 @@ class Tensor:
             src = src[tuple(slice(0, k) for k in shape)]
         return src
 
-    def scatter(self, dim, index, src=None, value=None, *, reduce=None):
+    def scatter(self, dim: _int, index: TensorLike, src: TensorLike | None = None,
+                value: TensorLike | None = None, *, reduce: str | None = None) -> Tensor:
         """``out = self`` with ``out[i][index[i][j]] = src[i][j]`` (dim = 1; ``src`` may be a
         number). Gradient: to ``self`` where nothing was written, to ``src`` where it was
         written (with repeated indices PyTorch leaves the winner unspecified).
@@ -1414,7 +1561,8 @@ class Tensor:
         out[pos] = self._scatter_source(src, value, idx.shape, "scatter")
         return out
 
-    def scatter_(self, dim, index, src=None, value=None, *, reduce=None):
+    def scatter_(self, dim: _int, index: TensorLike, src: TensorLike | None = None,
+                 value: TensorLike | None = None, *, reduce: str | None = None) -> Tensor:
         """In-place :meth:`scatter`."""
         if reduce is not None:
             raise NotImplementedError("scatter_: reduce= is not supported by minidl; use "
@@ -1423,7 +1571,7 @@ class Tensor:
         self[pos] = self._scatter_source(src, value, idx.shape, "scatter_")
         return self
 
-    def scatter_add(self, dim, index, src):
+    def scatter_add(self, dim: _int, index: TensorLike, src: TensorLike) -> Tensor:
         """``out = self`` plus ``out[i][index[i][j]] += src[i][j]`` (dim = 1), repeated
         indices accumulating. Gradient: ``∂/∂self = g``, ``∂/∂src[i][j] = g[i][index[i][j]]``.
 
@@ -1443,33 +1591,33 @@ class Tensor:
             contrib = full
         return self + contrib
 
-    def scatter_add_(self, dim, index, src):
+    def scatter_add_(self, dim: _int, index: TensorLike, src: TensorLike) -> Tensor:
         """In-place :meth:`scatter_add`."""
         return self.copy_(self.scatter_add(dim, index, src))
 
-    def index_select(self, dim, index):
+    def index_select(self, dim: _int, index: TensorLike) -> Tensor:
         dim = normalize_axis(dim, self.ndim, "index_select")
         idx = np.asarray(_raw(index)).reshape(-1)
         return self[(slice(None),) * dim + (idx,)]
 
-    def masked_select(self, mask):
+    def masked_select(self, mask: TensorLike) -> Tensor:
         m = np.broadcast_to(_raw(mask), np.broadcast_shapes(np.shape(_raw(mask)), self.shape))
         return self.expand(m.shape)[m] if m.shape != self.shape else self[m]
 
-    def tril(self, diagonal=0):
+    def tril(self, diagonal: _int = 0) -> Tensor:
         return where(_tri_mask(self, diagonal, np.tril), self, 0)
 
-    def triu(self, diagonal=0):
+    def triu(self, diagonal: _int = 0) -> Tensor:
         return where(_tri_mask(self, diagonal, np.triu), self, 0)
 
-    def diagonal(self, offset=0, dim1=0, dim2=1):
+    def diagonal(self, offset: _int = 0, dim1: _int = 0, dim2: _int = 1) -> Tensor:
         x = self.moveaxis(dim1, -2).moveaxis(dim2 if dim2 > dim1 else dim2 + 1, -1) \
             if (dim1, dim2) != (self.ndim - 2, self.ndim - 1) else self
         n, m = x.shape[-2:]
         i = np.arange(max(0, -offset), min(n, m - offset))
         return x[..., i, i + offset]
 
-    def __getitem__(self, index):
+    def __getitem__(self, index: Any) -> Tensor:
         return _getitem(self, index)
 
     # ------------------------------------------------------------------ views
@@ -1483,7 +1631,7 @@ class Tensor:
         return out
 
     # ------------------------------------------------------------------ in place
-    def __setitem__(self, index, value):
+    def __setitem__(self, index: Any, value: TensorLike) -> None:
         index = _index_arg(index)
         torch_index = _torch_index(self.shape, index)
         if type(torch_index) is tuple and len(torch_index) == 3 and \
@@ -1564,47 +1712,47 @@ class Tensor:
                                                              other_v)._array),
                              (other,), copy_old)
 
-    def add_(self, other, alpha=1):
+    def add_(self, other: TensorLike, alpha: _float = 1) -> Tensor:
         return self._binary_("add_", lambda a, b: a.add(b, alpha=alpha), other, False)
 
-    def sub_(self, other, alpha=1):
+    def sub_(self, other: TensorLike, alpha: _float = 1) -> Tensor:
         return self._binary_("sub_", lambda a, b: a.sub(b, alpha=alpha), other, False)
 
-    def mul_(self, other):
+    def mul_(self, other: TensorLike) -> Tensor:
         return self._binary_("mul_", lambda a, b: a * b, other)
 
-    def div_(self, other, rounding_mode=None):
+    def div_(self, other: TensorLike, rounding_mode: str | None = None) -> Tensor:
         return self._binary_("div_", lambda a, b: a.div(b, rounding_mode=rounding_mode),
                              other)
 
-    def pow_(self, exponent):
+    def pow_(self, exponent: TensorLike) -> Tensor:
         return self._binary_("pow_", lambda a, b: a ** b, exponent)
 
-    def remainder_(self, other):
+    def remainder_(self, other: TensorLike) -> Tensor:
         return self._binary_("remainder_", lambda a, b: a % b, other)
 
-    def fmod_(self, other):
+    def fmod_(self, other: TensorLike) -> Tensor:
         return self._binary_("fmod_", lambda a, b: a.fmod(b), other)
 
-    def floor_divide_(self, other):
+    def floor_divide_(self, other: TensorLike) -> Tensor:
         return self._binary_("floor_divide_", lambda a, b: a // b, other)
 
-    def addcmul_(self, tensor1, tensor2, value=1):
+    def addcmul_(self, tensor1: Tensor, tensor2: Tensor, value: _float = 1) -> Tensor:
         return self._inplace("addcmul_", lambda old: old.addcmul(tensor1, tensor2, value),
                              lambda a: a.__setitem__(..., a + value * _raw(tensor1)
                                                      * _raw(tensor2)),
                              (tensor1, tensor2), copy_old=False)
 
-    def addcdiv_(self, tensor1, tensor2, value=1):
+    def addcdiv_(self, tensor1: Tensor, tensor2: Tensor, value: _float = 1) -> Tensor:
         return self._inplace("addcdiv_", lambda old: old.addcdiv(tensor1, tensor2, value),
                              lambda a: a.__setitem__(..., a + value * _raw(tensor1)
                                                      / _raw(tensor2)),
                              (tensor1, tensor2), copy_old=False)
 
-    def lerp_(self, end, weight):
+    def lerp_(self, end: _Operand, weight: _Operand) -> Tensor:
         return self._binary_("lerp_", lambda a, b: a.lerp(b, weight), end)
 
-    def clamp_(self, min=None, max=None):
+    def clamp_(self, min: TensorLike | None = None, max: TensorLike | None = None) -> Tensor:
         return self._unary_("clamp_", lambda a: a.clamp(min, max), (min, max))
 
     clip_ = clamp_
@@ -1613,40 +1761,40 @@ class Tensor:
         return self._inplace(name, fn, lambda a: a.__setitem__(
             ..., fn(Tensor._make(a, None))._array), others)
 
-    def neg_(self):
+    def neg_(self) -> Tensor:
         return self._unary_("neg_", lambda a: -a)
 
-    def exp_(self):
+    def exp_(self) -> Tensor:
         return self._unary_("exp_", lambda a: a.exp())
 
-    def log_(self):
+    def log_(self) -> Tensor:
         return self._unary_("log_", lambda a: a.log())
 
-    def sqrt_(self):
+    def sqrt_(self) -> Tensor:
         return self._unary_("sqrt_", lambda a: a.sqrt())
 
-    def abs_(self):
+    def abs_(self) -> Tensor:
         return self._unary_("abs_", lambda a: a.abs())
 
-    def relu_(self):
+    def relu_(self) -> Tensor:
         return self._unary_("relu_", lambda a: a.relu())
 
-    def sigmoid_(self):
+    def sigmoid_(self) -> Tensor:
         return self._unary_("sigmoid_", lambda a: a.sigmoid())
 
-    def tanh_(self):
+    def tanh_(self) -> Tensor:
         return self._unary_("tanh_", lambda a: a.tanh())
 
-    def zero_(self):
+    def zero_(self) -> Tensor:
         return self.fill_(0)
 
-    def fill_(self, value):
+    def fill_(self, value: TensorLike) -> Tensor:
         v = _as_value(value, self.dtype)
         return self._inplace("fill_", lambda old: old * 0 + v if isinstance(v, Tensor)
                              else _shp.IndexPut.apply(old, v, ...),
                              lambda a: a.fill(_raw(v)), (v,), copy_old=False)
 
-    def copy_(self, src, non_blocking=False):
+    def copy_(self, src: TensorLike, non_blocking: _bool = False) -> Tensor:
         """Copy ``src``'s values into this tensor (broadcasting; differentiable)."""
         if isinstance(src, Tensor) and src.dtype != self.dtype:
             src = src.to(self.dtype)
@@ -1659,13 +1807,13 @@ class Tensor:
         return self._inplace("copy_", lambda old: _shp.IndexPut.apply(old, v, ...),
                              lambda a: a.__setitem__(..., _raw(v)), (v,), copy_old=False)
 
-    def masked_fill_(self, mask, value):
+    def masked_fill_(self, mask: TensorLike, value: TensorLike) -> Tensor:
         m = _raw(mask)
         return self._inplace("masked_fill_", lambda old: old.masked_fill(mask, value),
                              lambda a: np.copyto(a, _raw(value), where=np.broadcast_to(
                                  m, a.shape)), (value,), copy_old=False)
 
-    def index_fill_(self, dim, index, value):
+    def index_fill_(self, dim: _int, index: TensorLike, value: TensorLike) -> Tensor:
         dim = normalize_axis(dim, self.ndim, "index_fill_")
         idx = (slice(None),) * dim + (np.asarray(_raw(index)).reshape(-1),)
         self[idx] = value
@@ -1673,7 +1821,8 @@ class Tensor:
 
     # ------------------------------------------------------------------ more of PyTorch's names
     # Composites of the ops above (so differentiable twice), or non-differentiable helpers.
-    def index_add(self, dim, index, source, *, alpha=1):
+    def index_add(self, dim: _int, index: TensorLike, source: TensorLike, *,
+                  alpha: _float = 1) -> Tensor:
         """``out = self`` with ``out[..., index[i], ...] += alpha · source[..., i, ...]`` along
         ``dim`` (repeated indices accumulate). Gradient: ``g`` to ``self``, ``alpha ·
         g[..., index[i], ...]`` to ``source``."""
@@ -1692,11 +1841,13 @@ class Tensor:
         full_index = np.broadcast_to(where, expected)
         return self.scatter_add(dim, full_index, source.reshape(expected) * alpha)
 
-    def index_add_(self, dim, index, source, *, alpha=1):
+    def index_add_(self, dim: _int, index: TensorLike, source: TensorLike, *,
+                   alpha: _float = 1) -> Tensor:
         """In-place :meth:`index_add`."""
         return self.copy_(self.index_add(dim, index, source, alpha=alpha))
 
-    def repeat_interleave(self, repeats, dim=None, *, output_size=None):
+    def repeat_interleave(self, repeats: _int | Tensor, dim: _int | None = None, *,
+                          output_size: _int | None = None) -> Tensor:
         """Each element repeated ``repeats`` times along ``dim`` (the flattened tensor when
         ``dim`` is None): ``[1, 2].repeat_interleave(2) = [1, 1, 2, 2]``. Gradient: the
         copies' gradients summed back into their element."""
@@ -1713,33 +1864,35 @@ class Tensor:
                                 f"sum to {positions.size}")
         return x.index_select(dim, positions)
 
-    def bernoulli(self, p=None, *, generator=None):
+    def bernoulli(self, p: _float | None = None, *, generator: Generator | None = None) -> Tensor:
         """0/1 samples: element i is 1 with probability ``self[i]`` (or ``p``), from minidl's
         generator; no gradient."""
         out = Tensor._make(np.empty(self.shape, self.dtype), None)
         return out.bernoulli_(self._array if p is None else p, generator=generator)
 
-    def addmm(self, mat1, mat2, *, beta=1, alpha=1):
+    def addmm(self, mat1: Tensor, mat2: Tensor, *, beta: _float = 1, alpha: _float = 1) -> Tensor:
         """``beta · self + alpha · (mat1 @ mat2)``; with ``beta = 0`` ``self`` is ignored (NaN
         in it does not propagate), as PyTorch."""
         return _scaled_sum(self, mat1 @ mat2, beta, alpha)
 
-    def addmv(self, mat, vec, *, beta=1, alpha=1):
+    def addmv(self, mat: Tensor, vec: Tensor, *, beta: _float = 1, alpha: _float = 1) -> Tensor:
         """``beta · self + alpha · (mat @ vec)``."""
         return _scaled_sum(self, mat @ vec, beta, alpha)
 
-    def baddbmm(self, batch1, batch2, *, beta=1, alpha=1):
+    def baddbmm(self, batch1: Tensor, batch2: Tensor, *, beta: _float = 1,
+                alpha: _float = 1) -> Tensor:
         """``beta · self + alpha · (batch1 @ batch2)`` for batches of matrices (N, n, m)."""
         if batch1.ndim != 3 or batch2.ndim != 3:
             raise ArgumentError(f"baddbmm: batch1 and batch2 must be 3-D, got shapes "
                                 f"{tuple(batch1.shape)} and {tuple(batch2.shape)}")
         return _scaled_sum(self, batch1.bmm(batch2), beta, alpha)
 
-    def addbmm(self, batch1, batch2, *, beta=1, alpha=1):
+    def addbmm(self, batch1: Tensor, batch2: Tensor, *, beta: _float = 1,
+               alpha: _float = 1) -> Tensor:
         """``beta · self + alpha · Σ_b batch1[b] @ batch2[b]``."""
         return _scaled_sum(self, batch1.bmm(batch2).sum(0), beta, alpha)
 
-    def outer(self, vec2):
+    def outer(self, vec2: Tensor) -> Tensor:
         """``out[i, j] = self[i] · vec2[j]`` (1-D tensors)."""
         if self.ndim != 1 or _ndim(vec2) != 1:
             raise ArgumentError(f"outer: expected two 1-D tensors, got shapes {self.shape} "
@@ -1748,7 +1901,7 @@ class Tensor:
 
     ger = outer
 
-    def diag(self, diagonal=0):
+    def diag(self, diagonal: _int = 0) -> Tensor:
         """The ``diagonal``-th diagonal of a matrix, or the square matrix with a vector on it."""
         if self.ndim == 1:
             k = self.shape[0]
@@ -1762,13 +1915,13 @@ class Tensor:
             raise ArgumentError(f"diag: expected a 1-D or 2-D tensor, got shape {self.shape}")
         return self.diagonal(diagonal)
 
-    def trace(self):
+    def trace(self) -> Tensor:
         """Σ_i self[i, i] of a matrix."""
         if self.ndim != 2:
             raise ArgumentError(f"trace: expected a matrix, got shape {self.shape}")
         return self.diagonal().sum()
 
-    def cross(self, other, dim=None):
+    def cross(self, other: Tensor, dim: _int | None = None) -> Tensor:
         """The cross product of 3-vectors along ``dim`` (default: the first axis of size 3,
         as ``torch.cross``; ``torch.linalg.cross`` uses the last)."""
         a, b = (self, other) if self.shape == other.shape else broadcast_tensors(self, other)
@@ -1783,24 +1936,25 @@ class Tensor:
         b0, b1, b2 = b.unbind(dim)
         return stack([a1 * b2 - a2 * b1, a2 * b0 - a0 * b2, a0 * b1 - a1 * b0], dim)
 
-    def erf(self):
+    def erf(self) -> Tensor:
         """erf(x) = 1 − erfc(x); erf'(x) = 2/√π · e^(−x²)."""
         return 1 - _sp.Erfc.apply(_floating(self))
 
-    def erfc(self):
+    def erfc(self) -> Tensor:
         """erfc(x) = 1 − erf(x) = 2/√π ∫_x^∞ e^(−t²) dt."""
         return _sp.Erfc.apply(_floating(self))
 
-    def hypot(self, other):
+    def hypot(self, other: Tensor) -> Tensor:
         """√(self² + other²)."""
         return (self * self + other * other).sqrt()
 
-    def float_power(self, exponent):
+    def float_power(self, exponent: TensorLike) -> Tensor:
         """``self ** exponent`` computed in float64 (PyTorch's ``float_power``)."""
         e = exponent.double() if isinstance(exponent, Tensor) else exponent
         return self.double() ** e
 
-    def nan_to_num(self, nan=0.0, posinf=None, neginf=None):
+    def nan_to_num(self, nan: _float = 0.0, posinf: _float | None = None,
+                   neginf: _float | None = None) -> Tensor:
         """NaN → ``nan``, +∞ → ``posinf`` (default: the dtype's largest value), −∞ →
         ``neginf`` (its most negative). Gradient: ``g`` where the input was finite, else 0."""
         a = self._array
@@ -1814,7 +1968,11 @@ class Tensor:
         return where(Tensor._make(np.isfinite(a), None), self,
                      Tensor._make(replaced, None))
 
-    def median(self, dim=None, keepdim=False):
+    @overload
+    def median(self, dim: None = None, keepdim: _bool = False) -> Tensor: ...
+    @overload
+    def median(self, dim: _int, keepdim: _bool = False) -> return_types.median: ...
+    def median(self, dim: _int | None = None, keepdim: _bool = False) -> Tensor | return_types.median:
         """The lower median (PyTorch's: of an even count, the smaller middle value). With
         ``dim``, ``(values, indices)``; the gradient goes to the returned index."""
         if dim is None:
@@ -1833,17 +1991,19 @@ class Tensor:
             v, i = v.unsqueeze(dim), i.unsqueeze(dim)
         return return_types.median(v, i)
 
-    def var_mean(self, dim=None, unbiased=None, keepdim=False, *, correction=None):
+    def var_mean(self, dim: _Dims = None, unbiased: _bool | None = None, keepdim: _bool = False, *,
+                 correction: _float | None = None) -> tuple[Tensor, Tensor]:
         """``(var, mean)`` in one call (unbiased variance by default)."""
         return (self.var(dim, unbiased, keepdim, correction=correction),
                 self.mean(dim, keepdim=keepdim))
 
-    def std_mean(self, dim=None, unbiased=None, keepdim=False, *, correction=None):
+    def std_mean(self, dim: _Dims = None, unbiased: _bool | None = None, keepdim: _bool = False, *,
+                 correction: _float | None = None) -> tuple[Tensor, Tensor]:
         """``(std, mean)`` in one call (unbiased by default)."""
         var, mean = self.var_mean(dim, unbiased, keepdim, correction=correction)
         return var.sqrt(), mean
 
-    def sum_to_size(self, *size):
+    def sum_to_size(self, *size: _Shape) -> Tensor:
         """Sum over the axes that broadcasting from ``size`` would have added or stretched."""
         size = shape_arg(size, "sum_to_size")
         try:
@@ -1857,7 +2017,14 @@ class Tensor:
         axes = tuple(k for k, (s, n) in enumerate(zip(size, out.shape)) if s == 1 and n != 1)
         return out.sum(axes, keepdim=True) if axes else out
 
-    def unique(self, sorted=True, return_inverse=False, return_counts=False, dim=None):
+    @overload
+    def unique(self, sorted: _bool = True, return_inverse: Literal[False] = False,
+               return_counts: Literal[False] = False, dim: _int | None = None) -> Tensor: ...
+    @overload
+    def unique(self, sorted: _bool = True, return_inverse: _bool = False, return_counts: _bool = False,
+               dim: _int | None = None) -> Tensor | tuple[Tensor, ...]: ...
+    def unique(self, sorted: _bool = True, return_inverse: _bool = False, return_counts: _bool = False,
+               dim: _int | None = None) -> Tensor | tuple[Tensor, ...]:
         """The distinct values, sorted (no gradient); optionally the index of each element's
         value among them and each value's count."""
         if dim is not None:
@@ -1873,38 +2040,40 @@ class Tensor:
         return result[0] if len(result) == 1 else tuple(result)
 
     @property
-    def itemsize(self):
+    def itemsize(self) -> _int:
         return self._array.itemsize
 
     @property
-    def nbytes(self):
+    def nbytes(self) -> _int:
         return self._array.nbytes
 
-    def data_ptr(self):
+    def data_ptr(self) -> _int:
         """The address of the first element (equal for tensors that share it)."""
         return self._array.__array_interface__["data"][0]
 
-    def uniform_(self, a=0.0, b=1.0, generator=None):
+    def uniform_(self, a: _float = 0.0, b: _float = 1.0, generator: Generator | None = None) -> Tensor:
         """Fill with samples of U[a, b) from minidl's generator (no gradient)."""
         gen = _rng(generator)
         return self._fill_random(lambda: gen.uniform(a, b, self.shape), "uniform_")
 
-    def normal_(self, mean=0.0, std=1.0, generator=None):
+    def normal_(self, mean: _float = 0.0, std: _float = 1.0,
+                generator: Generator | None = None) -> Tensor:
         """Fill with samples of N(mean, std²) from minidl's generator (no gradient)."""
         gen = _rng(generator)
         return self._fill_random(lambda: gen.normal(mean, std, self.shape), "normal_")
 
-    def bernoulli_(self, p=0.5, generator=None):
+    def bernoulli_(self, p: TensorLike = 0.5, generator: Generator | None = None) -> Tensor:
         gen = _rng(generator)
         return self._fill_random(lambda: gen.random(self.shape) < _raw(p), "bernoulli_")
 
-    def random_(self, low=0, high=None, generator=None):
+    def random_(self, low: _int = 0, high: _int | None = None,
+                generator: Generator | None = None) -> Tensor:
         gen = _rng(generator)
         if high is None:
             low, high = 0, low if low else 2 ** 24
         return self._fill_random(lambda: gen.integers(low, high, self.shape), "random_")
 
-    def exponential_(self, lambd=1.0, generator=None):
+    def exponential_(self, lambd: _float = 1.0, generator: Generator | None = None) -> Tensor:
         gen = _rng(generator)
         return self._fill_random(lambda: gen.exponential(1.0 / lambd, self.shape),
                                  "exponential_")
@@ -1917,12 +2086,13 @@ class Tensor:
             values = Tensor._make(np.asarray(draw()).astype(self.dtype), None)
             return self.copy_(values)
 
-    def requires_grad_and_zero_grad(self):
+    def requires_grad_and_zero_grad(self) -> Tensor:
         self._grad = None
         return self
 
     # ------------------------------------------------------------------ autograd
-    def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
+    def backward(self, gradient: TensorLike | None = None, retain_graph: _bool | None = None,
+                 create_graph: _bool = False, inputs: Tensor | Sequence[Tensor] | None = None) -> None:
         """Compute ∂self/∂leaf for every leaf that requires grad, into ``leaf.grad``.
 
         Args:
@@ -1938,7 +2108,7 @@ class Tensor:
         """
         engine.backward(self, gradient, retain_graph, create_graph, inputs)
 
-    def register_hook(self, hook):
+    def register_hook(self, hook: _Hook) -> _HookHandle:
         """Call ``hook(grad)`` when this tensor's gradient is computed; a returned
         Tensor replaces the gradient. Returns a handle with ``remove()``."""
         if not self.requires_grad:
@@ -1949,14 +2119,14 @@ class Tensor:
                 self._meta = {}
             hooks = self._meta.setdefault("hooks", [])
         else:
-            node_hooks = getattr(self._ctx, "_hooks", None)
+            node_hooks: dict[_int, list[_Hook]] | None = getattr(self._ctx, "_hooks", None)
             if node_hooks is None:
-                node_hooks = self._ctx._hooks = {}
+                node_hooks = self._ctx._hooks = {}  # type: ignore[assignment]  # (Function._hooks = None)
             hooks = node_hooks.setdefault(self._nr, [])
         hooks.append(hook)
         return _HookHandle(hooks, hook)
 
-    def retain_grad(self):
+    def retain_grad(self) -> None:
         """Keep the gradient of this computed tensor in ``.grad`` after backward."""
         if self._ctx is None:
             return
@@ -1976,10 +2146,10 @@ class Tensor:
         self.register_hook(keep)
 
     @property
-    def retains_grad(self):
+    def retains_grad(self) -> _bool:
         return bool(self._meta and self._meta.get("retains_grad"))
 
-    def zero_grad_(self):
+    def zero_grad_(self) -> Tensor:
         self._grad = None
         return self
 
@@ -2017,7 +2187,7 @@ def _rebuild(array, requires_grad, cls):
     return t
 
 
-_UFUNCS = {
+_UFUNCS: dict[np.ufunc, Callable[..., Any]] = {
     np.add: lambda a, b: _binary(_ew.Add, a, b, "add"),
     np.subtract: lambda a, b: _binary(_ew.Sub, a, b, "sub"),
     np.multiply: lambda a, b: _binary(_ew.Mul, a, b, "mul"),
@@ -2272,7 +2442,7 @@ def _mark_view(out, base, op, args):
     out._view = base._view + ((op, args),)
 
 
-def broadcast_tensors(*tensors):
+def broadcast_tensors(*tensors: TensorLike | Sequence[TensorLike]) -> tuple[Tensor, ...]:
     """The tensors broadcast to their common shape (views, as ``torch.broadcast_tensors``)."""
     if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)):
         tensors = tuple(tensors[0])
@@ -2284,7 +2454,7 @@ def broadcast_tensors(*tensors):
     return tuple(broadcast_to(t if isinstance(t, Tensor) else Tensor(t), shape) for t in tensors)
 
 
-def broadcast_to(t, shape):
+def broadcast_to(t: Tensor, shape: Sequence[int]) -> Tensor:
     """``t`` broadcast to ``shape`` (a view; the gradient is summed back)."""
     shape = tuple(int(n) for n in shape)
     try:
@@ -2298,7 +2468,12 @@ def broadcast_to(t, shape):
     return out
 
 
-def where(condition, x=None, y=None):
+@overload
+def where(condition: TensorLike, x: None = None, y: None = None) -> tuple[Tensor, ...]: ...
+@overload
+def where(condition: TensorLike, x: TensorLike, y: TensorLike) -> Tensor: ...
+def where(condition: TensorLike, x: TensorLike | None = None,
+          y: TensorLike | None = None) -> Tensor | tuple[Tensor, ...]:
     """``x`` where ``condition`` is true, else ``y`` (broadcasting all three);
     ``where(condition)`` alone is ``condition.nonzero(as_tuple=True)``, as in PyTorch."""
     if x is None and y is None:
@@ -2322,17 +2497,18 @@ def where(condition, x=None, y=None):
     return _ew.Where.apply(c, x, y)
 
 
-def maximum(x, y):
+def maximum(x: TensorLike, y: TensorLike) -> Tensor:
     """Elementwise maximum; where ``x == y`` each gets half of the gradient."""
     return _binary(_ew.Maximum, x, y, "maximum")
 
 
-def minimum(x, y):
+def minimum(x: TensorLike, y: TensorLike) -> Tensor:
     """Elementwise minimum; where ``x == y`` each gets half of the gradient."""
     return _binary(_ew.Minimum, x, y, "minimum")
 
 
-def cat(tensors, dim=0, *, axis=None, out=None):
+def cat(tensors: Sequence[TensorLike], dim: int = 0, *, axis: int | None = None,
+        out: None = None) -> Tensor:
     """Join tensors along an existing axis ``dim``; all other axes must match."""
     ts = _as_tensor_list(tensors, "cat")
     dim = dim if axis is None else axis
@@ -2362,7 +2538,8 @@ def cat(tensors, dim=0, *, axis=None, out=None):
     return _shp.Concatenate.apply(*ts, axis=dim)
 
 
-def stack(tensors, dim=0, *, axis=None, out=None):
+def stack(tensors: Sequence[TensorLike], dim: int = 0, *, axis: int | None = None,
+          out: None = None) -> Tensor:
     """Join same-shaped tensors along a new axis ``dim``."""
     ts = _as_tensor_list(tensors, "stack")
     dim = dim if axis is None else axis
@@ -2427,7 +2604,8 @@ def _torch_index(shape, index):
             isinstance(i, (int, np.integer)) and not isinstance(i, (bool, np.bool_))
             for i in items):
         return index
-    first, second = [], []
+    first: list[Any] = []         # ints, None, Ellipsis, slices
+    second: list[Any] = []        # arrays, None, Ellipsis, slices
     for i in items:
         if isinstance(i, (int, np.integer)) and not isinstance(i, (bool, np.bool_)):
             first.append(i)

@@ -87,7 +87,7 @@ def _walk(tensor: Tensor, names: Optional[Mapping[str, Tensor]]
         return nodes, edges
 
     seen = set()
-    stack = [(tensor._ctx, tensor.shape)]
+    stack: list[tuple[Any, tuple[int, ...]]] = [(tensor._ctx, tensor.shape)]
     edges.append((node_id(tensor._ctx), "out"))
     while stack:
         ctx, shape = stack.pop()

@@ -358,7 +358,7 @@ class _RNNBase(Module):
         L = x.shape[0]
         steps = x.unbind(0)                     # L × (N, D): one node, linear-time backward
         directions = 2 if self.bidirectional else 1
-        h_n = []
+        h_n: list[Any] = []
         for layer in range(self.num_layers):
             if layer > 0 and self.dropout and self.training:
                 steps = [F.dropout(s, self.dropout, True) for s in steps]
