@@ -6,10 +6,21 @@ reverse mode by the "double-vjp" trick: with g(u) = uᵀJ (linear in u), ∂⟨g
 = J v. The inputs are fresh leaves (``x.detach().requires_grad_()``), so the results
 do not depend on the inputs' own history unless ``create_graph=True``.
 """
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Callable, Sequence, Union
+
 import numpy as np
 
 from . import engine, grad_mode
 from .function import tensor_type
+
+if TYPE_CHECKING:
+    from ..tensor import Tensor
+
+    Tensors = Union[Tensor, Sequence[Tensor]]       # one input (output), or several
+    Func = Callable[..., Union[Tensor, Sequence[Tensor]]]
+    Result = Union[Tensor, tuple[Tensor, ...]]      # a tuple when the argument was one
 
 __all__ = ["vjp", "jvp", "jacobian", "hessian", "hvp", "vhp"]
 
@@ -56,7 +67,8 @@ def _ones_like_scalar(outputs, v, op):
                  for x, o in zip(vs, outputs))
 
 
-def vjp(func, inputs, v=None, create_graph=False, strict=False):
+def vjp(func: Func, inputs: Tensors, v: Tensors | None = None, create_graph: bool = False,
+        strict: bool = False) -> tuple[Result, Result]:
     """``(func(inputs), vᵀ J)``: the vector-Jacobian product at ``inputs``."""
     with grad_mode.enable_grad():
         xs, is_tuple = _prepare(inputs, create_graph, "vjp")
@@ -68,7 +80,8 @@ def vjp(func, inputs, v=None, create_graph=False, strict=False):
     return (result if out_tuple else result[0]), (g if is_tuple else g[0])
 
 
-def jvp(func, inputs, v=None, create_graph=False, strict=False):
+def jvp(func: Func, inputs: Tensors, v: Tensors | None = None, create_graph: bool = False,
+        strict: bool = False) -> tuple[Result, Result]:
     """``(func(inputs), J v)``: the Jacobian-vector product (by the double-vjp trick)."""
     T = tensor_type()
     with grad_mode.enable_grad():
@@ -92,8 +105,8 @@ def jvp(func, inputs, v=None, create_graph=False, strict=False):
     return (result if out_tuple else result[0]), (jv if out_tuple else jv[0])
 
 
-def jacobian(func, inputs, create_graph=False, strict=False, vectorize=False,
-             strategy="reverse-mode"):
+def jacobian(func: Func, inputs: Tensors, create_graph: bool = False, strict: bool = False,
+             vectorize: bool = False, strategy: str = "reverse-mode") -> Any:
     """∂func/∂inputs: one reverse pass per output element. For one input and one output
     it is a Tensor of shape ``output.shape + input.shape``; tuples give tuples (per
     output, per input)."""
@@ -105,7 +118,7 @@ def jacobian(func, inputs, create_graph=False, strict=False, vectorize=False,
         outs, out_tuple = _tuple(out)
         table = []
         for o in outs:
-            rows = [[] for _ in xs]
+            rows: list[list[Tensor]] = [[] for _ in xs]
             flat = o._array.size
             for k in range(flat):
                 e = np.zeros(o._array.size, o.dtype)
@@ -124,13 +137,13 @@ def jacobian(func, inputs, create_graph=False, strict=False, vectorize=False,
     return tuple(table) if out_tuple else table[0]
 
 
-def hessian(func, inputs, create_graph=False, strict=False, vectorize=False,
-            outer_jacobian_strategy="reverse-mode"):
+def hessian(func: Callable[..., Tensor], inputs: Tensors, create_graph: bool = False, strict: bool = False,
+            vectorize: bool = False, outer_jacobian_strategy: str = "reverse-mode") -> Any:
     """The Hessian of a scalar function: ``input.shape + input.shape`` (tuples of tuples
     for several inputs)."""
     xs, is_tuple = _tuple(inputs)
 
-    def gradient(*args):
+    def gradient(*args: Tensor) -> Result:
         with grad_mode.enable_grad():
             out = func(*args)
             if out._array.size != 1:
@@ -143,7 +156,8 @@ def hessian(func, inputs, create_graph=False, strict=False, vectorize=False,
     return jacobian(gradient, inputs if is_tuple else xs[0], create_graph=create_graph)
 
 
-def vhp(func, inputs, v=None, create_graph=False, strict=False):
+def vhp(func: Callable[..., Tensor], inputs: Tensors, v: Tensors | None = None, create_graph: bool = False,
+        strict: bool = False) -> tuple[Tensor, Result]:
     """``(func(inputs), vᵀ H)`` for a scalar function."""
     with grad_mode.enable_grad():
         xs, is_tuple = _prepare(inputs, True, "vhp")
@@ -158,6 +172,7 @@ def vhp(func, inputs, v=None, create_graph=False, strict=False):
     return value, (h if is_tuple else h[0])
 
 
-def hvp(func, inputs, v=None, create_graph=False, strict=False):
+def hvp(func: Callable[..., Tensor], inputs: Tensors, v: Tensors | None = None, create_graph: bool = False,
+        strict: bool = False) -> tuple[Tensor, Result]:
     """``(func(inputs), H v)``; the Hessian is symmetric, so H v = vᵀ H."""
     return vhp(func, inputs, v, create_graph, strict)

@@ -5,17 +5,27 @@ recorded, so nothing is kept alive for a backward pass that will never come. The
 also switches recording off while it runs an ordinary backward pass, and on while it runs
 one with ``create_graph=True`` (so that the gradient can be differentiated again).
 """
+from __future__ import annotations
+
 import functools
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from typing import Callable, Literal, TypeVar
+
+    from typing_extensions import Self
+
+    _F = TypeVar("_F", bound=Callable[..., Any])
 
 _enabled = True  # read by Function.apply on every op
 
 
-def is_grad_enabled():
+def is_grad_enabled() -> bool:
     """Return True when ops record the graph (the default)."""
     return _enabled
 
 
-def _set(mode):
+def _set(mode: bool | None) -> None:
     global _enabled
     _enabled = bool(mode)
 
@@ -24,8 +34,9 @@ class _GradMode:
     """A context manager that is also a decorator (``@md.no_grad()`` or ``@md.no_grad``)."""
 
     _mode = True
+    prev: bool | None
 
-    def __new__(cls, func=None):
+    def __new__(cls, func: Callable[..., Any] | None = None) -> Any:   # the manager, or func decorated
         self = super().__new__(cls)
         if func is None:
             return self
@@ -34,27 +45,27 @@ class _GradMode:
                             f"{type(func).__name__}")
         return self(func)  # used as a bare decorator: @md.no_grad
 
-    def __init__(self, func=None):
+    def __init__(self, func: Callable[..., Any] | None = None) -> None:
         self.prev = None
 
-    def __enter__(self):
+    def __enter__(self) -> Self:
         self.prev = _enabled
         _set(self._mode)
         return self
 
-    def __exit__(self, *exc):
+    def __exit__(self, *exc: object) -> Literal[False]:
         _set(self.prev)
         return False
 
-    def __call__(self, func):
+    def __call__(self, func: _F) -> _F:
         @functools.wraps(func)
-        def wrapper(*args, **kwargs):
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
             with self._fresh():
                 return func(*args, **kwargs)
 
-        return wrapper
+        return wrapper  # type: ignore[return-value]  # (functools.wraps keeps func's signature)
 
-    def _fresh(self):
+    def _fresh(self) -> _GradMode:
         return type(self)()
 
 
@@ -84,22 +95,22 @@ class inference_mode(_GradMode):
     False
     """
 
-    def __new__(cls, mode=True):
+    def __new__(cls, mode: bool | Callable[..., Any] = True) -> Any:   # or mode decorated
         if callable(mode) and not isinstance(mode, bool):
             return cls(True)(mode)            # used as a bare decorator: @md.inference_mode
         return object.__new__(cls)
 
-    def __init__(self, mode=True):
+    def __init__(self, mode: bool = True) -> None:
         if not isinstance(mode, bool):
             raise TypeError(f"inference_mode: mode must be a bool, got {mode!r}")
         self._mode = not mode
         self.prev = None
 
-    def _fresh(self):
+    def _fresh(self) -> _GradMode:
         return _Switch(self._mode)
 
 
-def is_inference_mode_enabled():
+def is_inference_mode_enabled() -> bool:
     """True inside ``inference_mode()`` (and ``no_grad``: minidl does not tell them apart)."""
     return not _enabled
 
@@ -122,31 +133,31 @@ class set_grad_enabled(_GradMode):
     (False, True)
     """
 
-    def __new__(cls, mode):
+    def __new__(cls, mode: bool) -> Self:
         return object.__new__(cls)
 
-    def __init__(self, mode):
+    def __init__(self, mode: bool) -> None:
         if not isinstance(mode, bool):
             raise TypeError(f"set_grad_enabled: mode must be a bool, got {mode!r}")
         self._mode = mode
         self.prev = _enabled
         _set(mode)            # PyTorch: the call itself switches the mode
 
-    def __enter__(self):
+    def __enter__(self) -> Self:
         return self
 
-    def __call__(self, func):
+    def __call__(self, func: _F) -> _F:
         _set(self.prev)       # used as a decorator: undo the switch made by the call
         return super().__call__(func)
 
-    def _fresh(self):
+    def _fresh(self) -> _GradMode:
         return _Switch(self._mode)
 
 
 class _Switch(_GradMode):
-    def __new__(cls, mode):
+    def __new__(cls, mode: bool) -> Self:
         return object.__new__(cls)
 
-    def __init__(self, mode):
+    def __init__(self, mode: bool) -> None:
         self._mode = mode
         self.prev = None

@@ -11,10 +11,17 @@ element by element, in float64. ``fast_mode=True`` instead compares one random
 direction ``v`` per input: ``⟨uᵀJ, v⟩`` against ``(L(x + ε v) − L(x − ε v)) / 2ε``, two
 forward passes instead of two per element, for inputs too large to check one by one.
 """
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Callable
+
 import numpy as np
 
 from . import engine, grad_mode
 from .function import tensor_type
+
+if TYPE_CHECKING:
+    from ..tensor import Tensor
 
 
 class GradcheckError(RuntimeError):
@@ -39,8 +46,9 @@ def _objective(func, inputs, upstream):
     return float(sum(np.sum(u * o._array) for u, o in zip(upstream, outs)))
 
 
-def gradcheck(func, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True,
-              fast_mode=False, seed=0):
+def gradcheck(func: Callable[..., Any], inputs: Any, eps: float = 1e-6, atol: float = 1e-5,
+              rtol: float = 1e-3, raise_exception: bool = True, fast_mode: bool = False,
+              seed: int = 0) -> bool:
     """Check the analytic gradient of ``func`` at ``inputs`` against central differences.
 
     Args:
@@ -138,8 +146,11 @@ def gradcheck(func, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True
     return True
 
 
-def gradgradcheck(func, inputs, grad_outputs=None, eps=1e-6, atol=1e-5, rtol=1e-3,
-                  raise_exception=True, fast_mode=False, seed=0):
+def gradgradcheck(func: Callable[..., Any], inputs: Any,
+                  grad_outputs: Tensor | tuple[Tensor, ...] | list[Tensor] | None = None,
+                  eps: float = 1e-6,
+                  atol: float = 1e-5, rtol: float = 1e-3, raise_exception: bool = True,
+                  fast_mode: bool = False, seed: int = 0) -> bool:
     """Check the second derivative of ``func``: :func:`gradcheck` of the function
     ``(inputs, v) ↦ ∂⟨v, func(inputs)⟩/∂inputs``, computed with ``create_graph=True``.
 
@@ -167,7 +178,7 @@ def gradgradcheck(func, inputs, grad_outputs=None, eps=1e-6, atol=1e-5, rtol=1e-
             else [grad_outputs]
     n = len(inputs)
 
-    def first_derivative(*args):
+    def first_derivative(*args: Any) -> tuple[Any, ...]:
         xs, vs = args[:n], args[n:]
         ys = _outputs(func, xs)
         pairs = [(y, v) for y, v in zip(ys, vs) if y.requires_grad]
