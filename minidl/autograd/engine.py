@@ -134,13 +134,11 @@ def _run(tensors, grads, retain_graph, create_graph, targets, accumulate):
     try:
         buffers = {}      # node → [∂L/∂output_k, ...], summed over every consumer so far
         heap = []         # (−creation number, node): the newest node is visited first
+        leaves = {}       # id(leaf) → [leaf, ∂L/∂leaf summed so far, whether we own it]
         for t, g in zip(tensors, grads):
             g = _as_grad(g, create_graph)
             if t._ctx is None:
-                if targets is None:
-                    _accumulate(t, g, create_graph)
-                else:
-                    deliver(t, g)
+                _add_to_leaf(leaves, t, g)
                 continue
             node = t._ctx
             buf = buffers.get(node)
@@ -169,7 +167,7 @@ def _run(tensors, grads, retain_graph, create_graph, targets, accumulate):
                     f"Pass retain_graph=True to the first backward if you need to do this")
             if node._hooks:
                 _run_hooks(node, buf, node._hooks)
-            if fast and node.on_arrays and len(buf) == 1 and buf[0] is not None:
+            if fast and node.on_arrays and len(buf) == 1:
                 dinputs = node.backward(node, buf[0])   # the common case, made fast
                 if type(dinputs) is np.ndarray:
                     dinputs = (dinputs,)
@@ -180,27 +178,44 @@ def _run(tensors, grads, retain_graph, create_graph, targets, accumulate):
             if not retain_graph:          # free as we go: the edges and the saved values
                 node.next_edges = None
                 node._saved = _FREED
-            for i, (e, g) in enumerate(zip(edges, dinputs)):
+            for i, e in enumerate(edges):
+                g = dinputs[i]
                 if e is None or g is None:
                     continue
                 if type(e) is tuple:
                     parent, k = e
-                    shape, dtype = parent.out_meta[k]
+                    meta = parent.out_meta
+                    shape, dtype = meta[k]
                     if type(g) is not np.ndarray or g.shape != shape or g.dtype != dtype:
                         g = _fit(g, shape, dtype, node, i)
                     pbuf = buffers.get(parent)
-                    if pbuf is None:
-                        pbuf = buffers[parent] = [None] * len(parent.out_meta)
+                    if pbuf is None:              # the first gradient to reach parent
                         heappush(heap, (-parent._seq, parent))
-                    pbuf[k] = g if pbuf[k] is None else pbuf[k] + g
+                        if len(meta) == 1:
+                            buffers[parent] = [g]
+                        else:
+                            pbuf = buffers[parent] = [None] * len(meta)
+                            pbuf[k] = g
+                    else:
+                        pbuf[k] = g if pbuf[k] is None else pbuf[k] + g
                 else:                     # a leaf
                     a = e._array
                     if type(g) is not np.ndarray or g.shape != a.shape or g.dtype != a.dtype:
                         g = _fit(g, a.shape, a.dtype, node, i)
-                    if targets is None:
-                        _accumulate(e, g, create_graph)
+                    entry = leaves.get(id(e))
+                    if entry is None:
+                        leaves[id(e)] = [e, g, False]
+                    elif entry[2] and fast:
+                        entry[1] += g     # our own sum: add in place
                     else:
-                        deliver(e, g)
+                        entry[1], entry[2] = entry[1] + g, True
+        # each leaf receives the sum of its gradients once, as PyTorch's AccumulateGrad
+        # (its hooks see the total)
+        for leaf, g, owned in leaves.values():
+            if targets is None:
+                _accumulate(leaf, g, create_graph, owned)
+            else:
+                deliver(leaf, g)
     finally:
         grad_mode._enabled = prev
     return found
@@ -278,14 +293,25 @@ def _fit(g, shape, dtype, node, i):
     return g
 
 
-def _accumulate(leaf, g, create_graph):
-    """``leaf.grad += g`` (``leaf.grad = g`` the first time), running the leaf's hooks."""
+def _add_to_leaf(leaves, leaf, g):
+    """Add ``g`` to what ``leaf`` has received in this walk."""
+    entry = leaves.get(id(leaf))
+    if entry is None:
+        leaves[id(leaf)] = [leaf, g, False]
+    else:
+        entry[1], entry[2] = entry[1] + g, True
+
+
+def _accumulate(leaf, g, create_graph, owned=False):
+    """``leaf.grad += g`` (``leaf.grad = g`` the first time), running the leaf's hooks.
+    ``owned``: ``g`` is an array nobody else holds, which ``.grad`` may keep as it is."""
     T = tensor_type()
     meta = leaf._meta
     for hook in meta.get("hooks", ()) if meta else ():
         new = hook(g if isinstance(g, T) else T._make(g, None))
         if new is not None:
             g = new if create_graph else np.asarray(new._array if isinstance(new, T) else new)
+            owned = False
     old = leaf._grad
     if create_graph:
         g = g if isinstance(g, T) else T._make(g, None)
@@ -295,7 +321,8 @@ def _accumulate(leaf, g, create_graph):
         g = g._array
     if old is None:
         # own the array: g may be shared with other nodes, or a read-only broadcast view
-        leaf._grad = T._make(np.array(g, copy=True), None)
+        leaf._grad = T._make(g if owned and type(g) is np.ndarray else np.array(g, copy=True),
+                             None)
     elif old.requires_grad:
         leaf._grad = old + g              # a recorded gradient stays out of place
     else:

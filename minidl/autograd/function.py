@@ -81,7 +81,7 @@ class Function:
     #   out_meta          ((shape, dtype), ...) of the outputs
     #   _seq              its creation number: every node is made after its inputs' nodes
     next_edges = None
-    _saved = None      # (values, version checks, kinds) from save_for_backward, or _FREED
+    _saved = None      # (values, version checks) from save_for_backward, or _FREED
     _hooks = None      # {output index: [hook, ...]}, from Tensor.register_hook
     _to_save = ()
 
@@ -115,26 +115,26 @@ class Function:
                 f"{self.name()}: trying to backward through the graph a second time (or "
                 f"to read saved tensors after they were freed); pass retain_graph=True "
                 f"to the first backward if you need to do this")
-        values, checks, kinds = saved
-        for vc, version, k in checks:
+        values, checks = saved
+        for vc, version, j, _ in checks:
             if vc[0] != version:
                 raise RuntimeError(
                     f"{self.name()}: one of the variables needed for gradient computation "
-                    f"has been modified by an inplace operation: saved value {k} is at "
+                    f"has been modified by an inplace operation: saved value {j} is at "
                     f"version {vc[0]}; expected version {version} instead")
         if self.on_arrays and not self._graph:
             return values
         T = _Tensor
-        out = []
-        for v, kind in zip(values, kinds):
-            if kind is None:
-                out.append(v)                              # a user's Tensor, or None
-            elif type(kind) is int:
-                out.append(T._make(v, self, kind))         # output `kind` of this very node
-            elif kind.__class__ is str:                    # a constant (array or number)
-                out.append(T._make(v, None) if type(v) is np.ndarray else v)
-            else:
-                out.append(kind)                           # the input Tensor itself
+        # Tensors, for a recorded backward: a primitive's constants (arrays that are
+        # neither inputs nor outputs) become constant Tensors, the inputs are themselves,
+        # and an output is rebuilt as output k of this very node
+        out = [T._make(v, None) if type(v) is np.ndarray else v for v in values] \
+            if self.on_arrays else list(values)
+        for _, _, j, source in checks:
+            if type(source) is int:
+                out[j] = T._make(values[j], self, source)
+            elif source is not None:
+                out[j] = source
         return tuple(out)
 
     _graph = False  # set by the engine: True while a create_graph backward runs
@@ -170,7 +170,7 @@ class Function:
         ctx.needs_input_grad = needs = tuple(needs)
         record = grad_mode._enabled and True in needs
         if cls.on_arrays:
-            out = cls.forward(ctx, *inputs, **kwargs)
+            out = cls.forward(ctx, *inputs, **kwargs) if kwargs else cls.forward(ctx, *inputs)
             if type(out) is not tuple:                   # the common case, made fast
                 raw = out                                # (a NumPy scalar, for 0-d results)
                 if type(out) is not np.ndarray:
@@ -178,11 +178,13 @@ class Function:
                 if not record:
                     return T._make(out, None)
                 ctx._seq = next(_creation)
-                ctx.next_edges = tuple(edges)
+                ctx.next_edges = edges
                 ctx.out_meta = ((out.shape, out.dtype),)
                 result = T._make(out, ctx if out.dtype.kind in "fc" else None)
-                if ctx._to_save:
-                    _pack_saved(ctx, args, inputs, (raw,), (out,), (result,))
+                saved = ctx._to_save
+                if saved:
+                    ctx._to_save = ()
+                    ctx._saved = _pack_primitive(saved, args, inputs, raw, out, result)
                 return result
         else:
             inputs = args
@@ -253,61 +255,57 @@ def _dirty_or_new(ctx, out, array, node, k):
     return t
 
 
+def _pack_primitive(saved, args, inputs, raw, out, result):
+    """:func:`_pack_saved` for a primitive with one output (the common case, made fast).
+
+    An input is recognised by its array (``x is v``; for a Tensor argument ``a`` the
+    array ``x`` is not ``a`` itself), the output by its array or by the NumPy scalar
+    ``forward`` returned for a 0-d result.
+    """
+    checks = []
+    for j, v in enumerate(saved):
+        if v is out or v is raw:
+            checks.append((result._vc, 0, j, 0))
+        elif v is not None:
+            for a, x in zip(args, inputs):
+                if x is v and x is not a:
+                    checks.append((a._vc, a._vc[0], j, a))
+                    break
+    if raw is not out:
+        saved = tuple(out if v is raw else v for v in saved)
+    return saved, checks
+
+
 def _pack_saved(ctx, args, inputs, outs, arrays, results):
     """Remember what ``forward`` saved, and the version of every tensor in it.
 
-    Each saved value is kept with its *kind*: an input Tensor (a primitive's backward
-    gets its array, or the Tensor itself when the graph is recorded), an int k (output k
-    of this node, rebuilt as a Tensor of this node when unpacked: no reference cycle),
-    ``None`` (used as it is: a user's Tensor, or None) or ``"const"`` (an array that is
-    neither an input nor an output: a constant of the backward formula).
+    ``ctx._saved = (values, checks)``. A check ``(version counter, version at saving,
+    j, source)`` is kept for each saved value j that is a tensor: its source is the
+    input Tensor it is (a primitive's backward gets its array, or the Tensor itself when
+    the graph is recorded), an int k (output k of this node, kept as its array and
+    rebuilt as a Tensor of this node when unpacked: no reference cycle), or ``None`` (a
+    user's Tensor, used as it is). Any other value (None, a number, a constant array) is
+    used as it is.
     """
     T = _Tensor
-    if ctx.on_arrays and len(outs) == 1:         # a primitive: identity checks on arrays only
-        out, raw = arrays[0], outs[0]
-        values = list(ctx._to_save)
-        kinds = ["const"] * len(values)
-        checks = []
-        for j, v in enumerate(values):
-            if v is None:
-                kinds[j] = None
-            elif v is out or v is raw:
-                values[j] = out
-                kinds[j] = 0
-                checks.append((results[0]._vc, 0, j))
-            else:
-                for a, x in zip(args, inputs):
-                    if x is v and isinstance(a, T):
-                        kinds[j] = a
-                        checks.append((a._vc, a._vc[0], j))
-                        break
-        ctx._saved = (tuple(values), checks, kinds)
-        ctx._to_save = ()
-        return
-    values, kinds, checks = [], [], []
+    values, checks = [], []
     for j, v in enumerate(ctx._to_save):
-        kind = "const" if ctx.on_arrays else None
-        if v is None:
-            kind = None
-        else:
+        if v is not None:
             for a, x in zip(args, inputs):
                 if x is v and isinstance(a, T):
-                    checks.append((a._vc, a._vc[0], j))
-                    kind = a
+                    checks.append((a._vc, a._vc[0], j, a))
                     break
             else:
                 for k, (o, a) in enumerate(zip(outs, arrays)):
                     if o is v or a is v:
-                        checks.append((results[k]._vc, results[k]._vc[0], j))
-                        kind, v = k, a
+                        checks.append((results[k]._vc, results[k]._vc[0], j, k))
+                        v = a
                         break
                 else:
                     if isinstance(v, T):
-                        checks.append((v._vc, v._vc[0], j))
-                        kind = None
+                        checks.append((v._vc, v._vc[0], j, None))
         values.append(v)
-        kinds.append(kind)
-    ctx._saved = (tuple(values), checks, tuple(kinds))
+    ctx._saved = (tuple(values), checks)
     ctx._to_save = ()
 
 

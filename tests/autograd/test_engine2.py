@@ -304,6 +304,39 @@ def test_hooks_and_retain_grad():
     np.testing.assert_allclose(seen[0], x.grad.numpy())
 
 
+def test_a_leaf_used_twice_runs_its_hook_once_with_the_sum():
+    # as PyTorch's AccumulateGrad: the contributions are summed, then the hook sees the
+    # total once (and a hook's replacement applies to the total)
+    x = leaf([1.0, -2.0])
+    seen = []
+    x.register_hook(lambda g: seen.append(g.numpy().copy()))
+    (x * 2 + x * 3).sum().backward()
+    assert len(seen) == 1
+    np.testing.assert_allclose(seen[0], [5.0, 5.0])
+    x.grad = None
+    x.register_hook(lambda g: g * 10)
+    (x * 2 + x * 3).sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), [50.0, 50.0])
+
+
+def test_leaf_gradients_own_their_memory():
+    # Add's backward hands the same array to both inputs, and a summed gradient is the
+    # engine's own: .grad must never alias another gradient or the upstream one
+    a, b = leaf([1.0, 2.0]), leaf([3.0, 4.0])
+    g = md.tensor([1.0, 1.0], dtype=md.float64)
+    (a + b).backward(g)
+    assert not np.shares_memory(a.grad.numpy(), b.grad.numpy())
+    assert not np.shares_memory(a.grad.numpy(), g.numpy())
+    a.grad.add_(1)
+    np.testing.assert_allclose(b.grad.numpy(), [1.0, 1.0])
+    s = leaf(2.0)                         # a 0-d leaf used twice: .grad is a 0-d Tensor
+    (s * s + s).backward()
+    assert isinstance(np.asarray(s.grad), np.ndarray) and s.grad.shape == ()
+    assert float(s.grad) == 5.0
+    (s * 3 + s).backward()                # accumulates in place into the owned array
+    assert float(s.grad) == 9.0
+
+
 # ---------------------------------------------------------------------- in place
 def test_setitem_on_a_non_leaf_is_differentiable_and_matches_torch():
     torch = _torch()
