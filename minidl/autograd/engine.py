@@ -13,7 +13,8 @@ parameter), which accumulates it into ``.grad``. The walk:
    for an output nobody used — and get ∂L/∂input for every input; **sum it back over the
    axes broadcasting added**, cast it to the input's dtype, check its shape (here, not in
    every op), and add it to what that input has received so far;
-3. a leaf accumulates into ``.grad`` (``autograd.grad`` returns it instead);
+3. a leaf sums what it receives during the walk and, at the end, adds the total to
+   ``.grad`` once, running its hooks once (``autograd.grad`` returns it instead);
 4. once a node has been visited, its saved values and its edges are dropped (unless
    ``retain_graph``), so memory is released as the walk goes, and a second backward
    through the same graph is a clear error.
