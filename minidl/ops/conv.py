@@ -9,28 +9,55 @@ kernel is not flipped: this is a cross-correlation. With a batch, channels, stri
 
     g = o // (C_out/groups),  c = 0 .. C_in/groups − 1,  p = 0 .. kH − 1,  q = 0 .. kW − 1
 
-How it is computed (no Python loop over batch elements or output positions):
+How it is computed: im2col and one GEMM per chunk of images (no Python loop over output
+positions), the chunks shared out over threads.
 
 1. **im2col.** Every window is a strided view of the padded input, so one ``as_strided``
-   view holds all of them, laid out (C_in, kH, kW, N, H_out, W_out); one copy makes it
-   the column matrix ``X_col`` of shape (K, P), K = (C_in/groups)·kH·kW rows per group,
-   P = N·H_out·W_out columns.
-2. **one GEMM.** ``W_mat (C_out, K) @ X_col (K, P)`` is the whole output, in the
-   short-and-wide orientation BLAS runs fastest (batched over a leading group axis when
-   ``groups > 1``). The result (C_out, N, H_out, W_out) is returned as an (N, C_out,
-   H_out, W_out) transposed view, without a copy.
+   view holds all of them; one copy makes it the column matrix ``X_col`` (K, P) of a
+   chunk of b images: a row per tap (p, q, c), K = kH·kW·C_in/groups rows per group, a
+   column per output position.
+2. **one GEMM.** ``W_mat (C_out, K) @ X_col (K, P)`` is the chunk's output (batched
+   over a leading group axis when ``groups > 1``), copied into y (N, C_out, H_out, W_out).
 
-The backward is the fully connected layer's again, with Ȳ the upstream gradient as
-(C_out, P):
+**Wide rows (stride 1).** Row i of an output channel reads rows i + p·d_h of the padded
+input, and output (i, j) reads the element j + q·d_w of such a row. If the output
+positions are numbered m = i·Wp + j, as in the flattened padded image (Wp its width),
+tap (p, q) reads ``x_pad_flat[p·d_h·Wp + q·d_w + m]``: for every tap, one *contiguous*
+run of L = (H_out − 1)·Wp + W_out elements. So X_col is built from runs of L elements
+(instead of H_out·C_in·kH·kW short runs of W_out), which NumPy copies several times
+faster, and col2im adds whole runs back. The price: the positions with j ≥ W_out wrap
+into the next row; they are computed and thrown away (Wp/W_out − 1 more GEMM work, 8 %
+for a 3×3 kernel on 26 × 26). With any other stride the positions are the exact
+H_out × W_out grid.
 
-    ∂L/∂b     = Σ_{n,i,j} ȳ[n, o, i, j]
-    ∂L/∂W_mat = Ȳ · X_colᵀ                                (one GEMM)
+**Chunks and threads.** A chunk is a few images, so that X_col (about ``_CHUNK``
+elements) stays in the core's cache between the copy that makes it and the GEMM that
+reads it. Each thread takes a run of consecutive images and does all of its chunks,
+copies and GEMMs alike, with the BLAS held at one thread (``minidl.parallel``): every
+core does the whole pipeline on its own images, none waits for the other's copies, and
+no BLAS thread team spins on a core another thread needs.
+
+The backward is the fully connected layer's again, per chunk, with Ȳ the upstream
+gradient as (C_out, P) (zero at the wrapped positions):
+
+    ∂L/∂b     = Σ_P Ȳ                                     (a row sum)
+    ∂L/∂W_mat = Ȳ · X_colᵀ                                (one GEMM; X_col is rebuilt)
     ∂L/∂X_col = W_matᵀ · Ȳ                                (one GEMM)
 
-and ∂L/∂x is ∂L/∂X_col put back where each window read it ("col2im"): a loop over the
-kH·kW kernel offsets adds each offset's slice into the strided slice of the padded input
-it came from (overlapping windows add up), and the padding is cut away.
+and ∂L/∂x is ∂L/∂X_col put back where each window read it ("col2im"): for each kernel
+offset (p, q) its rows are added into the strided slice of the padded input they came
+from (overlapping windows add up), and the padding is cut away. Rebuilding X_col in the
+backward (a copy that stays in cache) is cheaper than keeping the forward's (the whole
+batch's, written to and read back from memory).
+
+A wrapped position reads a real input element, multiplied by Ȳ's zero there: exact,
+unless that element is inf or NaN (0·inf = NaN). So a ∂L/∂w that comes out non-finite
+is computed again on the exact grid, and ∂L/∂x is computed on it when w is not finite.
 """
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Callable, Tuple
+
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
@@ -38,17 +65,25 @@ from .. import parallel
 from ..arguments import check_tensor, is_int, pair
 from ..autograd.function import Function
 
+if TYPE_CHECKING:
+    from .._typing import Size2
+    from ..tensor import Tensor
+
+    Pair = Tuple[int, int]
+    Pads = Tuple[Tuple[int, int], Tuple[int, int]]
+
 __all__ = ["conv2d"]
 
 
 # ---------------------------------------------------------------------- shared helpers
 # (also used by pooling.py)
-def _rows(start, step, count):
+def _rows(start: int, step: int, count: int) -> slice:
     """The slice ``start, start + step, ..., start + (count − 1)·step``."""
     return slice(start, start + step * (count - 1) + 1, step)
 
 
-def _offset_slices(kH, kW, stride, dilation, H_out, W_out):
+def _offset_slices(kH: int, kW: int, stride: Pair, dilation: Pair, H_out: int,
+                   W_out: int) -> list[tuple[int, int, slice, slice]]:
     """For each kernel offset (p, q), in row-major order, the strided slices of the
     padded input that offset reads for all H_out × W_out windows: rows
     ``i·s_h + p·d_h`` and columns ``j·s_w + q·d_w``."""
@@ -57,7 +92,7 @@ def _offset_slices(kH, kW, stride, dilation, H_out, W_out):
             for p in range(kH) for q in range(kW)]
 
 
-def _pad(x, pads, value):
+def _pad(x: np.ndarray, pads: Pads, value: float) -> np.ndarray:
     """``x`` (N, C, H, W) with rows (top, bottom) and columns (left, right) of ``value``
     added; ``x`` itself (no copy) when there is nothing to add."""
     (top, bottom), (left, right) = pads
@@ -73,68 +108,263 @@ def _pad(x, pads, value):
     return x_pad
 
 
-# ---------------------------------------------------------------------- threads
-# The copies (im2col, the transposed ȳ) and col2im's additions are memory-bound and
-# NumPy runs them on one core; large ones are split over the batch axis n, whose slices
-# are independent, with minidl.parallel (the GEMMs are threaded by the BLAS itself).
-_SPLIT = 1 << 16            # elements: smaller arrays are done in one go
+# ---------------------------------------------------------------------- the column layout
+_CHUNK = 1 << 18            # elements of X_col per chunk of images (1 MB in float32)
+_SPLIT = 1 << 16            # elements of the whole batch's X_col: below, no threads
 
 
-def _over_batch(body, N, size):
-    """``body(lo, hi)`` for batch elements lo .. hi − 1: in one go when ``size`` (the
-    elements the step touches) is small, else split over threads."""
-    if size < _SPLIT:
-        body(0, N)
+class _Windows:
+    """The windows of one convolution and X_col's layout, for chunks of b images.
+
+    ``x_pad`` (b, C_in, Hp, Wp) ↦ X_col (g, K_g, b·L): row (p, q, c) of group g, column
+    (n, m), with m one of the L positions of an image: ``i·Wp + j`` in wide rows
+    (stride 1; the j ≥ W_out ones wrap), ``i·W_out + j`` on the exact grid.
+    """
+
+    def __init__(self, C_in: int, padded_hw: Pair, kernel: Pair, out_hw: Pair,
+                 stride: Pair, dilation: Pair, groups: int, wide: bool) -> None:
+        self.C_in, (self.Hp, self.Wp), (self.kH, self.kW) = C_in, padded_hw, kernel
+        (self.H_out, self.W_out), self.dilation, self.groups = out_hw, dilation, groups
+        self.C_g, self.wide = C_in // groups, wide
+        self.K_g = self.kH * self.kW * self.C_g
+        self.positions: tuple[int, ...]
+        self.position_steps: tuple[int, ...]
+        if wide:
+            self.L, self.row = (self.H_out - 1) * self.Wp + self.W_out, self.Wp
+            self.positions, self.position_steps = (self.L,), (1,)
+        else:
+            self.L, self.row = self.H_out * self.W_out, self.W_out
+            self.positions = (self.H_out, self.W_out)
+            self.position_steps = (stride[0] * self.Wp, stride[1])
+        self.chunk = max(1, _CHUNK // (groups * self.K_g * self.L))    # images per chunk
+
+    def exact(self, stride: Pair) -> _Windows:
+        """The same convolution on the exact grid."""
+        return _Windows(self.C_in, (self.Hp, self.Wp), (self.kH, self.kW),
+                        (self.H_out, self.W_out), stride, self.dilation, self.groups, False)
+
+    def taps(self, x_pad: np.ndarray, writeable: bool = False) -> np.ndarray:
+        """The view (g, kH, kW, C_g, b, *positions) of the C-contiguous ``x_pad``
+        (b, C_in, Hp, Wp) that tap (p, q) of channel c reads at each position: X_col's
+        entries, in its order."""
+        b, e, HW = x_pad.shape[0], x_pad.itemsize, self.Hp * self.Wp
+        d_h, d_w = self.dilation
+        steps = (self.C_g * HW, d_h * self.Wp, d_w, HW, self.C_in * HW) + self.position_steps
+        return as_strided(x_pad, (self.groups, self.kH, self.kW, self.C_g, b) + self.positions,
+                          tuple(s * e for s in steps), writeable=writeable)
+
+    def outputs(self, buf: np.ndarray, b: int) -> np.ndarray:
+        """The writeable view (b, C, H_out, W_out) of the valid positions of the
+        C-contiguous ``buf`` (C, b·L) (a GEMM's result, or Ȳ)."""
+        e = buf.itemsize
+        return as_strided(buf, (b, buf.size // (b * self.L), self.H_out, self.W_out),
+                          (self.L * e, b * self.L * e, self.row * e, e))
+
+
+def _take(buf: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+    """The first elements of the flat scratch array ``buf`` as a C-contiguous ``shape``."""
+    return buf[:int(np.prod(shape))].reshape(shape)
+
+
+class _PaddedChunks:
+    """x[n0:n1] padded with zeros and C-contiguous in ``dtype``: x's own rows when they
+    already are, else copied into a scratch buffer of ``chunk`` images whose border is
+    zero (one per thread)."""
+
+    def __init__(self, x: np.ndarray, lay: _Windows, pads: Pads, dtype: np.dtype) -> None:
+        (self.top, _), (self.left, _) = pads
+        self.x, (self.H, self.W) = x, x.shape[2:]
+        as_is = (lay.Hp, lay.Wp) == (self.H, self.W) and x.dtype == dtype \
+            and x.flags.c_contiguous
+        self.buf = None if as_is else np.zeros((lay.chunk, lay.C_in, lay.Hp, lay.Wp), dtype)
+
+    def __call__(self, n0: int, n1: int) -> np.ndarray:
+        if self.buf is None:
+            return self.x[n0:n1]
+        x_pad = self.buf[:n1 - n0]
+        x_pad[:, :, self.top:self.top + self.H, self.left:self.left + self.W] = self.x[n0:n1]
+        return x_pad
+
+
+def _im2col(lay: _Windows, x_pad: np.ndarray, buf: np.ndarray) -> np.ndarray:
+    """X_col (g, K_g, b·L) of the chunk ``x_pad`` (b, C_in, Hp, Wp), written into ``buf``."""
+    b = x_pad.shape[0]
+    cols = _take(buf, (lay.groups, lay.K_g, b * lay.L))
+    np.copyto(cols.reshape((lay.groups, lay.kH, lay.kW, lay.C_g, b) + lay.positions),
+              lay.taps(x_pad))
+    return cols
+
+
+def _weight_matrix(weight: np.ndarray, groups: int, dtype: np.dtype) -> np.ndarray:
+    """W_mat (g, C_out/g, K_g), columns in X_col's row order (p, q, c)."""
+    C_out, C_g, kH, kW = weight.shape
+    w = weight.astype(dtype, copy=False).reshape(groups, C_out // groups, C_g, kH, kW)
+    return w.transpose(0, 1, 3, 4, 2).reshape(groups, C_out // groups, kH * kW * C_g)
+
+
+def _over_batch(run: Callable[[int, int], None], N: int, work: int) -> None:
+    """``run(lo, hi)`` for images lo .. hi − 1: on this thread when the batch's X_col
+    (``work`` elements) is small, else one run of consecutive images per thread, each
+    calling the BLAS on one thread."""
+    if N < 2 or work < _SPLIT:
+        run(0, N)
     else:
-        parallel.for_blocks(N, body, block=-(-N // parallel.get_num_threads()))
+        parallel.for_blocks(N, run, block=-(-N // parallel.get_num_threads()), blas=True)
 
 
-def _copy(dst, src, n_axis):
-    """``dst[...] = src`` (the same shape), split along the batch axis ``n_axis``."""
-    def body(lo, hi):
-        index = (slice(None),) * n_axis + (slice(lo, hi),)
-        np.copyto(dst[index], src[index])
-    _over_batch(body, dst.shape[n_axis], dst.size)
-    return dst
+# ---------------------------------------------------------------------- forward and backward
+def _forward(x: np.ndarray, weight: np.ndarray, bias: np.ndarray | None, stride: Pair,
+             pads: Pads, dilation: Pair, groups: int, dtype: np.dtype) -> np.ndarray:
+    """y (N, C_out, H_out, W_out) of a batched x (N, C_in, H, W): per chunk, im2col, one
+    GEMM, the bias, the valid positions copied out."""
+    N, C_in, H, W = x.shape
+    C_out, _, kH, kW = weight.shape
+    (top, bottom), (left, right) = pads
+    Hp, Wp = H + top + bottom, W + left + right
+    out_hw = _out_hw((Hp, Wp), (kH, kW), stride, dilation)
+    lay = _Windows(C_in, (Hp, Wp), (kH, kW), out_hw, stride, dilation, groups,
+                   wide=stride == (1, 1))
+    W_mat = _weight_matrix(weight, groups, dtype)                     # (g, C_out/g, K_g)
+    b_col = None if bias is None else bias.astype(dtype, copy=False)[:, None]
+    y = np.empty((N, C_out) + out_hw, dtype)
+
+    def run(lo: int, hi: int) -> None:
+        padded = _PaddedChunks(x, lay, pads, dtype)
+        cols_buf = np.empty(groups * lay.K_g * lay.chunk * lay.L, dtype)
+        out_buf = np.empty(C_out * lay.chunk * lay.L, dtype)
+        for n0 in range(lo, hi, lay.chunk):
+            n1 = min(n0 + lay.chunk, hi)
+            cols = _im2col(lay, padded(n0, n1), cols_buf)              # (g, K_g, b·L)
+            out = _take(out_buf, (groups, C_out // groups, (n1 - n0) * lay.L))
+            np.matmul(W_mat, cols, out=out)
+            out = out.reshape(C_out, -1)                               # (C_out, b·L)
+            if b_col is not None:
+                out += b_col
+            np.copyto(y[n0:n1], lay.outputs(out, n1 - n0))
+    _over_batch(run, N, N * groups * lay.K_g * lay.L)
+    return y
 
 
-# ---------------------------------------------------------------------- the primitive
-def _im2col(x_pad, kH, kW, stride, dilation, H_out, W_out, dtype):
-    """All windows of ``x_pad`` (N, C_in, Hp, Wp) as one contiguous array
-    (C_in, kH, kW, N, H_out, W_out): ``cols[c, p, q, n, i, j] = x_pad[n, c, i·s_h + p·d_h,
-    j·s_w + q·d_w]``. Built from a strided view (no copy) and copied once (as ``dtype``)."""
-    N, C_in = x_pad.shape[:2]
-    sN, sC, sH, sW = x_pad.strides
-    (s_h, s_w), (d_h, d_w) = stride, dilation
-    shape = (C_in, kH, kW, N, H_out, W_out)
-    windows = as_strided(x_pad, shape, (sC, sH * d_h, sW * d_w, sN, sH * s_h, sW * s_w),
-                         writeable=False)
-    return _copy(np.empty(shape, dtype), windows, n_axis=3)
+def _backward(dy: np.ndarray, x: np.ndarray | None, weight: np.ndarray | None,
+              x_shape: tuple[int, ...], w_shape: tuple[int, ...], stride: Pair, pads: Pads,
+              dilation: Pair, groups: int, need_b: bool
+              ) -> tuple[np.ndarray | None, np.ndarray | None, np.ndarray | None]:
+    """(∂L/∂x, ∂L/∂w, ∂L/∂b) from the upstream gradient ``dy`` (N, C_out, H_out, W_out),
+    in one pass over the batch: ∂L/∂x if ``weight`` is given, ∂L/∂w if ``x`` is given
+    (each None otherwise), ∂L/∂b if ``need_b``."""
+    (top, bottom), (left, right) = pads
+    _, C_in, H, W = x_shape
+    lay = _Windows(C_in, (H + top + bottom, W + left + right), (w_shape[2], w_shape[3]),
+                   (dy.shape[2], dy.shape[3]), stride, dilation, groups, wide=stride == (1, 1))
+    if weight is not None and lay.wide and not np.isfinite(weight).all():
+        lay = lay.exact(stride)                 # inf·0 at a wrapped position would be NaN
+    dx, dw, db = _backward_pass(lay, dy, x, weight, x_shape, w_shape, pads, need_b)
+    if dw is not None and lay.wide and not np.isfinite(dw).all():
+        _, dw, _ = _backward_pass(lay.exact(stride), dy, x, None, x_shape, w_shape, pads,
+                                  False)
+    return dx, dw, db
 
 
-def _dy_matrix(dy, groups):
-    """Ȳ: the upstream gradient (N, C_out, H_out, W_out) as (g, C_out/g, P), P = N·H_out·W_out
-    (one transposing copy)."""
-    N, C_out, H_out, W_out = dy.shape
-    dY = np.empty((C_out, N, H_out, W_out), dy.dtype)
-    _copy(dY, dy.transpose(1, 0, 2, 3), n_axis=1)
-    return dY.reshape(groups, C_out // groups, -1)
+class _WeightGradRun:
+    """One thread's ∂L/∂W_matᵀ = Σ X_col Ȳᵀ (g, K_g, C_out/g) over its chunks, X_col
+    rebuilt from x."""
+
+    def __init__(self, x: np.ndarray, lay: _Windows, pads: Pads, dtype: np.dtype,
+                 C_out: int) -> None:
+        self.lay, self.padded = lay, _PaddedChunks(x, lay, pads, dtype)
+        self.cols_buf = np.empty(lay.groups * lay.K_g * lay.chunk * lay.L, dtype)
+        self.dw_T = np.zeros((lay.groups, lay.K_g, C_out // lay.groups), dtype)
+        self.tmp = np.empty_like(self.dw_T)
+
+    def add(self, n0: int, n1: int, dY: np.ndarray) -> None:
+        cols = _im2col(self.lay, self.padded(n0, n1), self.cols_buf)     # (g, K_g, b·L)
+        self.dw_T += np.matmul(cols, dY.swapaxes(-1, -2), out=self.tmp)
 
 
-def _out_hw(xp_hw, kernel, stride, dilation):
+class _InputGradRun:
+    """One thread's share of ∂L/∂x: ∂L/∂X_col = W_matᵀ Ȳ per chunk, then col2im into
+    its images of ``dx`` (through a padded scratch buffer when x was padded)."""
+
+    def __init__(self, W_T: np.ndarray, dx: np.ndarray, lay: _Windows, pads: Pads) -> None:
+        self.W_T, self.dx, self.lay = W_T, dx, lay
+        (self.top, _), (self.left, _) = pads
+        self.d_cols_buf = np.empty(lay.groups * lay.K_g * lay.chunk * lay.L, dx.dtype)
+        padded = (lay.Hp, lay.Wp) != dx.shape[2:]
+        self.dx_pad_buf = (np.empty((lay.chunk, lay.C_in, lay.Hp, lay.Wp), dx.dtype)
+                           if padded else None)
+
+    def add(self, n0: int, n1: int, dY: np.ndarray) -> None:
+        lay, b = self.lay, n1 - n0
+        d_cols = _take(self.d_cols_buf, (lay.groups, lay.K_g, b * lay.L))
+        np.matmul(self.W_T, dY, out=d_cols)                             # ∂L/∂X_col
+        if self.dx_pad_buf is None:
+            dx_pad = self.dx[n0:n1]                                     # zeros to start with
+        else:
+            dx_pad = self.dx_pad_buf[:b]
+            dx_pad[:] = 0
+        windows = lay.taps(dx_pad, writeable=True)      # col2im: each tap's rows added back
+        d_taps = d_cols.reshape(windows.shape)
+        for p in range(lay.kH):
+            for q in range(lay.kW):
+                windows[:, p, q] += d_taps[:, p, q]
+        if self.dx_pad_buf is not None:
+            H, W = self.dx.shape[2:]
+            self.dx[n0:n1] = dx_pad[:, :, self.top:self.top + H, self.left:self.left + W]
+
+
+def _backward_pass(lay: _Windows, dy: np.ndarray, x: np.ndarray | None,
+                   weight: np.ndarray | None, x_shape: tuple[int, ...],
+                   w_shape: tuple[int, ...], pads: Pads, need_b: bool
+                   ) -> tuple[np.ndarray | None, np.ndarray | None, np.ndarray | None]:
+    """:func:`_backward` with the layout ``lay``: per chunk, Ȳ (C_out, b·L), then its row
+    sum, the ∂L/∂W_mat GEMM and the ∂L/∂X_col GEMM with col2im."""
+    N = x_shape[0]
+    C_out, C_g, kH, kW = w_shape
+    g = lay.groups
+    dtype = np.result_type(*(a for a in (dy, x, weight) if a is not None))
+    dx = W_T = None
+    if weight is not None:
+        W_T = _weight_matrix(weight, g, dtype).swapaxes(-1, -2)        # (g, K_g, C_out/g)
+        padded = (lay.Hp, lay.Wp) != tuple(x_shape[2:])
+        dx = (np.empty if padded else np.zeros)(x_shape, dtype)
+    runs_w, sums_b = [], []                                            # one per thread
+
+    def run(lo: int, hi: int) -> None:
+        dY_buf = np.zeros(C_out * lay.chunk * lay.L, dtype)    # wrapped positions stay 0
+        laid_for = lay.chunk                                    # ... for chunks of this size
+        grad_w = None if x is None else _WeightGradRun(x, lay, pads, dtype, C_out)
+        grad_x = None if W_T is None or dx is None else _InputGradRun(W_T, dx, lay, pads)
+        db = np.zeros(C_out, dtype)
+        for n0 in range(lo, hi, lay.chunk):
+            n1 = min(n0 + lay.chunk, hi)
+            if n1 - n0 != laid_for:
+                dY_buf[:] = 0
+                laid_for = n1 - n0
+            dY = _take(dY_buf, (g, C_out // g, (n1 - n0) * lay.L))      # Ȳ
+            np.copyto(lay.outputs(dY.reshape(C_out, -1), n1 - n0), dy[n0:n1])
+            if need_b:
+                db += dY.reshape(C_out, -1).sum(axis=1)                 # ∂L/∂b = Σ_P Ȳ
+            if grad_w is not None:
+                grad_w.add(n0, n1, dY)
+            if grad_x is not None:
+                grad_x.add(n0, n1, dY)
+        if grad_w is not None:
+            runs_w.append(grad_w.dw_T)
+        sums_b.append(db)
+    _over_batch(run, N, N * g * lay.K_g * lay.L)
+    dw = None
+    if x is not None:                                  # (g, kH, kW, C_g, C_out/g) → w's shape
+        dw_T = np.sum(runs_w, axis=0).reshape(g, kH, kW, C_g, C_out // g)
+        dw = dw_T.transpose(0, 4, 3, 1, 2).reshape(w_shape)
+    return dx, dw, np.sum(sums_b, axis=0) if need_b else None
+
+
+def _out_hw(xp_hw: Pair, kernel: Pair, stride: Pair, dilation: Pair) -> Pair:
     (Hp, Wp), (kH, kW), (s_h, s_w), (d_h, d_w) = xp_hw, kernel, stride, dilation
     return (Hp - d_h * (kH - 1) - 1) // s_h + 1, (Wp - d_w * (kW - 1) - 1) // s_w + 1
 
 
-def _cols(x, kH, kW, stride, padding, dilation, groups, dtype):
-    """X_col (g, K, P) of a batched x (N, C_in, H, W), and the output size."""
-    x_pad = _pad(x, padding, 0)                                       # (N, C_in, Hp, Wp)
-    H_out, W_out = _out_hw(x_pad.shape[2:], (kH, kW), stride, dilation)
-    cols = _im2col(x_pad, kH, kW, stride, dilation, H_out, W_out, dtype)
-    C_in_g = x.shape[1] // groups
-    return cols.reshape(groups, C_in_g * kH * kW, -1), (H_out, W_out)
-
-
+# ---------------------------------------------------------------------- the primitives
 class Conv2d(Function):
     """conv2d on arrays: x (N, C_in, H, W) or (C_in, H, W), weight, bias or None.
 
@@ -142,128 +372,100 @@ class Conv2d(Function):
     :func:`conv2d`. The backward is two more convolutions, each a primitive of this
     file: ∂L/∂x = :class:`ConvInputGrad` (ȳ, w) and ∂L/∂w = :class:`ConvWeightGrad` (x, ȳ);
     the three are linear in each argument, and each one's backward is made of the other
-    two, so gradients of any order stay within them."""
+    two, so gradients of any order stay within them. In an ordinary backward pass both
+    are computed in one pass over the batch (Ȳ made once per chunk for both GEMMs)."""
 
     on_arrays = True
 
     @staticmethod
-    def forward(ctx, x, weight, bias, stride, padding, dilation, groups):
+    def forward(ctx: Any, x: np.ndarray, weight: np.ndarray, bias: np.ndarray | None,
+                stride: Pair, padding: Pads, dilation: Pair, groups: int) -> np.ndarray:
         ctx.unbatched = x.ndim == 3
-        xb = x[np.newaxis] if ctx.unbatched else x
         dtype = np.result_type(x, weight) if bias is None else np.result_type(x, weight, bias)
-        N = xb.shape[0]
-        C_out, C_in_g, kH, kW = weight.shape
-        X_col, (H_out, W_out) = _cols(xb, kH, kW, stride, padding, dilation, groups, dtype)
-        W_mat = weight.astype(dtype, copy=False).reshape(groups, C_out // groups, -1)
-        if groups == 1:
-            y = W_mat[0] @ X_col[0]                                            # (C_out, P)
-        else:
-            y = np.matmul(W_mat, X_col)                                        # (g, C_out/g, P)
-        y = y.reshape(C_out, N, H_out, W_out)
-        if bias is not None:
-            y += bias.astype(dtype, copy=False)[:, None, None, None]
+        y = _forward(x[np.newaxis] if ctx.unbatched else x, weight, bias, stride, padding,
+                     dilation, groups, dtype)
         ctx.save_for_backward(x, weight)
         ctx.geometry = (stride, padding, dilation, groups)
-        ctx.cols = X_col if ctx.needs_input_grad[1] else None   # reused by ∂L/∂w
-        y = y.transpose(1, 0, 2, 3)                                # (N, C_out, H_out, W_out)
         return y[0] if ctx.unbatched else y
 
     @staticmethod
-    def backward(ctx, dy):
+    def backward(ctx: Any, dy: Any) -> tuple[Any, ...]:
         x, weight = ctx.saved_tensors
         need_x, need_w, need_b = ctx.needs_input_grad[:3]
         geometry = ctx.geometry
         if ctx.unbatched:
             dy = dy.reshape((1,) + tuple(dy.shape))
             x = x.reshape((1,) + tuple(x.shape))
-        dx = dw = db = None
-        # Ȳ as (g, C_out/g, P), made once for both GEMMs (in an ordinary backward pass)
-        dY = None if ctx._graph or not (need_w or need_x) else _dy_matrix(dy, geometry[3])
-        if need_b:
-            db = (dy.sum(axis=(0, 2, 3)) if dY is None                  # ∂L/∂b = Σ_{n,i,j} ȳ
-                  else dY.sum(axis=2).reshape(-1))
-        if need_w:
-            dw = ConvWeightGrad.call(x, dy, tuple(weight.shape), *geometry,
-                                     cols=None if ctx._graph else ctx.cols, dY=dY)
-        if need_x:
-            dx = ConvInputGrad.call(dy, weight, tuple(x.shape), *geometry, dY=dY)
-            if ctx.unbatched:
-                dx = dx.reshape(tuple(dx.shape[1:]))
-        ctx.cols = None
+        if not ctx._graph:                             # arrays: all three in one pass
+            stride, padding, dilation, groups = geometry
+            dx, dw, db = _backward(dy, x if need_w else None, weight if need_x else None,
+                                   x.shape, weight.shape, stride, padding, dilation, groups,
+                                   need_b)
+        else:                                          # Tensors: recorded, as primitives
+            db = dy.sum(axis=(0, 2, 3)) if need_b else None       # ∂L/∂b = Σ_{n,i,j} ȳ
+            dw = (ConvWeightGrad.call(x, dy, tuple(weight.shape), *geometry)
+                  if need_w else None)
+            dx = (ConvInputGrad.call(dy, weight, tuple(x.shape), *geometry)
+                  if need_x else None)
+        if dx is not None and ctx.unbatched:
+            dx = dx.reshape(tuple(dx.shape[1:]))
         return dx, dw, db, None, None, None, None
 
 
 class ConvInputGrad(Function):
-    """∂L/∂x of conv2d: ``W_matᵀ Ȳ`` (one GEMM), then col2im: every kernel offset (p, q)
-    adds its slice back where it was read from (overlapping windows add up)."""
+    """∂L/∂x of conv2d, from ȳ (N, C_out, H_out, W_out) and w, for an x of ``x_shape``:
+    ``W_matᵀ Ȳ`` (one GEMM per chunk), then col2im: every kernel offset (p, q) adds its
+    rows back where they were read from (overlapping windows add up)."""
 
     on_arrays = True
 
     @staticmethod
-    def forward(ctx, dy, weight, x_shape, stride, padding, dilation, groups, dY=None):
+    def forward(ctx: Any, dy: np.ndarray, weight: np.ndarray, x_shape: tuple[int, ...],
+                stride: Pair, padding: Pads, dilation: Pair, groups: int) -> np.ndarray:
         ctx.save_for_backward(dy, weight)
         ctx.geometry = (stride, padding, dilation, groups)
-        N, C_out, H_out, W_out = dy.shape
-        _, C_in_g, kH, kW = weight.shape
-        C_in, H, W = x_shape[1:]
-        ((top, bottom), (left, right)) = padding
-        dtype = np.result_type(dy, weight)
-        if dY is None:
-            dY = _dy_matrix(dy, groups)                                    # (g, C_out/g, P)
-        W_T = np.ascontiguousarray(
-            weight.astype(dtype, copy=False).reshape(groups, C_out // groups, -1).swapaxes(-1, -2))
-        d_cols = np.matmul(W_T, dY).reshape(C_in, kH, kW, N, H_out, W_out)  # ∂L/∂X_col
-        xp_shape = (H + top + bottom, W + left + right)
-        dx_pad = np.zeros((C_in, N) + xp_shape, dtype=dtype)               # (C_in, N, Hp, Wp)
-        offsets = _offset_slices(kH, kW, stride, dilation, H_out, W_out)
-
-        def col2im(lo, hi):                                  # batch elements lo .. hi − 1
-            dx_n = dx_pad[:, lo:hi]
-            for p, q, rows, cols in offsets:
-                dx_n[:, :, rows, cols] += d_cols[:, p, q, lo:hi]
-        _over_batch(col2im, N, d_cols.size)
-        return dx_pad[:, :, top:top + H, left:left + W].transpose(1, 0, 2, 3)
+        dx, _, _ = _backward(dy, None, weight, tuple(x_shape), weight.shape, stride, padding,
+                             dilation, groups, False)
+        assert dx is not None                       # (weight was given)
+        return dx
 
     @staticmethod
-    def backward(ctx, ddx):
+    def backward(ctx: Any, ddx: Any) -> tuple[Any, ...]:
         dy, weight = ctx.saved_tensors
         need_dy, need_w = ctx.needs_input_grad[:2]
         d_dy = Conv2d.call(ddx, weight, None, *ctx.geometry) if need_dy else None
         d_w = ConvWeightGrad.call(ddx, dy, tuple(weight.shape), *ctx.geometry) if need_w else None
-        return d_dy, d_w, None, None, None, None, None, None
+        return d_dy, d_w, None, None, None, None, None
 
 
 class ConvWeightGrad(Function):
-    """∂L/∂w of conv2d: ``Ȳ X_colᵀ``, computed as its transpose ``X_col Ȳᵀ`` (the same
-    GEMM, in the orientation multi-threaded OpenBLAS handles far better for this long
-    contraction over P)."""
+    """∂L/∂w of conv2d, from x and ȳ, for a w of ``w_shape``: ``Ȳ X_colᵀ``, computed as
+    its transpose ``X_col Ȳᵀ`` and summed over the chunks."""
 
     on_arrays = True
 
     @staticmethod
-    def forward(ctx, x, dy, w_shape, stride, padding, dilation, groups, cols=None, dY=None):
+    def forward(ctx: Any, x: np.ndarray, dy: np.ndarray, w_shape: tuple[int, ...],
+                stride: Pair, padding: Pads, dilation: Pair, groups: int) -> np.ndarray:
         ctx.save_for_backward(x, dy)
         ctx.geometry = (stride, padding, dilation, groups)
-        C_out, C_in_g, kH, kW = w_shape
-        dtype = np.result_type(x, dy)
-        if cols is None:
-            cols, _ = _cols(x, kH, kW, stride, padding, dilation, groups, dtype)
-        if dY is None:
-            dY = _dy_matrix(dy, groups)                                    # (g, C_out/g, P)
-        dw_T = np.matmul(cols, dY.swapaxes(-1, -2))                         # (g, K, C_out/g)
-        return dw_T.swapaxes(-1, -2).reshape(w_shape)
+        _, dw, _ = _backward(dy, x, None, x.shape, tuple(w_shape), stride, padding, dilation,
+                             groups, False)
+        assert dw is not None                       # (x was given)
+        return dw
 
     @staticmethod
-    def backward(ctx, ddw):
+    def backward(ctx: Any, ddw: Any) -> tuple[Any, ...]:
         x, dy = ctx.saved_tensors
         need_x, need_dy = ctx.needs_input_grad[:2]
         d_x = ConvInputGrad.call(dy, ddw, tuple(x.shape), *ctx.geometry) if need_x else None
         d_dy = Conv2d.call(x, ddw, None, *ctx.geometry) if need_dy else None
-        return d_x, d_dy, None, None, None, None, None, None, None
+        return d_x, d_dy, None, None, None, None, None
 
 
 # ---------------------------------------------------------------------- public function
-def _conv_padding(padding, kernel, stride, dilation):
+def _conv_padding(padding: Size2 | str, kernel: Pair, stride: Pair,
+                  dilation: Pair) -> Pads:
     """``padding`` as ((top, bottom), (left, right)); "valid" is 0, "same" keeps the size
     (as PyTorch: total d·(k − 1), the odd one extra at the bottom/right)."""
     if isinstance(padding, str):
@@ -277,7 +479,7 @@ def _conv_padding(padding, kernel, stride, dilation):
             for k, d in zip(kernel, dilation):
                 total = d * (k - 1)
                 pads.append((total // 2, total - total // 2))
-            return tuple(pads)
+            return pads[0], pads[1]
         raise ValueError(f"conv2d: padding must be an int, a pair of ints, 'valid' or 'same', "
                          f"got {padding!r}")
     p_h, p_w = pair(padding, "conv2d", "padding")
@@ -286,7 +488,8 @@ def _conv_padding(padding, kernel, stride, dilation):
     return (p_h, p_h), (p_w, p_w)
 
 
-def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: Size2 = 1,
+           padding: Size2 | str = 0, dilation: Size2 = 1, groups: int = 1) -> Tensor:
     r"""2-D convolution (cross-correlation, as in PyTorch) over a batch of images.
 
     The formula, with ``x_pad`` the input padded with zeros (p_h rows above and below,

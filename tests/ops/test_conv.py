@@ -312,19 +312,29 @@ def test_not_tensors():
         F.conv2d(md.zeros(1, 1, 3, 3), md.zeros(1, 1, 2, 2), np.zeros(1))
 
 
-@pytest.mark.parametrize("threads", [1, 2])
-def test_split_over_threads_matches_the_reference(threads, monkeypatch):
-    """Above the split size the copies and col2im run a slice of the batch per thread:
-    the same output and gradients as the literal loops' and as the unsplit run."""
+# ---------------------------------------------------------------------- 5. chunks, threads, wide rows
+SPLIT_CASES = [
+    dict(stride=(2, 1), padding=1, dilation=(1, 2)),                 # the exact grid
+    dict(stride=1, padding=(1, 2), dilation=(2, 1)),                 # wide rows, padded
+    dict(stride=1, padding=0, dilation=1, groups=2),                 # wide rows, x used as is
+]
+
+
+@pytest.mark.parametrize("kw", SPLIT_CASES)
+@pytest.mark.parametrize("threads, chunk", [(1, 1), (2, 1), (2, 200), (2, 10**9)])
+def test_chunks_and_threads_match_the_reference(kw, threads, chunk, monkeypatch):
+    """Split over threads (a run of images each) and cut into chunks of images (here
+    chunks of 1 and 2 images, and a last chunk shorter than the others): the same output
+    and gradients as the literal loops' and as one chunk on one thread."""
     import minidl.ops.conv as conv_module
     from minidl import parallel
     rng = np.random.default_rng(11)
-    x = rng.standard_normal((5, 3, 7, 6))
-    w = rng.standard_normal((4, 3, 3, 2))
+    x = rng.standard_normal((5, 4, 7, 6))
+    w = rng.standard_normal((4, 4 // kw.get("groups", 1), 3, 2))
     b = rng.standard_normal(4)
-    kw = dict(stride=(2, 1), padding=1, dilation=(1, 2))
     out, grads, u = vjp(lambda *t: F.conv2d(*t, **kw), x, w, b)
     monkeypatch.setattr(conv_module, "_SPLIT", 16)
+    monkeypatch.setattr(conv_module, "_CHUNK", chunk)       # images per chunk: 1, 2 (of 5), all
     before = parallel.get_num_threads()
     parallel.set_num_threads(threads)
     try:
@@ -336,3 +346,65 @@ def test_split_over_threads_matches_the_reference(threads, monkeypatch):
     np.testing.assert_allclose(split_out, out, rtol=1e-13, atol=1e-13)
     for g, want in zip(split_grads, grads):
         np.testing.assert_allclose(g.numpy(), want.numpy(), rtol=1e-12, atol=1e-12)
+
+
+def _dw_formula(x, dy, kH, kW):
+    """∂L/∂w[o, c, p, q] = Σ_{n,i,j} ȳ[n, o, i, j]·x[n, c, i + p, j + q] (stride 1, no padding)."""
+    H_out, W_out = dy.shape[2:]
+    dw = np.empty((dy.shape[1], x.shape[1], kH, kW))
+    for p in range(kH):
+        for q in range(kW):
+            dw[:, :, p, q] = np.einsum("noij,ncij->oc", dy, x[:, :, p:p + H_out, q:q + W_out])
+    return dw
+
+
+def _dx_formula(w, dy, H, W):
+    """∂L/∂x[n, c, i + p, j + q] += Σ_o ȳ[n, o, i, j]·w[o, c, p, q] (stride 1, no padding)."""
+    N, _, H_out, W_out = dy.shape
+    dx = np.zeros((N, w.shape[1], H, W))
+    for p in range(w.shape[2]):
+        for q in range(w.shape[3]):
+            dx[:, :, p:p + H_out, q:q + W_out] += np.einsum("noij,oc->ncij", dy, w[:, :, p, q])
+    return dx
+
+
+@pytest.mark.filterwarnings("ignore:invalid value", "ignore:overflow")
+def test_wrapped_positions_never_leak_inf_or_nan():
+    """With stride 1 the columns j >= W_out of each row are computed and thrown away; they
+    read real inputs times a zero of Ȳ. An inf there must not turn a gradient into NaN
+    that the formula (and PyTorch) keeps finite: x's last column is read by tap q = 0 only
+    at those positions, so ∂L/∂w[..., 0] stays finite; likewise an inf in w."""
+    rng = np.random.default_rng(5)
+    x = rng.standard_normal((2, 2, 5, 6))
+    x[0, 1, 2, 5] = np.inf                     # last column: only the wrapped q = 0 taps read it
+    x[1, 0, 3, 5] = np.nan
+    w = rng.standard_normal((3, 2, 2, 2))
+    _, (_, dw), u = vjp(lambda x_, w_: F.conv2d(x_, w_), x, w)
+    want = _dw_formula(x, u, 2, 2)
+    assert np.isfinite(want[:, :, :, 0]).all() and not np.isfinite(want).all()
+    np.testing.assert_allclose(dw.numpy(), want, rtol=1e-12, atol=1e-12, equal_nan=True)
+
+    x = rng.standard_normal((2, 2, 5, 6))
+    w = rng.standard_normal((3, 2, 2, 2))
+    w[1, 0, 1, 1] = np.inf
+    _, (dx, _), u = vjp(lambda x_, w_: F.conv2d(x_, w_), x, w)
+    want = _dx_formula(w, u, 5, 6)
+    assert np.isfinite(want[:, :, 0]).all()    # row 0 is never reached by tap p = 1
+    np.testing.assert_allclose(dx.numpy(), want, rtol=1e-12, atol=1e-12, equal_nan=True)
+
+
+@pytest.mark.filterwarnings("ignore:invalid value", "ignore:overflow")
+def test_non_finite_inputs_match_pytorch():
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(6)
+    x = rng.standard_normal((2, 3, 6, 7))
+    x[0, 0, 1, 6], x[1, 2, 5, 0], x[1, 1, 0, 3] = np.inf, -np.inf, np.nan
+    w = rng.standard_normal((4, 3, 3, 2))
+    w[2, 1, 0, 1] = np.inf
+    for kw in (dict(), dict(padding=1), dict(dilation=(2, 1))):
+        y, grads, u = vjp(lambda *t: F.conv2d(*t, **kw), x, w)
+        y_t, grads_t = torch_vjp(torch, lambda *t: torch.nn.functional.conv2d(*t, **kw), x, w,
+                                 upstream=u)
+        np.testing.assert_allclose(y, y_t, rtol=RTOL, atol=ATOL, equal_nan=True)
+        for got, want in zip(grads, grads_t):
+            np.testing.assert_allclose(got.numpy(), want, rtol=RTOL, atol=ATOL, equal_nan=True)
