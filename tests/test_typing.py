@@ -18,7 +18,7 @@ ANNOTATED = [PACKAGE / name for name in [
     "functional/recurrent.py", "functional/sparse.py", "nn/activation.py", "nn/attention.py",
     "nn/container.py", "nn/conv.py", "nn/dropout.py", "nn/init.py", "nn/linear.py", "nn/loss.py",
     "nn/module.py", "nn/normalization.py", "nn/pooling.py", "nn/recurrent.py", "nn/sparse.py",
-    "nn/transformer.py", "nn/utils/__init__.py", "nn/utils/rnn.py", "optim/adadelta.py", "optim/adagrad.py",
+    "nn/transformer.py", "nn/utils/__init__.py", "nn/utils/rnn.py", "ops/conv.py", "optim/adadelta.py", "optim/adagrad.py",
     "optim/adam.py", "optim/lr_scheduler.py", "optim/optimizer.py", "optim/rmsprop.py",
     "optim/sgd.py", "random.py", "reference/attention.py", "reference/batch_norm.py",
     "reference/conv.py", "reference/gru.py", "reference/linear.py", "reference/loss.py",
