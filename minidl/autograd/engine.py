@@ -22,7 +22,10 @@ parameter), which accumulates it into ``.grad``. The walk:
 With ``create_graph=True`` step 2 runs with recording on and on Tensors, so the
 gradients are themselves results of recorded ops and can be differentiated again.
 """
+from __future__ import annotations
+
 from heapq import heappop, heappush
+from typing import TYPE_CHECKING, Any, Sequence, Union
 
 import numpy as np
 
@@ -30,8 +33,14 @@ from . import grad_mode
 from ..errors import ArgumentError
 from .function import _FREED, tensor_type
 
+if TYPE_CHECKING:
+    from ..tensor import Tensor
 
-def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, inputs=None):
+    Tensors = Union[Tensor, Sequence[Tensor]]
+
+
+def backward(tensors: Tensors, grad_tensors: Any = None, retain_graph: bool | None = None,
+             create_graph: bool = False, inputs: Tensors | None = None) -> None:
     """``torch.autograd.backward``: accumulate ∂(Σ ⟨grad_k, tensors_k⟩)/∂leaf into ``.grad``.
 
     Args:
@@ -52,8 +61,10 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
          create_graph, targets, accumulate=True)
 
 
-def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False,
-         allow_unused=None, materialize_grads=False):
+def grad(outputs: Tensors, inputs: Tensors, grad_outputs: Any = None,
+         retain_graph: bool | None = None, create_graph: bool = False,
+         allow_unused: bool | None = None,
+         materialize_grads: bool = False) -> tuple[Tensor | None, ...]:
     """``torch.autograd.grad``: the gradients of ``outputs`` with respect to ``inputs``,
     returned as a tuple (``.grad`` is not touched).
 
@@ -116,7 +127,7 @@ def _run(tensors, grads, retain_graph, create_graph, targets, accumulate):
     """
     found = [None] * (len(targets) if targets is not None else 0)
     # where each target's gradient arrives: a leaf Tensor, or (node, output index)
-    wanted = {}
+    wanted: dict[Any, list[int]] = {}
     if targets is not None:
         for k, t in enumerate(targets):
             key = t if t._ctx is None else (t._ctx, t._nr)
@@ -133,9 +144,12 @@ def _run(tensors, grads, retain_graph, create_graph, targets, accumulate):
     prev = grad_mode._enabled
     grad_mode._enabled = bool(create_graph)
     try:
-        buffers = {}      # node → [∂L/∂output_k, ...], summed over every consumer so far
-        heap = []         # (−creation number, node): the newest node is visited first
-        leaves = {}       # id(leaf) → [leaf, ∂L/∂leaf summed so far, whether we own it]
+        # node → [∂L/∂output_k, ...], summed over every consumer so far
+        buffers: dict[Any, list[Any]] = {}
+        # (−creation number, node): the newest node is visited first
+        heap: list[tuple[int, Any]] = []
+        # id(leaf) → [leaf, ∂L/∂leaf summed so far, whether the engine owns that array]
+        leaves: dict[int, list[Any]] = {}
         for t, g in zip(tensors, grads):
             g = _as_grad(g, create_graph)
             if t._ctx is None:

@@ -40,24 +40,30 @@ bumps); reading ``ctx.saved_tensors`` after the tensor was changed in place is a
 The module does not import the Tensor class (the Tensor module imports this one):
 ``minidl/tensor.py`` registers it with :func:`register_tensor_type` when it loads.
 """
+from __future__ import annotations
+
 from itertools import count
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from . import grad_mode
 
-_Tensor = None   # the Tensor class, registered by minidl/tensor.py
+if TYPE_CHECKING:
+    from ..tensor import Tensor
+
+_Tensor: Any = None   # the Tensor class, registered by minidl/tensor.py
 _FREED = object()  # a node's saved values once the engine has used and dropped them
 _creation = count()  # numbers the nodes in the order they are made (the engine's walk order)
 
 
-def register_tensor_type(cls):
+def register_tensor_type(cls: type) -> None:
     """Tell the engine which class is the Tensor (called once, by ``minidl/tensor.py``)."""
     global _Tensor
     _Tensor = cls
 
 
-def tensor_type():
+def tensor_type() -> Any:
     return _Tensor
 
 
@@ -80,31 +86,34 @@ class Function:
     #   needs_input_grad  tuple of bools, one per forward argument
     #   out_meta          ((shape, dtype), ...) of the outputs
     #   _seq              its creation number: every node is made after its inputs' nodes
-    next_edges = None
-    _saved = None      # (values, version checks) from save_for_backward, or _FREED
-    _hooks = None      # {output index: [hook, ...]}, from Tensor.register_hook
-    _to_save = ()
+    next_edges: Any = None
+    needs_input_grad: tuple[bool, ...]
+    out_meta: tuple[tuple[tuple[int, ...], np.dtype], ...]
+    _seq: int
+    _saved: Any = None      # (values, version checks) from save_for_backward, or _FREED
+    _hooks: Any = None      # {output index: [hook, ...]}, from Tensor.register_hook
+    _to_save: tuple[Any, ...] = ()
 
     # ------------------------------------------------------------------ inside forward
-    def save_for_backward(self, *values):
+    def save_for_backward(self, *values: Any) -> None:
         """Keep ``values`` (inputs, outputs, or other arrays/Tensors) for ``backward``."""
         self._to_save = values
 
-    def mark_dirty(self, *tensors):
+    def mark_dirty(self, *tensors: Tensor) -> None:
         """Declare inputs that ``forward`` changed in place (and returns)."""
         self._dirty = tensors
 
-    def mark_non_differentiable(self, *outputs):
+    def mark_non_differentiable(self, *outputs: Tensor) -> None:
         """Declare outputs that carry no gradient (e.g. indices)."""
         self._non_differentiable = outputs
 
-    def set_materialize_grads(self, value):
+    def set_materialize_grads(self, value: bool) -> None:
         """``False``: ``backward`` gets ``None`` (not zeros) for outputs that were not used."""
         self.materialize_grads = bool(value)
 
     # ------------------------------------------------------------------ inside backward
     @property
-    def saved_tensors(self):
+    def saved_tensors(self) -> tuple[Any, ...]:
         """What ``forward`` saved: arrays for a primitive in an ordinary backward pass,
         Tensors otherwise (so a recorded backward differentiates through them)."""
         saved = self._saved
@@ -141,21 +150,23 @@ class Function:
 
     # ------------------------------------------------------------------ the two methods
     @staticmethod
-    def forward(ctx, *args, **kwargs):
+    def forward(ctx: Any, *args: Any, **kwargs: Any) -> Any:
         raise NotImplementedError("a Function subclass must define forward(ctx, ...)")
 
     @staticmethod
-    def backward(ctx, *grad_outputs):
+    def backward(ctx: Any, *grad_outputs: Any) -> Any:
         raise NotImplementedError("a Function subclass must define backward(ctx, *grad_outputs)")
 
     # ------------------------------------------------------------------ calling
     @classmethod
-    def apply(cls, *args, **kwargs):
+    def apply(cls, *args: Any, **kwargs: Any) -> Any:
         """Run ``forward`` on ``args`` and record the node when a gradient is wanted."""
         T = _Tensor
         ctx = cls.__new__(cls)
         # one pass over the arguments (a plain loop: cheaper than comprehensions here)
-        inputs, needs, edges = [], [], []
+        inputs: list[Any] = []
+        needs: list[bool] = []
+        edges: list[Any] = []
         for a in args:
             if isinstance(a, T):
                 inputs.append(a._array)
@@ -167,7 +178,7 @@ class Function:
                 inputs.append(a)
             needs.append(False)
             edges.append(None)
-        ctx.needs_input_grad = needs = tuple(needs)
+        ctx.needs_input_grad = tuple(needs)
         record = grad_mode._enabled and True in needs
         if cls.on_arrays:
             out = cls.forward(ctx, *inputs, **kwargs) if kwargs else cls.forward(ctx, *inputs)
@@ -187,7 +198,7 @@ class Function:
                     ctx._saved = _pack_primitive(saved, args, inputs, raw, out, result)
                 return result
         else:
-            inputs = args
+            inputs = list(args)        # a user's Function works on the Tensors themselves
             prev = grad_mode._enabled
             grad_mode._enabled = False
             try:
@@ -217,7 +228,7 @@ class Function:
         return results if several else results[0]
 
     @classmethod
-    def call(cls, *args, **kwargs):
+    def call(cls, *args: Any, **kwargs: Any) -> Any:
         """Run the op on whatever it is given: on arrays it returns arrays (no node, as
         in an ordinary backward pass); with a Tensor among ``args`` it is ``apply``.
         Backward formulas use it so that one formula serves both cases."""
@@ -230,10 +241,10 @@ class Function:
         return cls.forward(ctx, *args, **kwargs)
 
     @classmethod
-    def name(cls):
+    def name(cls) -> str:
         return cls.__name__
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"<{self.name()} node>"
 
 
@@ -309,7 +320,7 @@ def _pack_saved(ctx, args, inputs, outs, arrays, results):
     ctx._to_save = ()
 
 
-def array_of(x):
+def array_of(x: Any) -> Any:
     """The NumPy array behind ``x`` (a Tensor or already an array): for the parts of a
     backward formula that are constants, such as masks and indices."""
     return x._array if isinstance(x, _Tensor) else x

@@ -95,12 +95,12 @@ def jvp(func: Func, inputs: Tensors, v: Tensors | None = None, create_graph: boo
         g = _grads(outs, xs, us, True)                          # uᵀJ, linear in u
         pairs = [(gi, vi) for gi, vi in zip(g, vs) if gi.requires_grad]
         if pairs:
-            jv = engine.grad([gi for gi, _ in pairs], us, [vi for _, vi in pairs],
-                             create_graph=create_graph, allow_unused=True)
+            found = engine.grad([gi for gi, _ in pairs], us, [vi for _, vi in pairs],
+                                create_graph=create_graph, allow_unused=True)
         else:
-            jv = (None,) * len(us)
+            found = (None,) * len(us)
         jv = tuple(T._make(np.zeros_like(o._array), None) if j is None else j
-                   for o, j in zip(outs, jv))
+                   for o, j in zip(outs, found))
     result = tuple(o if create_graph else o.detach() for o in outs)
     return (result if out_tuple else result[0]), (jv if out_tuple else jv[0])
 

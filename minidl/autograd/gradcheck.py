@@ -93,7 +93,7 @@ def gradcheck(func: Callable[..., Any], inputs: Any, eps: float = 1e-6, atol: fl
         upstream = [rng.uniform(0.5, 1.5, o.shape) * rng.choice([-1.0, 1.0], o.shape)
                     for o in outs]
         pairs = [(o, u) for o, u in zip(outs, upstream) if o.requires_grad]
-        grads = [None] * len(checked)
+        grads: Any = [None] * len(checked)
         if pairs:
             grads = engine.grad([o for o, _ in pairs],
                                 [inputs[i] for i in checked],
