@@ -13,7 +13,10 @@ PACKAGE = ROOT / "minidl"
 # The modules whose public API is annotated (new modules join when they are annotated).
 ANNOTATED = [PACKAGE / name for name in [
     "tensor.py", "arguments.py", "autograd/functional.py", "autograd/grad_mode.py",
-    "autograd/gradcheck.py", "autograd/variable.py", "factories.py", "functions.py", "functional/activation.py", "functional/dropout.py", "functional/linear.py",
+    "autograd/gradcheck.py", "autograd/variable.py", "autograd/function.py", "autograd/engine.py",
+    "ops/attention.py", "ops/elementwise.py", "ops/linalg.py", "ops/normalization.py",
+    "ops/pooling.py", "ops/reduce.py", "ops/shape.py", "ops/softmax.py", "ops/special.py",
+    "factories.py", "functions.py", "functional/activation.py", "functional/dropout.py", "functional/linear.py",
     "functional/loss.py", "functional/normalization.py", "functional/padding.py",
     "functional/recurrent.py", "functional/sparse.py", "nn/activation.py", "nn/attention.py",
     "nn/container.py", "nn/conv.py", "nn/dropout.py", "nn/init.py", "nn/linear.py", "nn/loss.py",
