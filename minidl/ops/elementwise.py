@@ -13,9 +13,18 @@ PyTorch: ``relu'(0) = 0`` and ``relu'(NaN) = 1`` (the NaN passes through); ``|x|
 NaN; ``maximum(x, y)`` splits it equally where ``x == y`` and sends it to both where a
 NaN is involved (as ``torch.maximum``).
 """
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from ..autograd.function import Function, array_of
+
+if TYPE_CHECKING:
+    # forward and backward get arrays in an ordinary pass and Tensors when the
+    # backward is recorded (create_graph=True): those values are Any
+    from typing import Any, Callable
 
 
 class _Primitive(Function):
@@ -24,33 +33,33 @@ class _Primitive(Function):
 
 class Add(_Primitive):
     @staticmethod
-    def forward(ctx, x, y):
+    def forward(ctx: Any, x: Any, y: Any) -> Any:
         return x + y                                          # y = a + b
 
     @staticmethod
-    def backward(ctx, dy):
+    def backward(ctx: Any, dy: Any) -> Any:
         return dy, dy                                         # ∂/∂a = 1, ∂/∂b = 1
 
 
 class Sub(_Primitive):
     @staticmethod
-    def forward(ctx, x, y):
+    def forward(ctx: Any, x: Any, y: Any) -> Any:
         return x - y
 
     @staticmethod
-    def backward(ctx, dy):
+    def backward(ctx: Any, dy: Any) -> Any:
         return dy, (-dy if ctx.needs_input_grad[1] else None)
 
 
 class Mul(_Primitive):
     @staticmethod
-    def forward(ctx, x, y):
+    def forward(ctx: Any, x: Any, y: Any) -> Any:
         need_x, need_y = ctx.needs_input_grad
         ctx.save_for_backward(x if need_y else None, y if need_x else None)
         return x * y
 
     @staticmethod
-    def backward(ctx, dy):
+    def backward(ctx: Any, dy: Any) -> Any:
         x, y = ctx.saved_tensors
         need_x, need_y = ctx.needs_input_grad
         return (dy * y if need_x else None), (dy * x if need_y else None)
@@ -58,12 +67,12 @@ class Mul(_Primitive):
 
 class Div(_Primitive):
     @staticmethod
-    def forward(ctx, x, y):
+    def forward(ctx: Any, x: Any, y: Any) -> Any:
         ctx.save_for_backward(x if ctx.needs_input_grad[1] else None, y)
         return x / y
 
     @staticmethod
-    def backward(ctx, dy):
+    def backward(ctx: Any, dy: Any) -> Any:
         x, y = ctx.saved_tensors
         need_x, need_y = ctx.needs_input_grad
         dx = dy / y if need_x else None                       # ∂(x/y)/∂x = 1/y
@@ -73,11 +82,11 @@ class Div(_Primitive):
 
 class Neg(_Primitive):
     @staticmethod
-    def forward(ctx, x):
+    def forward(ctx: Any, x: Any) -> Any:
         return -x
 
     @staticmethod
-    def backward(ctx, dy):
+    def backward(ctx: Any, dy: Any) -> Any:
         return -dy
 
 
@@ -89,14 +98,14 @@ class Pow(_Primitive):
     """
 
     @staticmethod
-    def forward(ctx, x, p):
+    def forward(ctx: Any, x: Any, p: Any) -> Any:
         with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
             out = x ** p
         ctx.save_for_backward(x, p, out)
         return out
 
     @staticmethod
-    def backward(ctx, dy):
+    def backward(ctx: Any, dy: Any) -> Any:
         x, p, out = ctx.saved_tensors
         need_x, need_p = ctx.needs_input_grad
         dx = dp = None
@@ -114,27 +123,27 @@ class Pow(_Primitive):
 
 class Exp(_Primitive):
     @staticmethod
-    def forward(ctx, x):
+    def forward(ctx: Any, x: Any) -> Any:
         with np.errstate(over="ignore"):
             out = np.exp(x)
         ctx.save_for_backward(out)
         return out
 
     @staticmethod
-    def backward(ctx, dy):
+    def backward(ctx: Any, dy: Any) -> Any:
         (out,) = ctx.saved_tensors
         return dy * out                                       # (eˣ)' = eˣ
 
 
 class Log(_Primitive):
     @staticmethod
-    def forward(ctx, x):
+    def forward(ctx: Any, x: Any) -> Any:
         ctx.save_for_backward(x)
         with np.errstate(divide="ignore", invalid="ignore"):
             return np.log(x)
 
     @staticmethod
-    def backward(ctx, dy):
+    def backward(ctx: Any, dy: Any) -> Any:
         (x,) = ctx.saved_tensors
         with np.errstate(divide="ignore", invalid="ignore"):
             return dy / x                                     # (ln x)' = 1/x
@@ -142,13 +151,13 @@ class Log(_Primitive):
 
 class Log1p(_Primitive):
     @staticmethod
-    def forward(ctx, x):
+    def forward(ctx: Any, x: Any) -> Any:
         ctx.save_for_backward(x)
         with np.errstate(divide="ignore", invalid="ignore"):
             return np.log1p(x)
 
     @staticmethod
-    def backward(ctx, dy):
+    def backward(ctx: Any, dy: Any) -> Any:
         (x,) = ctx.saved_tensors
         with np.errstate(divide="ignore", invalid="ignore"):
             return dy / (x + 1)                               # (ln(1 + x))' = 1/(1 + x)
@@ -156,14 +165,14 @@ class Log1p(_Primitive):
 
 class Sqrt(_Primitive):
     @staticmethod
-    def forward(ctx, x):
+    def forward(ctx: Any, x: Any) -> Any:
         with np.errstate(invalid="ignore"):
             out = np.sqrt(x)
         ctx.save_for_backward(out)
         return out
 
     @staticmethod
-    def backward(ctx, dy):
+    def backward(ctx: Any, dy: Any) -> Any:
         (out,) = ctx.saved_tensors
         with np.errstate(divide="ignore", invalid="ignore"):
             return dy / (2 * out)                             # (√x)' = 1/(2√x)
@@ -171,42 +180,42 @@ class Sqrt(_Primitive):
 
 class Sin(_Primitive):
     @staticmethod
-    def forward(ctx, x):
+    def forward(ctx: Any, x: Any) -> Any:
         ctx.save_for_backward(x)
         return np.sin(x)
 
     @staticmethod
-    def backward(ctx, dy):
+    def backward(ctx: Any, dy: Any) -> Any:
         (x,) = ctx.saved_tensors
         return dy * Cos.call(x)                               # sin' = cos
 
 
 class Cos(_Primitive):
     @staticmethod
-    def forward(ctx, x):
+    def forward(ctx: Any, x: Any) -> Any:
         ctx.save_for_backward(x)
         return np.cos(x)
 
     @staticmethod
-    def backward(ctx, dy):
+    def backward(ctx: Any, dy: Any) -> Any:
         (x,) = ctx.saved_tensors
         return -dy * Sin.call(x)                              # cos' = −sin
 
 
 class Tanh(_Primitive):
     @staticmethod
-    def forward(ctx, x):
+    def forward(ctx: Any, x: Any) -> Any:
         out = np.tanh(x)
         ctx.save_for_backward(out)
         return out
 
     @staticmethod
-    def backward(ctx, dy):
+    def backward(ctx: Any, dy: Any) -> Any:
         (out,) = ctx.saved_tensors
         return dy * (1 - out * out)                           # tanh' = 1 − tanh²
 
 
-def sigmoid_array(x):
+def sigmoid_array(x: np.ndarray) -> np.ndarray:
     """σ(x) = 1 / (1 + e^-x), computed without overflow for any x."""
     e = np.exp(-np.abs(x))                                    # in (0, 1]: never overflows
     return np.where(x >= 0, 1 / (1 + e), e / (1 + e)).astype(x.dtype, copy=False)
@@ -214,38 +223,38 @@ def sigmoid_array(x):
 
 class Sigmoid(_Primitive):
     @staticmethod
-    def forward(ctx, x):
+    def forward(ctx: Any, x: Any) -> Any:
         out = sigmoid_array(x)
         ctx.save_for_backward(out)
         return out
 
     @staticmethod
-    def backward(ctx, dy):
+    def backward(ctx: Any, dy: Any) -> Any:
         (out,) = ctx.saved_tensors
         return dy * out * (1 - out)                           # σ' = σ(1 − σ)
 
 
 class Relu(_Primitive):
     @staticmethod
-    def forward(ctx, x):
+    def forward(ctx: Any, x: Any) -> Any:
         out = np.maximum(x, 0)                                # NaN stays NaN
         ctx.save_for_backward(out)
         return out
 
     @staticmethod
-    def backward(ctx, dy):
+    def backward(ctx: Any, dy: Any) -> Any:
         (out,) = ctx.saved_tensors
         return dy * ~(array_of(out) <= 0)                     # 1 if y > 0 (or NaN), else 0
 
 
 class Abs(_Primitive):
     @staticmethod
-    def forward(ctx, x):
+    def forward(ctx: Any, x: Any) -> Any:
         ctx.save_for_backward(x)
         return np.abs(x)
 
     @staticmethod
-    def backward(ctx, dy):
+    def backward(ctx: Any, dy: Any) -> Any:
         (x,) = ctx.saved_tensors
         s = np.sign(array_of(x))
         return dy * np.where(np.isnan(s), 0, s).astype(s.dtype)   # sign(x); 0 at 0 and NaN
@@ -255,14 +264,14 @@ class Sign(_Primitive):
     """sign(x), and its relatives that are flat almost everywhere (floor, ceil, round,
     trunc): the gradient is zero."""
 
-    fn = staticmethod(np.sign)
+    fn: Callable[..., Any] = staticmethod(np.sign)       # y = fn(x), the subclasses' too
 
     @classmethod
-    def forward(cls, ctx, x):
+    def forward(cls, ctx: Any, x: Any) -> Any:
         return cls.fn(x)
 
     @staticmethod
-    def backward(ctx, dy):
+    def backward(ctx: Any, dy: Any) -> Any:
         return dy * 0
 
 
@@ -286,7 +295,7 @@ class Clip(_Primitive):
     """``clamp(x, lo, hi)``; either bound may be None (numbers or arrays)."""
 
     @staticmethod
-    def forward(ctx, x, lo, hi):
+    def forward(ctx: Any, x: Any, lo: Any, hi: Any) -> Any:
         ctx.save_for_backward(x)
         ctx.lo, ctx.hi = lo, hi
         out = x
@@ -297,7 +306,7 @@ class Clip(_Primitive):
         return np.asarray(out, dtype=x.dtype)
 
     @staticmethod
-    def backward(ctx, dy):
+    def backward(ctx: Any, dy: Any) -> Any:
         (x,) = ctx.saved_tensors
         xa = array_of(x)
         inside = ~np.isnan(xa)                                 # NaN: gradient 0, as PyTorch
@@ -311,16 +320,16 @@ class Clip(_Primitive):
 class Maximum(_Primitive):
     """``maximum(x, y)`` (``np.maximum`` propagates NaN, as torch.maximum)."""
 
-    compare = staticmethod(np.greater)
-    fn = staticmethod(np.maximum)
+    compare: Callable[..., Any] = staticmethod(np.greater)
+    fn: Callable[..., Any] = staticmethod(np.maximum)
 
     @classmethod
-    def forward(cls, ctx, x, y):
+    def forward(cls, ctx: Any, x: Any, y: Any) -> Any:
         ctx.save_for_backward(x, y)
         return cls.fn(x, y)
 
     @classmethod
-    def backward(cls, ctx, dy):
+    def backward(cls, ctx: Any, dy: Any) -> Any:
         x, y = ctx.saved_tensors
         xa, ya = array_of(x), array_of(y)
         nan = np.isnan(xa) | np.isnan(ya) if np.result_type(xa, ya).kind == "f" else False
@@ -341,12 +350,12 @@ class Where(_Primitive):
     """``where(condition, x, y)``: x where condition holds, else y."""
 
     @staticmethod
-    def forward(ctx, condition, x, y):
+    def forward(ctx: Any, condition: Any, x: Any, y: Any) -> Any:
         ctx.condition = condition
         return np.where(condition, x, y)
 
     @staticmethod
-    def backward(ctx, dy):
+    def backward(ctx: Any, dy: Any) -> Any:
         c = ctx.condition
         need_x, need_y = ctx.needs_input_grad[1:]
         return (None,
@@ -356,12 +365,12 @@ class Where(_Primitive):
 
 class Cast(_Primitive):
     @staticmethod
-    def forward(ctx, x, dtype):
+    def forward(ctx: Any, x: Any, dtype: Any) -> Any:
         ctx.source_dtype = x.dtype
         return x.astype(dtype)
 
     @staticmethod
-    def backward(ctx, dy):
+    def backward(ctx: Any, dy: Any) -> Any:
         if ctx.source_dtype.kind not in "fc":
             return None, None
         return Cast.call(dy, ctx.source_dtype), None
@@ -369,9 +378,9 @@ class Cast(_Primitive):
 
 class Clone(_Primitive):
     @staticmethod
-    def forward(ctx, x):
+    def forward(ctx: Any, x: Any) -> Any:
         return x.copy()
 
     @staticmethod
-    def backward(ctx, dy):
+    def backward(ctx: Any, dy: Any) -> Any:
         return dy

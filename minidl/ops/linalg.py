@@ -10,19 +10,28 @@ column for ``w``) and that axis is removed again, exactly as ``np.matmul`` does.
 backward is written with ``@``, ``swapaxes`` and ``reshape``, which Tensors have too, so
 it can be recorded and differentiated again.
 """
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 from ..autograd.function import Function
+
+if TYPE_CHECKING:
+    # forward and backward get arrays in an ordinary pass and Tensors when the
+    # backward is recorded (create_graph=True): those values are Any
+    from typing import Any
 
 
 class MatMul(Function):
     on_arrays = True
 
     @staticmethod
-    def forward(ctx, x, w):
+    def forward(ctx: Any, x: Any, w: Any) -> Any:
         ctx.save_for_backward(x, w)
         return x @ w
 
     @staticmethod
-    def backward(ctx, dy):
+    def backward(ctx: Any, dy: Any) -> Any:
         x, w = ctx.saved_tensors
         need_x, need_w = ctx.needs_input_grad
         dx = dw = None
@@ -72,7 +81,7 @@ class Linear(Function):
     on_arrays = True
 
     @staticmethod
-    def forward(ctx, x, w, b):
+    def forward(ctx: Any, x: Any, w: Any, b: Any) -> Any:
         ctx.save_for_backward(x if ctx.needs_input_grad[1] else None,
                               w if ctx.needs_input_grad[0] else None)
         y = x @ w.T
@@ -81,7 +90,7 @@ class Linear(Function):
         return y
 
     @staticmethod
-    def backward(ctx, dy):
+    def backward(ctx: Any, dy: Any) -> Any:
         x, w = ctx.saved_tensors
         need_x, need_w, need_b = ctx.needs_input_grad
         rows = dy.reshape(-1, dy.shape[-1])      # Ȳ (n, out)

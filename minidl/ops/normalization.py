@@ -13,7 +13,16 @@ The forward keeps x̂ and r for an ordinary backward. A recorded backward
 (``create_graph=True``) recomputes them from x with Tensor ops, so the gradient is a
 function of x and differentiates again; the formula is the same code in both cases.
 """
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 from ..autograd.function import Function
+
+if TYPE_CHECKING:
+    # forward and backward get arrays in an ordinary pass and Tensors when the
+    # backward is recorded (create_graph=True): those values are Any
+    from typing import Any
 
 __all__ = ["LayerNorm"]
 
@@ -34,7 +43,7 @@ class LayerNorm(Function):
     on_arrays = True
 
     @staticmethod
-    def forward(ctx, x, weight, bias, axes, eps):
+    def forward(ctx: Any, x: Any, weight: Any, bias: Any, axes: tuple[int, ...], eps: float) -> Any:
         x_hat, r = _normalise(x, axes, eps)
         ctx.axes, ctx.eps, ctx.x_hat, ctx.r = axes, eps, x_hat, r
         ctx.save_for_backward(x, weight)
@@ -44,7 +53,7 @@ class LayerNorm(Function):
         return y
 
     @staticmethod
-    def backward(ctx, dy):
+    def backward(ctx: Any, dy: Any) -> Any:
         x, weight = ctx.saved_tensors
         need_x, need_w, need_b = ctx.needs_input_grad[:3]
         axes = ctx.axes

@@ -19,12 +19,32 @@ the kH·kW offsets combining those slices elementwise (a running maximum with it
 argmax, or a running sum), and the backward is the same loop in reverse, adding each
 offset's share of the gradient into the slice it came from.
 """
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, overload
+
 import numpy as np
 
 from .. import parallel
 from ..arguments import check_tensor, pair
 from ..autograd.function import Function
 from .conv import _offset_slices, _pad
+
+if TYPE_CHECKING:
+    # forward and backward get arrays in an ordinary pass and Tensors when the
+    # backward is recorded (create_graph=True): those values are Any
+    from typing import Any, Literal, Tuple, Union
+
+    from .._typing import Size2
+    from ..tensor import Tensor
+
+    Pair = Tuple[int, int]
+    Pads = Tuple[Pair, Pair]                       # ((top, bottom), (left, right))
+    Shape = Tuple[int, ...]
+    # (x.shape, x_pad.shape, pads, kernel, stride, dilation, out_size) of max pooling
+    MaxGeometry = Tuple[Shape, Shape, Pads, Pair, Pair, Pair, Pair]
+    # (x.shape, x_pad.shape, pads, kernel, stride, out_size, divisor) of average pooling
+    AvgGeometry = Tuple[Shape, Shape, Pads, Pair, Pair, Pair, Union[float, np.ndarray]]
 
 __all__ = ["max_pool2d", "avg_pool2d"]
 
@@ -119,7 +139,8 @@ class MaxPool2d(Function):
     on_arrays = True
 
     @staticmethod
-    def forward(ctx, x, kernel, stride, dilation, out_size, pads, return_indices=True):
+    def forward(ctx: Any, x: Any, kernel: Pair, stride: Pair, dilation: Pair, out_size: Pair,
+                pads: Pads, return_indices: bool = True) -> Any:
         ctx.unbatched = x.ndim == 3
         x = _batched(x)
         low = -np.inf if x.dtype.kind == "f" else np.iinfo(x.dtype).min
@@ -162,7 +183,7 @@ class MaxPool2d(Function):
         return y, indices
 
     @staticmethod
-    def backward(ctx, dy, dindices=None):
+    def backward(ctx: Any, dy: Any, dindices: Any = None) -> Any:
         if ctx.unbatched:
             dy = dy.reshape((1,) + tuple(dy.shape))
         dx = PoolScatter.call(dy, ctx.argmax, ctx.geometry)
@@ -220,7 +241,7 @@ class PoolScatter(Function):
     on_arrays = True
 
     @staticmethod
-    def forward(ctx, dy, argmax, geometry):
+    def forward(ctx: Any, dy: Any, argmax: Any, geometry: MaxGeometry) -> Any:
         ctx.argmax, ctx.geometry = argmax, geometry
         x_shape, xp_shape, ((top, _), (left, _)), kernel, stride, dilation, out_size = geometry
         dx_pad = np.zeros(xp_shape, dtype=dy.dtype)
@@ -241,7 +262,7 @@ class PoolScatter(Function):
         return dx_pad[:, :, top:top + H, left:left + W]
 
     @staticmethod
-    def backward(ctx, ddx):
+    def backward(ctx: Any, ddx: Any) -> Any:
         return PoolGather.call(ddx, ctx.argmax, ctx.geometry), None, None
 
 
@@ -251,7 +272,7 @@ class PoolGather(Function):
     on_arrays = True
 
     @staticmethod
-    def forward(ctx, x, argmax, geometry):
+    def forward(ctx: Any, x: Any, argmax: Any, geometry: MaxGeometry) -> Any:
         ctx.argmax, ctx.geometry = argmax, geometry
         _, _, pads, kernel, stride, dilation, out_size = geometry
         x_pad = _pad(x, pads, 0)
@@ -262,12 +283,25 @@ class PoolGather(Function):
         return y
 
     @staticmethod
-    def backward(ctx, dy):
+    def backward(ctx: Any, dy: Any) -> Any:
         return PoolScatter.call(dy, ctx.argmax, ctx.geometry), None, None
 
 
-def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
-               return_indices=False):
+@overload
+def max_pool2d(input: Tensor, kernel_size: Size2, stride: Size2 | None = None, padding: Size2 = 0,
+               dilation: Size2 = 1, ceil_mode: bool = False,
+               return_indices: Literal[False] = False) -> Tensor: ...
+@overload
+def max_pool2d(input: Tensor, kernel_size: Size2, stride: Size2 | None = None, padding: Size2 = 0,
+               dilation: Size2 = 1, ceil_mode: bool = False, *,
+               return_indices: Literal[True]) -> tuple[Tensor, Tensor]: ...
+@overload
+def max_pool2d(input: Tensor, kernel_size: Size2, stride: Size2 | None = None, padding: Size2 = 0,
+               dilation: Size2 = 1, ceil_mode: bool = False,
+               return_indices: bool = False) -> Tensor | tuple[Tensor, Tensor]: ...
+def max_pool2d(input: Tensor, kernel_size: Size2, stride: Size2 | None = None, padding: Size2 = 0,
+               dilation: Size2 = 1, ceil_mode: bool = False,
+               return_indices: bool = False) -> Tensor | tuple[Tensor, Tensor]:
     r"""2-D max pooling: the largest value of each window of each channel.
 
     The formula, with ``x_pad`` the input padded with −∞ (so padding never wins)::
@@ -358,7 +392,8 @@ class AvgPool2d(Function):
     on_arrays = True
 
     @staticmethod
-    def forward(ctx, x, kernel, stride, out_size, pads, divisor):
+    def forward(ctx: Any, x: Any, kernel: Pair, stride: Pair, out_size: Pair, pads: Pads,
+                divisor: float | np.ndarray) -> Any:
         ctx.unbatched = x.ndim == 3
         x = _batched(x)
         x_pad = _pad(x, pads, 0)                          # (N, C, Hp, Wp), zeros
@@ -377,7 +412,7 @@ class AvgPool2d(Function):
         return total[0] if ctx.unbatched else total
 
     @staticmethod
-    def backward(ctx, dy):
+    def backward(ctx: Any, dy: Any) -> Any:
         if ctx.unbatched:
             dy = dy.reshape((1,) + tuple(dy.shape))
         dx = AvgPoolGrad.call(dy, ctx.geometry)
@@ -392,7 +427,7 @@ class AvgPoolGrad(Function):
     on_arrays = True
 
     @staticmethod
-    def forward(ctx, dy, geometry):
+    def forward(ctx: Any, dy: Any, geometry: AvgGeometry) -> Any:
         ctx.geometry = geometry
         x_shape, xp_shape, ((top, _), (left, _)), kernel, stride, out_size, divisor = geometry
         share = dy / divisor                              # each cell's share: ȳ / divisor
@@ -416,13 +451,14 @@ class AvgPoolGrad(Function):
         return dx_pad[:, :, top:top + H, left:left + W]
 
     @staticmethod
-    def backward(ctx, ddx):
+    def backward(ctx: Any, ddx: Any) -> Any:
         _, _, pads, kernel, stride, out_size, divisor = ctx.geometry
         return AvgPool2d.call(ddx, kernel, stride, out_size, pads, divisor), None
 
 
-def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
-               count_include_pad=True, divisor_override=None):
+def avg_pool2d(input: Tensor, kernel_size: Size2, stride: Size2 | None = None, padding: Size2 = 0,
+               ceil_mode: bool = False, count_include_pad: bool = True,
+               divisor_override: int | None = None) -> Tensor:
     r"""2-D average pooling: the mean of each window of each channel.
 
     The formula, for output (i, j), with window rows h0 .. h1 − 1 and columns w0 .. w1 − 1

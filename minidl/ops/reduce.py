@@ -7,11 +7,20 @@ which also return indices and send the whole gradient to the index returned, are
 gather of the argmax (``Tensor.max``). Each backward is written with ops that also run
 on Tensors (``BroadcastTo.call``...), so it can be recorded and differentiated again.
 """
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from ..autograd.function import Function, array_of
 from .elementwise import Where
 from .shape import BroadcastTo, Flip
+
+if TYPE_CHECKING:
+    # forward and backward get arrays in an ordinary pass and Tensors when the
+    # backward is recorded (create_graph=True): those values are Any
+    from typing import Any
 
 
 class _Primitive(Function):
@@ -30,20 +39,21 @@ def _keep_axes(dy, shape, axis, keepdims):
 
 class Sum(_Primitive):
     @staticmethod
-    def forward(ctx, x, axis, keepdims, dtype=None):
+    def forward(ctx: Any, x: Any, axis: int | tuple[int, ...] | None, keepdims: bool,
+                dtype: Any = None) -> Any:
         ctx.shape, ctx.axis, ctx.keepdims = x.shape, axis, keepdims
         ctx.source_dtype = x.dtype
         return np.asarray(np.sum(x, axis=axis, keepdims=keepdims, dtype=dtype))
 
     @staticmethod
-    def backward(ctx, dy):
+    def backward(ctx: Any, dy: Any) -> Any:
         dy = _keep_axes(dy, ctx.shape, ctx.axis, ctx.keepdims)
         return BroadcastTo.call(dy, ctx.shape), None, None, None   # ∂Σx/∂x_i = 1
 
 
 class Mean(_Primitive):
     @staticmethod
-    def forward(ctx, x, axis, keepdims):
+    def forward(ctx: Any, x: Any, axis: int | tuple[int, ...] | None, keepdims: bool) -> Any:
         ctx.shape, ctx.axis, ctx.keepdims = x.shape, axis, keepdims
         if x.size:
             out = np.asarray(np.mean(x, axis=axis, keepdims=keepdims))
@@ -56,7 +66,7 @@ class Mean(_Primitive):
         return out
 
     @staticmethod
-    def backward(ctx, dy):
+    def backward(ctx: Any, dy: Any) -> Any:
         dy = _keep_axes(dy, ctx.shape, ctx.axis, ctx.keepdims)
         return BroadcastTo.call(dy / ctx.n, ctx.shape), None, None  # ∂mean/∂x_i = 1/n
 
@@ -73,14 +83,15 @@ class Amax(_Primitive):
     reduce = staticmethod(np.max)
 
     @classmethod
-    def forward(cls, ctx, x, axis, keepdims, nan_ties=True):
-        out = cls.reduce(x, axis=axis, keepdims=True)
+    def forward(cls, ctx: Any, x: Any, axis: int | tuple[int, ...] | None, keepdims: bool,
+                nan_ties: bool = True) -> Any:
+        out = cls.reduce(x, axis=axis, keepdims=True)  # type: ignore[arg-type]  # (staticmethod: NumPy's first overload only)
         ctx.save_for_backward(x, out)
         ctx.shape, ctx.axis, ctx.keepdims, ctx.nan_ties = x.shape, axis, keepdims, nan_ties
         return np.asarray(out if keepdims else np.squeeze(out, axis=axis))
 
     @staticmethod
-    def backward(ctx, dy):
+    def backward(ctx: Any, dy: Any) -> Any:
         x, out = ctx.saved_tensors
         xa, oa = array_of(x), array_of(out)
         hit = xa == oa
@@ -100,13 +111,13 @@ class Prod(_Primitive):
     so zeros are fine)."""
 
     @staticmethod
-    def forward(ctx, x, axis, keepdims):
+    def forward(ctx: Any, x: Any, axis: int | tuple[int, ...] | None, keepdims: bool) -> Any:
         ctx.save_for_backward(x)
         ctx.axis, ctx.keepdims, ctx.shape = axis, keepdims, x.shape
         return np.asarray(np.prod(x, axis=axis, keepdims=keepdims))
 
     @staticmethod
-    def backward(ctx, dy):
+    def backward(ctx: Any, dy: Any) -> Any:
         (x,) = ctx.saved_tensors
         axis = ctx.axis
         flat = axis is None
@@ -125,7 +136,7 @@ class Cumprod(_Primitive):
     """Cumulative product along ``axis``; ``exclusive``: Π of the elements strictly before."""
 
     @staticmethod
-    def forward(ctx, x, axis, exclusive=False):
+    def forward(ctx: Any, x: Any, axis: int, exclusive: bool = False) -> Any:
         ctx.save_for_backward(x)
         ctx.axis, ctx.exclusive = axis, exclusive
         out = np.cumprod(x, axis=axis)
@@ -136,7 +147,7 @@ class Cumprod(_Primitive):
         return out
 
     @staticmethod
-    def backward(ctx, dy):
+    def backward(ctx: Any, dy: Any) -> Any:
         # ∂L/∂x_k = Σ_{i ≥ k (or > k)} ȳ_i · Π_{j ≤ i, j ≠ k} x_j, computed as the sum over
         # i of ȳ_i times the product with x_k left out (no division)
         (x,) = ctx.saved_tensors
@@ -155,12 +166,12 @@ class Cumprod(_Primitive):
 
 class Cumsum(_Primitive):
     @staticmethod
-    def forward(ctx, x, axis):
+    def forward(ctx: Any, x: Any, axis: int) -> Any:
         ctx.axis = axis
         return np.cumsum(x, axis=axis)
 
     @staticmethod
-    def backward(ctx, dy):
+    def backward(ctx: Any, dy: Any) -> Any:
         # ∂L/∂x_k = Σ_{i ≥ k} ȳ_i: a cumulative sum from the end
         ax = ctx.axis
         return Flip.call(Cumsum.call(Flip.call(dy, (ax,)), ax), (ax,)), None

@@ -18,11 +18,20 @@ Speed: each pass writes into the output in place, and a large input along its la
 is done a block of rows at a time (the block stays in cache through the passes), the
 blocks spread over threads with :mod:`minidl.parallel`.
 """
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from .. import parallel
 from ..autograd.function import Function
 from .elementwise import Exp
+
+if TYPE_CHECKING:
+    # forward and backward get arrays in an ordinary pass and Tensors when the
+    # backward is recorded (create_graph=True): those values are Any
+    from typing import Any
 
 
 def _row_max(x, axis):
@@ -84,7 +93,7 @@ def _log_softmax_vjp_fill(dx, y, dy, axis):
     np.subtract(dy, dx, out=dx)                              # dy − softmax(x) Σ_j dy_j
 
 
-def softmax_array(x, axis):
+def softmax_array(x: np.ndarray, axis: int) -> np.ndarray:
     """Softmax of a NumPy array along ``axis``."""
     x = _float(x)
     if x.shape[axis] == 0:
@@ -92,7 +101,7 @@ def softmax_array(x, axis):
     return _by_rows(_softmax_fill, np.empty(x.shape, x.dtype), axis % x.ndim, x)
 
 
-def log_softmax_array(x, axis):
+def log_softmax_array(x: np.ndarray, axis: int) -> np.ndarray:
     """Log-softmax of a NumPy array along ``axis``."""
     x = _float(x)
     if x.shape[axis] == 0:
@@ -109,14 +118,14 @@ class Softmax(Function):
     on_arrays = True
 
     @staticmethod
-    def forward(ctx, x, axis):
+    def forward(ctx: Any, x: Any, axis: int) -> Any:
         y = softmax_array(x, axis)
         ctx.save_for_backward(y)
         ctx.axis = axis
         return y
 
     @staticmethod
-    def backward(ctx, dy):
+    def backward(ctx: Any, dy: Any) -> Any:
         (y,) = ctx.saved_tensors
         if type(dy) is np.ndarray and type(y) is np.ndarray:    # an ordinary backward pass
             return _vjp(_softmax_vjp_fill, y, dy, ctx.axis), None
@@ -127,14 +136,14 @@ class LogSoftmax(Function):
     on_arrays = True
 
     @staticmethod
-    def forward(ctx, x, axis):
+    def forward(ctx: Any, x: Any, axis: int) -> Any:
         y = log_softmax_array(x, axis)
         ctx.save_for_backward(y)
         ctx.axis = axis
         return y
 
     @staticmethod
-    def backward(ctx, dy):
+    def backward(ctx: Any, dy: Any) -> Any:
         (y,) = ctx.saved_tensors
         if type(dy) is np.ndarray and type(y) is np.ndarray:
             return _vjp(_log_softmax_vjp_fill, y, dy, ctx.axis), None

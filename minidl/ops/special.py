@@ -5,6 +5,10 @@
 
 ``approximate="tanh"`` uses ½ x (1 + tanh(√(2/π) (x + 0.044715 x³))), as PyTorch does.
 """
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 import math
 
 import numpy as np
@@ -12,10 +16,17 @@ import numpy as np
 from ..autograd.function import Function
 from .elementwise import Exp, Tanh
 
+if TYPE_CHECKING:
+    # forward and backward get arrays in an ordinary pass and Tensors when the
+    # backward is recorded (create_graph=True): those values are Any
+    from typing import Any
+
+    from numpy.typing import ArrayLike
+
 _SQRT_PI = math.sqrt(math.pi)
 
 
-def erfc(z):
+def erfc(z: ArrayLike) -> np.ndarray:
     """Complementary error function of an array, to about 1e-13 relative accuracy.
 
     |z| < 2: the Maclaurin series erf(z) = 2/√π Σ_n (−1)ⁿ z^(2n+1) / (n! (2n+1)), and
@@ -46,7 +57,7 @@ def _erfc(z):
     return out
 
 
-def erf(z):
+def erf(z: ArrayLike) -> np.ndarray:
     return 1 - erfc(z)
 
 
@@ -59,12 +70,12 @@ class Erfc(Function):
     on_arrays = True
 
     @staticmethod
-    def forward(ctx, x):
+    def forward(ctx: Any, x: Any) -> Any:
         ctx.save_for_backward(x)
         return erfc(x).astype(x.dtype)
 
     @staticmethod
-    def backward(ctx, dy):
+    def backward(ctx: Any, dy: Any) -> Any:
         (x,) = ctx.saved_tensors
         with np.errstate(under="ignore"):
             return dy * (-2 / _SQRT_PI) * Exp.call(-(x * x))
@@ -74,7 +85,7 @@ class Gelu(Function):
     on_arrays = True
 
     @staticmethod
-    def forward(ctx, x, approximate):
+    def forward(ctx: Any, x: Any, approximate: str) -> Any:
         ctx.save_for_backward(x)
         ctx.approximate = approximate
         if approximate == "tanh":
@@ -83,7 +94,7 @@ class Gelu(Function):
         return (0.5 * x * erfc(-x / math.sqrt(2))).astype(x.dtype)
 
     @staticmethod
-    def backward(ctx, dy):
+    def backward(ctx: Any, dy: Any) -> Any:
         (x,) = ctx.saved_tensors
         with np.errstate(over="ignore", invalid="ignore", under="ignore"):
             if ctx.approximate == "tanh":                        # 0·∞ at huge x, as PyTorch
