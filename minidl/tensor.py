@@ -164,7 +164,7 @@ class Tensor:
     _view: tuple[Any, ...]      # the (op, args) chain that made the view from the base
     _meta: dict[str, Any] | None   # hooks of a leaf, retains_grad
 
-    def __init__(self, data: TensorLike | None = None, requires_grad: _bool = False,
+    def __init__(self, data: TensorLike | np.generic | None = None, requires_grad: _bool = False,
                  dtype: DType | None = None, device: Any = None) -> None:
         check_device(device, "tensor")
         if data is None:
@@ -2476,11 +2476,13 @@ def broadcast_to(t: Tensor, shape: Sequence[int]) -> Tensor:
 
 
 @overload
-def where(condition: TensorLike, x: None = None, y: None = None) -> tuple[Tensor, ...]: ...
+def where(condition: TensorLike | np.generic, x: None = None,
+          y: None = None) -> tuple[Tensor, ...]: ...
 @overload
-def where(condition: TensorLike, x: TensorLike, y: TensorLike) -> Tensor: ...
-def where(condition: TensorLike, x: TensorLike | None = None,
-          y: TensorLike | None = None) -> Tensor | tuple[Tensor, ...]:
+def where(condition: TensorLike | np.generic, x: TensorLike | np.generic,
+          y: TensorLike | np.generic) -> Tensor: ...
+def where(condition: TensorLike | np.generic, x: TensorLike | np.generic | None = None,
+          y: TensorLike | np.generic | None = None) -> Tensor | tuple[Tensor, ...]:
     """``x`` where ``condition`` is true, else ``y`` (broadcasting all three);
     ``where(condition)`` alone is ``condition.nonzero(as_tuple=True)``, as in PyTorch."""
     if x is None and y is None:

@@ -23,7 +23,10 @@ zero weights and a zero output row, and zero gradients, never NaN (PyTorch 2.13'
 ``scaled_dot_product_attention`` also gives zeros; its ``MultiheadAttention`` gives NaN
 weights there when ``need_weights=True``).
 """
+from __future__ import annotations
+
 import math
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -33,6 +36,11 @@ from ..ops.softmax import Softmax
 from ..tensor import Tensor, where
 from .dropout import dropout as _dropout
 from .linear import linear as _linear
+
+if TYPE_CHECKING:
+    from typing import Any, Union
+
+    Mask = Union[Tensor, np.ndarray, list[Any], tuple[Any, ...]]   # bool, or float (a bias)
 
 __all__ = ["scaled_dot_product_attention", "multi_head_attention"]
 
@@ -112,8 +120,9 @@ def _causal_bias(L, S, dtype):
 
 
 # ---------------------------------------------------------------------- F7
-def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.0, is_causal=False,
-                                 scale=None):
+def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor,
+                                 attn_mask: Mask | None = None, dropout_p: float = 0.0,
+                                 is_causal: bool = False, scale: float | None = None) -> Tensor:
     r"""Attention(Q, K, V) = softmax(Q Kᵀ / √d_k) V over any leading batch axes (F7).
 
     The formula, for every batch index and query position l::
@@ -224,10 +233,14 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
 
 
 # ---------------------------------------------------------------------- F8
-def multi_head_attention(query, key, value, num_heads, in_proj_weight, in_proj_bias, out_proj_weight,
-                         out_proj_bias, key_padding_mask=None, attn_mask=None, need_weights=True,
-                         average_attn_weights=True, batch_first=False, *, dropout_p=0.0,
-                         training=True, is_causal=False):
+def multi_head_attention(query: Tensor, key: Tensor, value: Tensor, num_heads: int,
+                         in_proj_weight: Tensor, in_proj_bias: Tensor | None,
+                         out_proj_weight: Tensor, out_proj_bias: Tensor | None,
+                         key_padding_mask: Mask | None = None, attn_mask: Mask | None = None,
+                         need_weights: bool = True, average_attn_weights: bool = True,
+                         batch_first: bool = False, *, dropout_p: float = 0.0,
+                         training: bool = True, is_causal: bool = False,
+                         ) -> tuple[Tensor, Tensor | None]:
     r"""MultiHead(Q, K, V) = Concat(head_1, …, head_h) W_Oᵀ + b_O, as PyTorch's (F8).
 
     The formula, with W_Q, W_K, W_V the three (E, E) blocks of ``in_proj_weight``
@@ -309,9 +322,9 @@ def multi_head_attention(query, key, value, num_heads, in_proj_weight, in_proj_b
     for name, x in (("query", query), ("key", key), ("value", value),
                     ("in_proj_weight", in_proj_weight), ("out_proj_weight", out_proj_weight)):
         _check_tensor(op, name, x)
-    for name, x in (("in_proj_bias", in_proj_bias), ("out_proj_bias", out_proj_bias)):
-        if x is not None:
-            _check_tensor(op, name, x)
+    for name, b in (("in_proj_bias", in_proj_bias), ("out_proj_bias", out_proj_bias)):
+        if b is not None:
+            _check_tensor(op, name, b)
     if not isinstance(num_heads, (int, np.integer)) or isinstance(num_heads, bool) or num_heads < 1:
         raise ValueError(f"{op}: num_heads must be a positive int, got {num_heads!r}")
     if not 0.0 <= dropout_p <= 1.0:
@@ -369,8 +382,8 @@ def multi_head_attention(query, key, value, num_heads, in_proj_weight, in_proj_b
         elif m.shape == (N * h, L, S):
             m = m.reshape(N, h, L, S)                         # row n·h + i is (n, head i)
         else:
-            want = f"(h, L, S) = {(h, L, S)}" if unbatched else f"(N·h, L, S) = {(N * h, L, S)}"
-            raise ValueError(f"{op}: attn_mask must be (L, S) = {(L, S)} or {want}, got shape "
+            per_head = f"(h, L, S) = {(h, L, S)}" if unbatched else f"(N·h, L, S) = {(N * h, L, S)}"
+            raise ValueError(f"{op}: attn_mask must be (L, S) = {(L, S)} or {per_head}, got shape "
                              f"{m.shape}")
         bias = _float_bias(kind, m, dtype, true_means_allowed=False)
     elif is_causal:
