@@ -45,7 +45,7 @@ def check_number(value: _T, op: str, name: str, low: float | None = None,
         raise TypeError(f"{op}: {name} must be a number, got {value!r}")
     if low is not None and (value <= low if low_open else value < low):
         raise ValueError(f"{op}: {name} must be {'>' if low_open else '>='} {low}, got {value!r}")
-    if high is not None and value > high:  # type: ignore[operator]  # (numbers.Real's stubs)
+    if high is not None and value > high:  # type: ignore[operator, unused-ignore]  # (numbers.Real's stubs)
         raise ValueError(f"{op}: {name} must be <= {high}, got {value!r}")
     return value
 

@@ -205,13 +205,13 @@ def searchsorted(
                      else sorted_sequence)
     values = np.asarray(input.numpy() if isinstance(input, Tensor) else input)
     if seq.ndim <= 1:
-        out = np.searchsorted(seq, values, side=side)  # type: ignore[call-overload]
+        out = np.searchsorted(seq, values, side=side)  # type: ignore[call-overload, unused-ignore]
     else:
         if seq.shape[:-1] != values.shape[:-1]:
             raise ValueError(f"searchsorted: the leading dimensions of sorted_sequence "
                              f"{seq.shape} and input {values.shape} must match")
         flat_s, flat_v = seq.reshape(-1, seq.shape[-1]), values.reshape(-1, values.shape[-1])
-        out = np.stack([np.searchsorted(s, v, side=side)  # type: ignore[call-overload]
+        out = np.stack([np.searchsorted(s, v, side=side)  # type: ignore[call-overload, unused-ignore]
                         for s, v in zip(flat_s, flat_v)])
         out = out.reshape(values.shape)
     return Tensor(out.astype(np.int32 if out_int32 else np.int64))

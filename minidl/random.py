@@ -57,7 +57,7 @@ class Generator:
 
     def seed(self) -> int:
         """Seed from the operating system's entropy; returns the seed chosen."""
-        self.manual_seed(int(np.random.SeedSequence().entropy) % 2 ** 64)  # type: ignore[arg-type]
+        self.manual_seed(int(np.random.SeedSequence().entropy) % 2 ** 64)  # type: ignore[arg-type, unused-ignore]
         return self._seed
 
     def initial_seed(self) -> int:

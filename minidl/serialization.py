@@ -81,7 +81,7 @@ def save(obj: Any, path: str | os.PathLike[str]) -> None:
     meta = json.dumps({"version": _VERSION, "structure": structure})
     arrays[_META] = np.array(meta)
     with open(path, "wb") as f:
-        np.savez(f, **arrays)  # type: ignore[arg-type]  # (stubs: allow_pickle among **kwds)
+        np.savez(f, **arrays)  # type: ignore[arg-type, unused-ignore]  # (stubs: allow_pickle among **kwds)
 
 
 def _npy_pickle_note(path):

@@ -2121,7 +2121,7 @@ class Tensor:
         else:
             node_hooks: dict[_int, list[_Hook]] | None = getattr(self._ctx, "_hooks", None)
             if node_hooks is None:
-                node_hooks = self._ctx._hooks = {}  # type: ignore[assignment]  # (Function._hooks = None)
+                node_hooks = self._ctx._hooks = {}
             hooks = node_hooks.setdefault(self._nr, [])
         hooks.append(hook)
         return _HookHandle(hooks, hook)

@@ -63,7 +63,7 @@ class _GradMode:
             with self._fresh():
                 return func(*args, **kwargs)
 
-        return wrapper  # type: ignore[return-value]  # (functools.wraps keeps func's signature)
+        return wrapper  # type: ignore[return-value, unused-ignore]  # (wraps keeps func's signature)
 
     def _fresh(self) -> _GradMode:
         return type(self)()

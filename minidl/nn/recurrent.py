@@ -269,9 +269,9 @@ class _RNNBase(Module):
         self.hidden_size = _check_size(name, "hidden_size", hidden_size)
         self.num_layers = _check_size(name, "num_layers", num_layers)
         if not isinstance(dropout, numbers.Real) or isinstance(dropout, bool) \
-                or not 0 <= dropout <= 1:  # type: ignore[operator]
+                or not 0 <= dropout <= 1:  # type: ignore[operator, unused-ignore]  # (numbers.Real)
             raise ValueError(f"{name}: dropout must be a number in [0, 1], got {dropout!r}")
-        if dropout > 0 and self.num_layers == 1:  # type: ignore[operator]
+        if dropout > 0 and self.num_layers == 1:  # type: ignore[operator, unused-ignore]
             warnings.warn(f"{name}: dropout={dropout} acts between layers, so with "
                           f"num_layers=1 it does nothing", UserWarning, stacklevel=3)
         if not isinstance(proj_size, (int, np.integer)) or proj_size < 0 \

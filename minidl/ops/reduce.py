@@ -85,7 +85,7 @@ class Amax(_Primitive):
     @classmethod
     def forward(cls, ctx: Any, x: Any, axis: int | tuple[int, ...] | None, keepdims: bool,
                 nan_ties: bool = True) -> Any:
-        out = cls.reduce(x, axis=axis, keepdims=True)  # type: ignore[arg-type]  # (staticmethod: NumPy's first overload only)
+        out = cls.reduce(x, axis=axis, keepdims=True)  # type: ignore[arg-type, unused-ignore]  # (staticmethod: NumPy's first overload)
         ctx.save_for_backward(x, out)
         ctx.shape, ctx.axis, ctx.keepdims, ctx.nan_ties = x.shape, axis, keepdims, nan_ties
         return np.asarray(out if keepdims else np.squeeze(out, axis=axis))

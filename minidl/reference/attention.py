@@ -145,7 +145,7 @@ def scaled_dot_product_attention(
     q = np.broadcast_to(q, batch + (L, E)).reshape(B, L, E).astype(np.float64)
     k = np.broadcast_to(k, batch + (S, E)).reshape(B, S, E).astype(np.float64)
     v = np.broadcast_to(v, batch + (S, Ev)).reshape(B, S, Ev).astype(np.float64)
-    bias = np.broadcast_to(bias, batch + (L, S)).reshape(B, L, S)  # type: ignore[assignment]
+    bias = np.broadcast_to(bias, batch + (L, S)).reshape(B, L, S)  # type: ignore[assignment, unused-ignore]
 
     out = np.zeros((B, L, Ev))
     for b in range(B):
@@ -277,7 +277,7 @@ def multi_head_attention(
     if kpm is not None:
         if kpm.shape != (N, S):
             raise ValueError(f"{op}: key_padding_mask must be (N, S) = {(N, S)} (or (S,) unbatched), "
-                             f"got shape {np.shape(key_padding_mask)}")  # type: ignore[arg-type]
+                             f"got shape {np.shape(key_padding_mask)}")  # type: ignore[arg-type, unused-ignore]
         kpm = np.where(kpm, -np.inf, 0.0) if kpm.dtype == bool else kpm.astype(np.float64)  # True = ignore key
         bias = bias + kpm[:, np.newaxis, np.newaxis, :]
 
