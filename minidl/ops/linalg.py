@@ -22,12 +22,19 @@ if TYPE_CHECKING:
     from typing import Any
 
 
+def _rows(a: Any) -> Any:
+    """``a`` (..., k) as the matrix (n, k) of its rows (a view when ``a`` is contiguous)."""
+    return a.reshape(-1, a.shape[-1])
+
+
 class MatMul(Function):
     on_arrays = True
 
     @staticmethod
     def forward(ctx: Any, x: Any, w: Any) -> Any:
         ctx.save_for_backward(x, w)
+        if x.ndim > 2 and w.ndim == 2:       # a batch under one matrix: one GEMM (see Linear)
+            return (_rows(x) @ w).reshape(x.shape[:-1] + (w.shape[1],))
         return x @ w
 
     @staticmethod
@@ -52,15 +59,17 @@ class MatMul(Function):
                 dw = (x.swapaxes(-1, -2) @ dy.reshape(dy.shape + (1,))).reshape(
                     dy.shape[:-1] + (k,))
             return dx, dw
+        if w.ndim == 2 and x.ndim > 2:
+            # a shared weight under a batch of inputs: fold the batch into one GEMM
+            if need_x:
+                dx = (_rows(dy) @ w.swapaxes(0, 1)).reshape(x.shape)
+            if need_w:
+                dw = _rows(x).swapaxes(0, 1) @ _rows(dy)
+            return dx, dw
         if need_x:
             dx = dy @ w.swapaxes(-1, -2)                     # (..., n, m) @ (..., m, k)
         if need_w:
-            if w.ndim == 2 and x.ndim > 2:
-                # a shared weight under a batch of inputs: fold the batch into one GEMM
-                k = x.shape[-1]
-                dw = x.reshape(-1, k).swapaxes(0, 1) @ dy.reshape(-1, dy.shape[-1])
-            else:
-                dw = x.swapaxes(-1, -2) @ dy                 # (..., k, n) @ (..., n, m)
+            dw = x.swapaxes(-1, -2) @ dy                     # (..., k, n) @ (..., n, m)
         return dx, dw
 
 
@@ -84,17 +93,19 @@ class Linear(Function):
     def forward(ctx: Any, x: Any, w: Any, b: Any) -> Any:
         ctx.save_for_backward(x if ctx.needs_input_grad[1] else None,
                               w if ctx.needs_input_grad[0] else None)
-        y = x @ w.T
+        # the batch axes folded into rows: one GEMM (NumPy's matmul would loop over the
+        # batch, one small GEMM per matrix, at half the speed)
+        y = _rows(x) @ w.T
         if b is not None:
             y += b                                # y is a new array: add in place
-        return y
+        return y.reshape(x.shape[:-1] + (w.shape[0],))
 
     @staticmethod
     def backward(ctx: Any, dy: Any) -> Any:
         x, w = ctx.saved_tensors
         need_x, need_w, need_b = ctx.needs_input_grad
-        rows = dy.reshape(-1, dy.shape[-1])      # Ȳ (n, out)
-        dx = dy @ w if need_x else None
-        dw = rows.T @ x.reshape(-1, x.shape[-1]) if need_w else None
+        rows = _rows(dy)                          # Ȳ (n, out)
+        dx = (rows @ w).reshape(dy.shape[:-1] + (w.shape[1],)) if need_x else None
+        dw = rows.T @ _rows(x) if need_w else None
         db = rows.sum(0) if need_b else None
         return dx, dw, db

@@ -9,13 +9,19 @@ x̂ = (x − μ) · r, r = (σ² + ε)^(−1/2) (σ² biased) and g = ȳ ⊙ γ:
     x̄ = r · (g − mean(g) − x̂ ⊙ mean(g ⊙ x̂))          (means over the row)
     γ̄ = Σ_rows ȳ ⊙ x̂,        β̄ = Σ_rows ȳ
 
-The forward keeps x̂ and r for an ordinary backward. A recorded backward
-(``create_graph=True``) recomputes them from x with Tensor ops, so the gradient is a
-function of x and differentiates again; the formula is the same code in both cases.
+The op works on the rows of the (R, D) matrix the input reshapes to, and takes the mean
+over a row as a product with the vector (1/D, ..., 1/D): one matrix-vector product,
+several times faster in NumPy than ``mean`` over an axis. The forward keeps x̂ and r for
+an ordinary backward. A recorded backward (``create_graph=True``) recomputes them from x
+with Tensor ops, so the gradient is a function of x and differentiates again; the
+formula is the same code in both cases.
 """
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING
+
+import numpy as np
 
 from ..autograd.function import Function
 
@@ -27,13 +33,13 @@ if TYPE_CHECKING:
 __all__ = ["LayerNorm"]
 
 
-def _normalise(x, axes, eps):
-    """x̂ and r of each row: on arrays or on Tensors (the same methods)."""
-    mu = x.mean(axis=axes, keepdims=True)
-    centred = x - mu
-    var = (centred * centred).mean(axis=axes, keepdims=True)        # σ², biased
-    r = (var + eps) ** -0.5
-    return centred * r, r
+def _normalise(x, mean, eps):
+    """x̂ and r of each row of x (R, D): on arrays or on Tensors (the same methods).
+    ``mean`` is the vector (1/D, ..., 1/D), so that ``t @ mean`` is the row means."""
+    mu = x @ mean                                                   # (R,)
+    centred = x - mu.reshape(-1, 1)
+    r = ((centred * centred) @ mean + eps) ** -0.5                  # (σ² + ε)^(−1/2), σ² biased
+    return centred * r.reshape(-1, 1), r
 
 
 class LayerNorm(Function):
@@ -44,35 +50,37 @@ class LayerNorm(Function):
 
     @staticmethod
     def forward(ctx: Any, x: Any, weight: Any, bias: Any, axes: tuple[int, ...], eps: float) -> Any:
-        x_hat, r = _normalise(x, axes, eps)
-        ctx.axes, ctx.eps, ctx.x_hat, ctx.r = axes, eps, x_hat, r
+        row = x.shape[x.ndim - len(axes):]        # normalized_shape
+        D = math.prod(row)
+        mean = np.full(D, 1 / D if D else 0.0, x.dtype)
+        x_hat, r = _normalise(x.reshape(-1, D), mean, eps)           # (R, D), (R,)
+        ctx.shape, ctx.row, ctx.mean, ctx.eps = x.shape, row, mean, eps
+        ctx.x_hat, ctx.r = x_hat, r
         ctx.save_for_backward(x, weight)
-        y = x_hat * weight if weight is not None else x_hat
+        y = x_hat * weight.reshape(D) if weight is not None else x_hat.copy()
         if bias is not None:
-            y = y + bias
-        return y
+            y += bias.reshape(D)
+        return y.reshape(x.shape)
 
     @staticmethod
     def backward(ctx: Any, dy: Any) -> Any:
         x, weight = ctx.saved_tensors
         need_x, need_w, need_b = ctx.needs_input_grad[:3]
-        axes = ctx.axes
+        mean = ctx.mean
+        D = mean.shape[0]
         if ctx._graph:                           # recorded: x̂ and r as functions of x
-            x_hat, r = _normalise(x, axes, ctx.eps)
+            x_hat, r = _normalise(x.reshape(-1, D), mean, ctx.eps)
         else:
             x_hat, r = ctx.x_hat, ctx.r
-        lead = tuple(range(dy.ndim - len(axes)))
-
-        def over_rows(t):                        # Σ over the leading (row) axes
-            return t.sum(axis=lead) if lead else t
-
+        dy = dy.reshape(-1, D)                   # ȳ (R, D)
         dx = dw = db = None
         if need_x:
-            g = dy * weight if weight is not None else dy
-            dx = r * (g - g.mean(axis=axes, keepdims=True)
-                      - x_hat * (g * x_hat).mean(axis=axes, keepdims=True))
+            g = dy * weight.reshape(D) if weight is not None else dy
+            dx = r.reshape(-1, 1) * (g - (g @ mean).reshape(-1, 1)
+                                     - x_hat * ((g * x_hat) @ mean).reshape(-1, 1))
+            dx = dx.reshape(ctx.shape)
         if need_w:
-            dw = over_rows(dy * x_hat)
+            dw = (dy * x_hat).sum(0).reshape(ctx.row)              # Σ over the rows
         if need_b:
-            db = over_rows(dy)
+            db = dy.sum(0).reshape(ctx.row)
         return dx, dw, db, None, None
