@@ -33,7 +33,7 @@ import numpy as np
 from .. import parallel
 from ..autograd import engine
 from ..autograd.function import Function
-from .softmax import Softmax, _softmax_fill
+from .softmax import Softmax, _row_sum, _softmax_fill
 
 if TYPE_CHECKING:
     # forward and backward get arrays in an ordinary pass and Tensors when the
@@ -136,7 +136,7 @@ class Attention(Function):
             if dweights is not None:
                 dA += dweights[lo:hi]
             # dS = A ⊙ (dA − Σ_s dA ⊙ A), in place in dA
-            s = np.sum(dA * A, axis=-1, keepdims=True)
+            s = _row_sum(dA * A, -1)
             dA -= s
             dA *= A
             if need_q:

@@ -113,3 +113,24 @@ def test_blocked_path_matches_the_formula(name, threads, monkeypatch):
     np.testing.assert_allclose(y.numpy(), want, rtol=1e-13, atol=1e-14)
     rows = slice(1, None)                                  # (the −inf row's gradient is NaN)
     np.testing.assert_allclose(t.grad.numpy()[rows], want_grad[rows], rtol=1e-12, atol=1e-13)
+
+
+@given(S=st.integers(1, 70), rows=st.integers(1, 40), dtype=st.sampled_from([np.float32, np.float64]),
+       special=st.sampled_from([None, np.inf, -np.inf, np.nan]), seed=st.integers(0, 2 ** 16))
+def test_short_rows_reduce_as_numpy_does(S, rows, dtype, special, seed):
+    # short last axes take the column-loop max and the product-with-ones sum: the same
+    # numbers as np.max and np.sum, with inf, −inf and NaN where they propagate
+    from minidl.ops.softmax import _row_max, _row_sum
+    x = np.random.default_rng(seed).normal(0, 3, (rows, 2, S)).astype(dtype)
+    if special is not None:
+        x[0, 0, :] = -np.inf                   # a whole row of −inf
+        x[-1, 1, S // 2] = special
+    np.testing.assert_array_equal(_row_max(x, -1), np.where(
+        x.max(axis=-1, keepdims=True) == -np.inf, 0, x.max(axis=-1, keepdims=True)))
+    np.testing.assert_allclose(_row_sum(np.abs(x), 2), np.abs(x).sum(axis=2, keepdims=True),
+                               rtol=1e-6 if dtype == np.float32 else 1e-13)
+    y = F.softmax(md.tensor(x), -1).numpy()
+    with np.errstate(invalid="ignore"):        # ∞ − ∞ and 0/0: NaN, as PyTorch
+        m = x.max(-1, keepdims=True)
+        e = np.exp(x - np.where(np.isneginf(m), 0, m))
+        np.testing.assert_allclose(y, e / e.sum(-1, keepdims=True), rtol=1e-5, atol=1e-7)
