@@ -525,7 +525,8 @@ class Tensor:
                   requires_grad: _bool = False) -> Tensor:
         return self._new(np.zeros, size, dtype, device, requires_grad)
 
-    def new_full(self, size: Sequence[_int], fill_value: _float, dtype: DType | None = None,
+    def new_full(self, size: tuple[_int, ...] | list[_int], fill_value: _float,
+                 dtype: DType | None = None,
                  device: Any = None, requires_grad: _bool = False) -> Tensor:
         check_device(device, "new_full")
         dt = as_dtype(dtype, "new_full") if dtype is not None else self.dtype

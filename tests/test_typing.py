@@ -2,7 +2,9 @@
 annotations cost nothing at run time: they are never evaluated, and the names they use
 are imported only under ``if TYPE_CHECKING:``."""
 import ast
+import os
 import pathlib
+import re
 import subprocess
 import sys
 
@@ -83,3 +85,43 @@ def test_mypy_is_configured_for_the_package():
     assert "[tool.mypy]" in text and 'files = ["minidl"]' in text
     assert "disallow_incomplete_defs = true" in text and "check_untyped_defs = true" in text
     assert "mypy" in (ROOT / ".ci" / "run").read_text()
+
+
+# A user's program, as mypy reads it: the types the annotations promise (each line's
+# reveal_type against the type it must show). PyTorch's meanings: ``x.grad`` may be
+# None, ``max(dim)`` is the named tuple and ``max()`` a Tensor, ``t == None`` is a bool.
+USER_PROGRAM = {
+    "x.grad": "minidl.tensor.Tensor | None",
+    "x.max(1)": "tuple[minidl.tensor.Tensor, minidl.tensor.Tensor, fallback=minidl.tensor.return_types.max]",
+    "x.max(1).indices": "minidl.tensor.Tensor",
+    "x.max()": "minidl.tensor.Tensor",
+    "x.max(x)": "minidl.tensor.Tensor",
+    "x.size()": "tuple[int, ...]",
+    "x.size(0)": "int",
+    "x == None": "bool",
+    "x == 1.0": "minidl.tensor.Tensor",
+    "x.unbind(0)": "tuple[minidl.tensor.Tensor, ...]",
+    "x.nonzero(as_tuple=True)": "tuple[minidl.tensor.Tensor, ...]",
+    "md.where(x > 0, x, 0.0)": "minidl.tensor.Tensor",
+    "F.max_pool2d(x[None, None], 1, return_indices=True)": "tuple[minidl.tensor.Tensor, minidl.tensor.Tensor]",
+    "frozen": "def (a: minidl.tensor.Tensor, k: int) -> minidl.tensor.Tensor",
+}
+
+
+def test_a_user_program_reads_the_promised_types(tmp_path):
+    pytest.importorskip("mypy")
+    lines = ["import minidl as md", "import minidl.functional as F", "",
+             "x = md.randn(2, 3, requires_grad=True)",
+             "y: md.Tensor = (x @ x.T).relu().sum()", "y.backward()", "",
+             "@md.no_grad()", "def frozen(a: md.Tensor, k: int) -> md.Tensor:",
+             "    return a * k", ""]
+    first = len(lines) + 1
+    lines += [f"reveal_type({expr})" for expr in USER_PROGRAM]
+    (tmp_path / "program.py").write_text("\n".join(lines) + "\n")
+    out = subprocess.run([sys.executable, "-m", "mypy", "--follow-imports=silent", "--no-incremental",
+                          "--python-version", "3.10", "program.py"], cwd=tmp_path,
+                         env={**os.environ, "MYPYPATH": str(ROOT)}, capture_output=True, text=True)
+    assert out.returncode == 0, out.stdout + out.stderr      # no error in the program
+    revealed = dict(re.findall(r"program\.py:(\d+): note: Revealed type is \"(.*)\"", out.stdout))
+    for k, (expr, want) in enumerate(USER_PROGRAM.items()):
+        assert revealed.get(str(first + k)) == want, (expr, revealed.get(str(first + k)))
