@@ -281,6 +281,11 @@ def test_load_state_dict_from_torch_matches_torch_forward():
     net = Net().double()
     result = net.load_state_dict(tnet.state_dict())
     assert result.missing_keys == [] and result.unexpected_keys == []
+    assert repr(result) == repr(tnet.load_state_dict(tnet.state_dict())) \
+        == "<All keys matched successfully>"                  # printed as PyTorch prints it
+    partial = dict(list(tnet.state_dict().items())[:1])    # the others missing
+    assert repr(net.load_state_dict(partial, strict=False)) == \
+        repr(tnet.load_state_dict(partial, strict=False))
     x = np.random.default_rng(0).standard_normal((6, 3))
     np.testing.assert_allclose(net(md.tensor(x)).numpy(), tnet(torch.tensor(x)).detach().numpy(),
                                rtol=1e-12, atol=1e-14)
