@@ -82,7 +82,8 @@ class Function:
     materialize_grads = True   # unused outputs get zero gradients (set_materialize_grads)
 
     # Set by apply on the node (and cleared by the engine once backward has used them):
-    #   next_edges        per forward argument: None, a leaf Tensor, or (node, output index)
+    #   next_edges        a list, per forward argument: None, a leaf Tensor, or
+    #                     (node, output index)
     #   needs_input_grad  tuple of bools, one per forward argument
     #   out_meta          ((shape, dtype), ...) of the outputs
     #   _seq              its creation number: every node is made after its inputs' nodes
@@ -216,7 +217,7 @@ class Function:
             return results if several else results[0]
 
         ctx._seq = next(_creation)
-        ctx.next_edges = tuple(edges)
+        ctx.next_edges = edges
         ctx.out_meta = tuple((a.shape, a.dtype) for a in arrays)
         non_diff = getattr(ctx, "_non_differentiable", ())
         results = tuple(_dirty_or_new(ctx, o, a,
