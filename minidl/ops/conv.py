@@ -30,9 +30,9 @@ into the next row; they are computed and thrown away (Wp/W_out − 1 more GEMM w
 for a 3×3 kernel on 26 × 26). With any other stride the positions are the exact
 H_out × W_out grid.
 
-**Chunks and threads.** A chunk is a few images, so that X_col (about ``_CHUNK``
-elements) stays in the core's cache between the copy that makes it and the GEMM that
-reads it. Each thread takes a run of consecutive images and does all of its chunks,
+**Chunks and threads.** A chunk is a few images, so that X_col and the GEMM's result
+(about ``_CHUNK`` elements together) stay in the core's cache between the copy that makes
+them and the one that reads them. Each thread takes a run of consecutive images and does all of its chunks,
 copies and GEMMs alike, with the BLAS held at one thread (``minidl.parallel``): every
 core does the whole pipeline on its own images, none waits for the other's copies, and
 no BLAS thread team spins on a core another thread needs.
@@ -109,7 +109,7 @@ def _pad(x: np.ndarray, pads: Pads, value: float) -> np.ndarray:
 
 
 # ---------------------------------------------------------------------- the column layout
-_CHUNK = 1 << 18            # elements of X_col per chunk of images (1 MB in float32)
+_CHUNK = 1 << 18            # elements of X_col and its GEMM's result per chunk (1 MB in float32)
 _SPLIT = 1 << 16            # elements of the whole batch's X_col: below, no threads
 
 
@@ -121,9 +121,10 @@ class _Windows:
     (stride 1; the j ≥ W_out ones wrap), ``i·W_out + j`` on the exact grid.
     """
 
-    def __init__(self, C_in: int, padded_hw: Pair, kernel: Pair, out_hw: Pair,
+    def __init__(self, C_in: int, C_out: int, padded_hw: Pair, kernel: Pair, out_hw: Pair,
                  stride: Pair, dilation: Pair, groups: int, wide: bool) -> None:
-        self.C_in, (self.Hp, self.Wp), (self.kH, self.kW) = C_in, padded_hw, kernel
+        self.C_in, self.C_out = C_in, C_out
+        (self.Hp, self.Wp), (self.kH, self.kW) = padded_hw, kernel
         (self.H_out, self.W_out), self.dilation, self.groups = out_hw, dilation, groups
         self.C_g, self.wide = C_in // groups, wide
         self.K_g = self.kH * self.kW * self.C_g
@@ -136,11 +137,17 @@ class _Windows:
             self.L, self.row = self.H_out * self.W_out, self.W_out
             self.positions = (self.H_out, self.W_out)
             self.position_steps = (stride[0] * self.Wp, stride[1])
-        self.chunk = max(1, _CHUNK // (groups * self.K_g * self.L))    # images per chunk
+        # X_col, and in wide rows the GEMM's result, per image
+        self.chunk = _images_per_chunk((groups * self.K_g + (C_out if wide else 0)) * self.L)
+
+    def chunks(self, lo: int, hi: int) -> tuple[int, list[tuple[int, int]]]:
+        """Images lo .. hi − 1 cut into chunks: (the largest chunk's size, [(n0, n1), ...])."""
+        size = min(self.chunk, hi - lo)
+        return size, [(n0, min(n0 + size, hi)) for n0 in range(lo, hi, size)]
 
     def exact(self, stride: Pair) -> _Windows:
         """The same convolution on the exact grid."""
-        return _Windows(self.C_in, (self.Hp, self.Wp), (self.kH, self.kW),
+        return _Windows(self.C_in, self.C_out, (self.Hp, self.Wp), (self.kH, self.kW),
                         (self.H_out, self.W_out), stride, self.dilation, self.groups, False)
 
     def taps(self, x_pad: np.ndarray, writeable: bool = False) -> np.ndarray:
@@ -161,6 +168,21 @@ class _Windows:
                           (self.L * e, b * self.L * e, self.row * e, e))
 
 
+def _images_per_chunk(per_image: int) -> int:
+    """Images per chunk, ``per_image`` the elements of the scratch arrays per image (X_col's
+    K rows, and in wide rows the GEMM's result's C_out rows): about ``_CHUNK`` in all, at
+    least one image."""
+    return max(1, _CHUNK // per_image)
+
+
+def _wide_rows(stride: Pair, K: int, C_out: int) -> bool:
+    """Whether to lay X_col out in wide rows: stride 1, and X_col has at least as many rows
+    K = C_in·kH·kW as the output has channels. (Short rows of W_out elements are what
+    NumPy copies slowly: the exact grid has ~3·K·H_out of them per image — im2col twice,
+    col2im — wide rows ~2·C_out·H_out — the output's copy and Ȳ's.)"""
+    return stride == (1, 1) and K >= C_out
+
+
 def _take(buf: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
     """The first elements of the flat scratch array ``buf`` as a C-contiguous ``shape``."""
     return buf[:int(np.prod(shape))].reshape(shape)
@@ -171,12 +193,13 @@ class _PaddedChunks:
     already are, else copied into a scratch buffer of ``chunk`` images whose border is
     zero (one per thread)."""
 
-    def __init__(self, x: np.ndarray, lay: _Windows, pads: Pads, dtype: np.dtype) -> None:
+    def __init__(self, x: np.ndarray, lay: _Windows, pads: Pads, dtype: np.dtype,
+                 chunk: int) -> None:
         (self.top, _), (self.left, _) = pads
         self.x, (self.H, self.W) = x, x.shape[2:]
         as_is = (lay.Hp, lay.Wp) == (self.H, self.W) and x.dtype == dtype \
             and x.flags.c_contiguous
-        self.buf = None if as_is else np.zeros((lay.chunk, lay.C_in, lay.Hp, lay.Wp), dtype)
+        self.buf = None if as_is else np.zeros((chunk, lay.C_in, lay.Hp, lay.Wp), dtype)
 
     def __call__(self, n0: int, n1: int) -> np.ndarray:
         if self.buf is None:
@@ -216,31 +239,42 @@ def _over_batch(run: Callable[[int, int], None], N: int, work: int) -> None:
 def _forward(x: np.ndarray, weight: np.ndarray, bias: np.ndarray | None, stride: Pair,
              pads: Pads, dilation: Pair, groups: int, dtype: np.dtype) -> np.ndarray:
     """y (N, C_out, H_out, W_out) of a batched x (N, C_in, H, W): per chunk, im2col, one
-    GEMM, the bias, the valid positions copied out."""
+    GEMM, the bias. In wide rows the valid positions are copied out of the GEMM's result;
+    on the exact grid the GEMM writes its columns of y itself, y being the transposed
+    view of a (C_out, N, H_out, W_out) array (no copy)."""
     N, C_in, H, W = x.shape
     C_out, _, kH, kW = weight.shape
     (top, bottom), (left, right) = pads
     Hp, Wp = H + top + bottom, W + left + right
     out_hw = _out_hw((Hp, Wp), (kH, kW), stride, dilation)
-    lay = _Windows(C_in, (Hp, Wp), (kH, kW), out_hw, stride, dilation, groups,
-                   wide=stride == (1, 1))
-    W_mat = _weight_matrix(weight, groups, dtype)                     # (g, C_out/g, K_g)
-    b_col = None if bias is None else bias.astype(dtype, copy=False)[:, None]
-    y = np.empty((N, C_out) + out_hw, dtype)
+    lay = _Windows(C_in, C_out, (Hp, Wp), (kH, kW), out_hw, stride, dilation, groups,
+                   wide=_wide_rows(stride, C_in * kH * kW, C_out))
+    g, L = groups, lay.L
+    W_mat = _weight_matrix(weight, g, dtype)                          # (g, C_out/g, K_g)
+    b_col = None if bias is None else bias.astype(dtype, copy=False).reshape(g, -1, 1)
+    if lay.wide:
+        y = np.empty((N, C_out) + out_hw, dtype)
+    else:
+        y_T = np.empty((g, C_out // g, N, L), dtype)
+        y = y_T.reshape((C_out, N) + out_hw).transpose(1, 0, 2, 3)
 
     def run(lo: int, hi: int) -> None:
-        padded = _PaddedChunks(x, lay, pads, dtype)
-        cols_buf = np.empty(groups * lay.K_g * lay.chunk * lay.L, dtype)
-        out_buf = np.empty(C_out * lay.chunk * lay.L, dtype)
-        for n0 in range(lo, hi, lay.chunk):
-            n1 = min(n0 + lay.chunk, hi)
+        chunk, chunks = lay.chunks(lo, hi)
+        padded = _PaddedChunks(x, lay, pads, dtype, chunk)
+        cols_buf = np.empty(g * lay.K_g * chunk * L, dtype)
+        out_buf = np.empty(C_out * chunk * L if lay.wide else 0, dtype)
+        for n0, n1 in chunks:
+            b = n1 - n0
             cols = _im2col(lay, padded(n0, n1), cols_buf)              # (g, K_g, b·L)
-            out = _take(out_buf, (groups, C_out // groups, (n1 - n0) * lay.L))
+            if lay.wide:
+                out = _take(out_buf, (g, C_out // g, b * L))
+            else:
+                out = y_T[:, :, n0:n1].reshape(g, C_out // g, b * L)   # a view
             np.matmul(W_mat, cols, out=out)
-            out = out.reshape(C_out, -1)                               # (C_out, b·L)
             if b_col is not None:
                 out += b_col
-            np.copyto(y[n0:n1], lay.outputs(out, n1 - n0))
+            if lay.wide:
+                np.copyto(y[n0:n1], lay.outputs(out.reshape(C_out, -1), b))
     _over_batch(run, N, N * groups * lay.K_g * lay.L)
     return y
 
@@ -254,8 +288,9 @@ def _backward(dy: np.ndarray, x: np.ndarray | None, weight: np.ndarray | None,
     (each None otherwise), ∂L/∂b if ``need_b``."""
     (top, bottom), (left, right) = pads
     _, C_in, H, W = x_shape
-    lay = _Windows(C_in, (H + top + bottom, W + left + right), (w_shape[2], w_shape[3]),
-                   (dy.shape[2], dy.shape[3]), stride, dilation, groups, wide=stride == (1, 1))
+    lay = _Windows(C_in, w_shape[0], (H + top + bottom, W + left + right), (w_shape[2], w_shape[3]),
+                   (dy.shape[2], dy.shape[3]), stride, dilation, groups,
+                   wide=_wide_rows(stride, C_in * w_shape[2] * w_shape[3], w_shape[0]))
     if weight is not None and lay.wide and not np.isfinite(weight).all():
         lay = lay.exact(stride)                 # inf·0 at a wrapped position would be NaN
     dx, dw, db = _backward_pass(lay, dy, x, weight, x_shape, w_shape, pads, need_b)
@@ -270,9 +305,9 @@ class _WeightGradRun:
     rebuilt from x."""
 
     def __init__(self, x: np.ndarray, lay: _Windows, pads: Pads, dtype: np.dtype,
-                 C_out: int) -> None:
-        self.lay, self.padded = lay, _PaddedChunks(x, lay, pads, dtype)
-        self.cols_buf = np.empty(lay.groups * lay.K_g * lay.chunk * lay.L, dtype)
+                 C_out: int, chunk: int) -> None:
+        self.lay, self.padded = lay, _PaddedChunks(x, lay, pads, dtype, chunk)
+        self.cols_buf = np.empty(lay.groups * lay.K_g * chunk * lay.L, dtype)
         self.dw_T = np.zeros((lay.groups, lay.K_g, C_out // lay.groups), dtype)
         self.tmp = np.empty_like(self.dw_T)
 
@@ -285,12 +320,13 @@ class _InputGradRun:
     """One thread's share of ∂L/∂x: ∂L/∂X_col = W_matᵀ Ȳ per chunk, then col2im into
     its images of ``dx`` (through a padded scratch buffer when x was padded)."""
 
-    def __init__(self, W_T: np.ndarray, dx: np.ndarray, lay: _Windows, pads: Pads) -> None:
+    def __init__(self, W_T: np.ndarray, dx: np.ndarray, lay: _Windows, pads: Pads,
+                 chunk: int) -> None:
         self.W_T, self.dx, self.lay = W_T, dx, lay
         (self.top, _), (self.left, _) = pads
-        self.d_cols_buf = np.empty(lay.groups * lay.K_g * lay.chunk * lay.L, dx.dtype)
+        self.d_cols_buf = np.empty(lay.groups * lay.K_g * chunk * lay.L, dx.dtype)
         padded = (lay.Hp, lay.Wp) != dx.shape[2:]
-        self.dx_pad_buf = (np.empty((lay.chunk, lay.C_in, lay.Hp, lay.Wp), dx.dtype)
+        self.dx_pad_buf = (np.empty((chunk, lay.C_in, lay.Hp, lay.Wp), dx.dtype)
                            if padded else None)
 
     def add(self, n0: int, n1: int, dY: np.ndarray) -> None:
@@ -330,13 +366,14 @@ def _backward_pass(lay: _Windows, dy: np.ndarray, x: np.ndarray | None,
     runs_w, sums_b = [], []                                            # one per thread
 
     def run(lo: int, hi: int) -> None:
-        dY_buf = np.zeros(C_out * lay.chunk * lay.L, dtype)    # wrapped positions stay 0
-        laid_for = lay.chunk                                    # ... for chunks of this size
-        grad_w = None if x is None else _WeightGradRun(x, lay, pads, dtype, C_out)
-        grad_x = None if W_T is None or dx is None else _InputGradRun(W_T, dx, lay, pads)
+        chunk, chunks = lay.chunks(lo, hi)
+        dY_buf = np.zeros(C_out * chunk * lay.L, dtype)         # wrapped positions stay 0
+        laid_for = chunk                                        # ... for chunks of this size
+        grad_w = None if x is None else _WeightGradRun(x, lay, pads, dtype, C_out, chunk)
+        grad_x = (None if W_T is None or dx is None
+                  else _InputGradRun(W_T, dx, lay, pads, chunk))
         db = np.zeros(C_out, dtype)
-        for n0 in range(lo, hi, lay.chunk):
-            n1 = min(n0 + lay.chunk, hi)
+        for n0, n1 in chunks:
             if n1 - n0 != laid_for:
                 dY_buf[:] = 0
                 laid_for = n1 - n0
