@@ -7,13 +7,14 @@ draw from minidl's seeded generator (``md.manual_seed``), or from ``generator=``
 """
 from __future__ import annotations
 
+import functools
 from typing import TYPE_CHECKING, Any, Sequence
 
 import numpy as np
 
 from .arguments import ArgumentError, is_int, size_arg
 from .dtypes import as_dtype, get_default_dtype
-from .tensor import Tensor, _rng, check_device
+from .tensor import Tensor, _rng, check_device, write_out
 
 if TYPE_CHECKING:
     from ._typing import DType
@@ -66,6 +67,20 @@ def from_numpy(array: np.ndarray) -> Tensor:
     return Tensor._make(array, None)
 
 
+def _factory_out(fn: Any) -> Any:
+    """``fn`` taking PyTorch's keyword ``out=``: the values made in ``out``'s dtype (unless
+    ``dtype`` is given) and written into it (:func:`minidl.tensor.write_out`)."""
+    @functools.wraps(fn)
+    def with_out(*args: Any, out: Tensor | None = None, **kwargs: Any) -> Any:
+        if out is None:
+            return fn(*args, **kwargs)
+        if isinstance(out, Tensor) and kwargs.get("dtype") is None:
+            kwargs["dtype"] = out.dtype
+        return write_out(fn.__name__, fn(*args, **kwargs), out)
+    return with_out
+
+
+@_factory_out
 def zeros(
     *size: int | Sequence[int],
     dtype: DType | None = None,
@@ -79,6 +94,7 @@ def zeros(
                 "zeros")
 
 
+@_factory_out
 def ones(
     *size: int | Sequence[int],
     dtype: DType | None = None,
@@ -91,6 +107,7 @@ def ones(
     return _new(np.ones(size_arg(size, "ones"), _dtype(dtype, "ones")), requires_grad, "ones")
 
 
+@_factory_out
 def empty(
     *size: int | Sequence[int],
     dtype: DType | None = None,
@@ -104,6 +121,7 @@ def empty(
                 "empty")
 
 
+@_factory_out
 def full(
     size: int | Sequence[int],
     fill_value: float | bool,
@@ -267,6 +285,7 @@ def randperm(
                 requires_grad, "randperm")
 
 
+@_factory_out
 def arange(
     start: float,
     end: float | None = None,

@@ -20,6 +20,8 @@ unless grad mode is off (``with md.no_grad(): p -= lr * p.grad``).
 """
 from __future__ import annotations
 
+import functools
+import warnings
 from typing import TYPE_CHECKING, Any, NamedTuple, overload
 
 import numpy as np
@@ -58,6 +60,50 @@ if TYPE_CHECKING:
 __all__ = ["Tensor", "device", "return_types"]
 
 _new_tensor = object.__new__
+
+
+def write_out(op: str, result: Tensor, out: Tensor | None) -> Tensor:
+    """PyTorch's ``out=``: ``result`` written into ``out``, which is returned (``result``
+    itself when ``out`` is None).
+
+    ``out`` takes the result's shape (resized when it differs) and keeps its own dtype,
+    which the result must be castable to as PyTorch allows (not float into an integer
+    tensor, nor anything but bool into a bool one). As in PyTorch, an op with ``out=``
+    records no gradient: it is an error where one would be needed.
+    """
+    if out is None:
+        return result
+    if not isinstance(out, Tensor):
+        raise ArgumentTypeError(f"{op}: out must be a Tensor, got {type(out).__name__}")
+    if grad_mode._enabled and (result.requires_grad or out.requires_grad):
+        raise RuntimeError(f"{op}(): functions with out=... arguments don't support automatic "
+                           f"differentiation, but one of the arguments requires grad")
+    src, dst = result._array, out._array
+    if op in ("argmax", "argmin") and dst.dtype != src.dtype:    # indices: int64 only
+        raise RuntimeError(f"{op}: expected out tensor to have dtype {src.dtype}, but got "
+                           f"{dst.dtype} instead")
+    if not np.can_cast(src.dtype, dst.dtype, "same_kind"):
+        raise RuntimeError(f"{op}: result type {src.dtype} can't be cast to the desired output "
+                           f"type {dst.dtype} of out")
+    if dst.shape != src.shape:
+        if dst.size:
+            warnings.warn(f"{op}: an output with one or more elements was resized since it had "
+                          f"shape {list(dst.shape)}, which does not match the required output "
+                          f"shape {list(src.shape)} (as PyTorch, which deprecates this; pass an "
+                          f"out with zero elements)", UserWarning, stacklevel=3)
+        out._array = dst = np.empty(src.shape, dst.dtype)        # resized, as PyTorch
+    np.copyto(dst, src, casting="same_kind")
+    out._vc[0] += 1
+    return out
+
+
+def _with_out(fn: Any) -> Any:
+    """``fn`` taking PyTorch's keyword ``out=`` (see :func:`write_out`)."""
+    @functools.wraps(fn)
+    def with_out(*args: Any, out: Tensor | None = None, **kwargs: Any) -> Any:
+        result = fn(*args, **kwargs)
+        return result if out is None else write_out(fn.__name__, result, out)
+    return with_out
 
 
 class device:
@@ -971,8 +1017,9 @@ class Tensor:
         return _sm.LogSoftmax.apply(x, normalize_axis(dim, self.ndim, "log_softmax"))
 
     # ------------------------------------------------------------------ reductions
+    @_with_out
     def sum(self, dim: _Dims = None, keepdim: _bool = False, *, dtype: DType | None = None,
-            axis: _Dims = None, keepdims: _bool | None = None, out: None = None) -> Tensor:
+            axis: _Dims = None, keepdims: _bool | None = None, out: Tensor | None = None) -> Tensor:
         """Sum over ``dim`` (all axes by default, or with ``dim=()``)."""
         dim, keepdim = reduce_dims(self.ndim, "sum", dim, keepdim, axis, keepdims)
         x = self
@@ -985,8 +1032,9 @@ class Tensor:
     def nansum(self, dim: _Dims = None, keepdim: _bool = False) -> Tensor:
         return where(self.isnan(), 0.0, self).sum(dim, keepdim)
 
+    @_with_out
     def mean(self, dim: _Dims = None, keepdim: _bool = False, *, dtype: DType | None = None,
-             axis: _Dims = None, keepdims: _bool | None = None, out: None = None) -> Tensor:
+             axis: _Dims = None, keepdims: _bool | None = None, out: Tensor | None = None) -> Tensor:
         """Mean over ``dim`` (all axes by default)."""
         dim, keepdim = reduce_dims(self.ndim, "mean", dim, keepdim, axis, keepdims)
         x = self.to(dtype) if dtype is not None else self
@@ -1132,12 +1180,14 @@ class Tensor:
             values, indices = values.squeeze(dim), indices.squeeze(dim)
         return result(values, indices)
 
+    @_with_out
     def argmax(self, dim: _int | None = None, keepdim: _bool = False, *, axis: _int | None = None,
-               out: None = None) -> Tensor:
+               out: Tensor | None = None) -> Tensor:
         return self._arg(np.argmax, "argmax", dim if axis is None else axis, keepdim)
 
+    @_with_out
     def argmin(self, dim: _int | None = None, keepdim: _bool = False, *, axis: _int | None = None,
-               out: None = None) -> Tensor:
+               out: Tensor | None = None) -> Tensor:
         return self._arg(np.argmin, "argmin", dim if axis is None else axis, keepdim)
 
     def _arg(self, fn, name, dim, keepdim):
@@ -1219,13 +1269,15 @@ class Tensor:
             out = out.squeeze(dim) if dim is not None else out.reshape(())
         return out
 
+    @_with_out
     def all(self, dim: _Dims = None, keepdim: _bool = False, *, axis: _Dims = None,
-            keepdims: _bool | None = None, out: None = None) -> Tensor:
+            keepdims: _bool | None = None, out: Tensor | None = None) -> Tensor:
         dim, keepdim = reduce_dims(self.ndim, "all", dim, keepdim, axis, keepdims)
         return Tensor._make(np.asarray(np.all(self._array, axis=dim, keepdims=keepdim)), None)
 
+    @_with_out
     def any(self, dim: _Dims = None, keepdim: _bool = False, *, axis: _Dims = None,
-            keepdims: _bool | None = None, out: None = None) -> Tensor:
+            keepdims: _bool | None = None, out: Tensor | None = None) -> Tensor:
         dim, keepdim = reduce_dims(self.ndim, "any", dim, keepdim, axis, keepdims)
         return Tensor._make(np.asarray(np.any(self._array, axis=dim, keepdims=keepdim)), None)
 
@@ -2517,8 +2569,9 @@ def minimum(x: TensorLike, y: TensorLike) -> Tensor:
     return _binary(_ew.Minimum, x, y, "minimum")
 
 
+@_with_out
 def cat(tensors: Sequence[TensorLike], dim: int = 0, *, axis: int | None = None,
-        out: None = None) -> Tensor:
+        out: Tensor | None = None) -> Tensor:
     """Join tensors along an existing axis ``dim``; all other axes must match."""
     ts = _as_tensor_list(tensors, "cat")
     dim = dim if axis is None else axis
@@ -2548,8 +2601,9 @@ def cat(tensors: Sequence[TensorLike], dim: int = 0, *, axis: int | None = None,
     return _shp.Concatenate.apply(*ts, axis=dim)
 
 
+@_with_out
 def stack(tensors: Sequence[TensorLike], dim: int = 0, *, axis: int | None = None,
-          out: None = None) -> Tensor:
+          out: Tensor | None = None) -> Tensor:
     """Join same-shaped tensors along a new axis ``dim``."""
     ts = _as_tensor_list(tensors, "stack")
     dim = dim if axis is None else axis
