@@ -76,11 +76,12 @@ def clamp_max(input: Tensor, max: TensorLike) -> Tensor:
 
 
 def hstack(tensors: Sequence[Tensor]) -> Tensor:
+    tensors = [t.reshape(1) if t.ndim == 0 else t for t in tensors]       # atleast_1d
     return cat(tensors, 1 if tensors[0].ndim > 1 else 0)
 
 
 def vstack(tensors: Sequence[Tensor]) -> Tensor:
-    return cat([t if t.ndim > 1 else t.unsqueeze(0) for t in tensors], 0)
+    return cat([atleast_2d(t) for t in tensors], 0)
 
 
 def atleast_2d(t: Tensor) -> Tensor:

@@ -614,21 +614,28 @@ class Tensor:
         return _binary(_ew.Div, other, self, "div")
 
     def __floordiv__(self, other: TensorLike) -> Tensor:
-        return _no_grad_binary(np.floor_divide, self, other, "floor_divide")
+        return _no_grad_binary(_floor_divide, self, other, "floor_divide")
 
     def __rfloordiv__(self, other: TensorLike) -> Tensor:
-        return _no_grad_binary(np.floor_divide, other, self, "floor_divide")
+        return _no_grad_binary(_floor_divide, other, self, "floor_divide")
 
     def __mod__(self, other: TensorLike) -> Tensor:
-        return _no_grad_binary(np.remainder, self, other, "remainder")
+        return _modulo(_ew.Remainder, self, other, "remainder")
 
     def __rmod__(self, other: TensorLike) -> Tensor:
-        return _no_grad_binary(np.remainder, other, self, "remainder")
+        return _modulo(_ew.Remainder, other, self, "remainder")
 
     def __pow__(self, other: TensorLike) -> Tensor:
+        if self._array.dtype == np.bool_ and isinstance(other, bool):
+            return self.clone() if other else self.new_ones(self.shape)   # x¹, x⁰ (bool)
+        _no_bool_pair(self, other, "pow")
+        if type(other) is int and other < 0 and self._array.dtype.kind in "biu":
+            raise ValueError("pow: Integers to negative integer powers are not allowed "
+                             f"(a Python int exponent {other}; PyTorch's rule)")
         return _binary(_ew.Pow, self, other, "pow")
 
     def __rpow__(self, other: TensorLike) -> Tensor:
+        _no_bool_pair(other, self, "pow")
         return _binary(_ew.Pow, other, self, "pow")
 
     def __matmul__(self, other: Tensor | np.ndarray) -> Tensor:
@@ -833,10 +840,10 @@ class Tensor:
         if rounding_mode is None:
             return self / other
         if rounding_mode == "floor":
-            return _no_grad_binary(np.floor_divide, self, other, "div")
+            return _no_grad_binary(_floor_divide, self, other, "div")
         if rounding_mode == "trunc":
-            q = _no_grad_binary(np.true_divide, self, other, "div")
-            return Tensor._make(np.trunc(q._array).astype(result_type(self, other)), None)
+            return _no_grad_binary(lambda a, b: np.trunc(np.true_divide(a, b)).astype(
+                np.result_type(a, b), copy=False), self, other, "div")
         raise ValueError(f"div: rounding_mode must be None, 'trunc' or 'floor', got "
                          f"{rounding_mode!r}")
 
@@ -849,7 +856,7 @@ class Tensor:
         return self % other
 
     def fmod(self, other: TensorLike) -> Tensor:
-        return _no_grad_binary(np.fmod, self, other, "fmod")
+        return _modulo(_ew.Fmod, self, other, "fmod")
 
     def neg(self) -> Tensor:
         return -self
@@ -860,6 +867,8 @@ class Tensor:
         return 1 / _floating(self)
 
     def square(self) -> Tensor:
+        if self._array.dtype == np.bool_:
+            return self.long() * self.long()          # pow(x, 2): bool squares to int64
         return self * self
 
     def rsqrt(self) -> Tensor:
@@ -917,28 +926,38 @@ class Tensor:
         return _ew.Relu.apply(self)
 
     def abs(self) -> Tensor:
+        _no_bool(self, "abs")
         return _ew.Abs.apply(self)
 
     absolute = abs
 
     def sign(self) -> Tensor:
-        return _ew.Sign.apply(self)
+        if self._array.dtype == np.bool_:
+            return self.clone()                       # sign of a bool is itself (PyTorch)
+        out = _ew.Sign.apply(self)
+        if self.dtype.kind == "f" and np.isnan(self._array).any():
+            out = where(self.isnan(), 0.0, out)       # sign(NaN) = 0, as PyTorch (NumPy: NaN)
+        return out
 
     sgn = sign
 
     def floor(self) -> Tensor:
+        _no_bool(self, "floor")
         return _ew.Floor.apply(self) if self.dtype.kind in "fc" else self.clone()
 
     def ceil(self) -> Tensor:
+        _no_bool(self, "ceil")
         return _ew.Ceil.apply(self) if self.dtype.kind in "fc" else self.clone()
 
     def round(self, decimals: _int = 0) -> Tensor:
+        _no_bool(self, "round")
         if decimals:
             scale = 10.0 ** decimals
             return (self * scale).round() / scale
         return _ew.Round.apply(self) if self.dtype.kind in "fc" else self.clone()
 
     def trunc(self) -> Tensor:
+        _no_bool(self, "trunc")
         return _ew.Trunc.apply(self) if self.dtype.kind in "fc" else self.clone()
 
     def clamp(self, min: TensorLike | None = None, max: TensorLike | None = None) -> Tensor:
@@ -954,20 +973,33 @@ class Tensor:
         x = self
         if isinstance(min, Tensor) or isinstance(max, Tensor):
             # tensor bounds are differentiable too, with torch.clamp's gradient: x's passes
-            # where min ≤ x ≤ max (a tie goes to x), min's where x < min, max's where the
-            # value clamped below is > max; a NaN x passes NaN on and a gradient to nobody
-            out = self
-            if self._array.dtype.kind == "f" and np.isnan(self._array).any():
-                nan = np.isnan(self._array)
-                out = where(Tensor._make(nan, None), Tensor._make(self._array * np.nan, None),
-                            self)
-            if min is not None:
-                out = where(out < min, min, out)
-            if max is not None:
-                out = where(out > max, max, out)
-            return out
+            # where min ≤ x ≤ max (a tie goes to x), min's where x < min < max, max's where
+            # x > max or min > max; elsewhere (min = max > x, a NaN) nobody gets one
+            a = self._array
+            value = a
+            if lo is not None:
+                value = np.maximum(value, lo)
+            if hi is not None:
+                value = np.minimum(value, hi)
+            out = Tensor._make(np.asarray(value), None)        # the value, no gradient
+            with np.errstate(invalid="ignore"):
+                lo_ok = True if lo is None else a >= lo
+                hi_ok = True if hi is None else a <= hi
+                to_max = None if hi is None else (a > hi) | (False if lo is None else lo > hi)
+                to_min = None if lo is None else (a < lo) & (True if hi is None else lo < hi)
+            if to_max is not None:
+                nan = np.isnan(value)                       # a NaN anywhere stays NaN
+                top = max + Tensor._make(np.where(nan, np.nan, 0.0).astype(value.dtype), None) \
+                    if nan.any() else max
+                out = where(Tensor._make(np.asarray(to_max), None), top, out)
+            if to_min is not None:
+                out = where(Tensor._make(np.asarray(to_min), None), min, out)
+            return where(Tensor._make(np.asarray(lo_ok & hi_ok), None), self, out)
         if self.dtype.kind in "iub" and any(isinstance(b, float) for b in (lo, hi)):
             x = self.to(get_default_dtype())
+        elif self.dtype == np.bool_ and any(isinstance(b, int) and not isinstance(b, bool)
+                                            for b in (lo, hi)):
+            x = self.long()                           # bool with an int bound: int64
         return _ew.Clip.apply(x, lo, hi)
 
     clip = clamp
@@ -1001,12 +1033,12 @@ class Tensor:
         else:
             value = np.asarray(value).astype(self.dtype) if self.dtype.kind in "iub" \
                 else value
-        np.broadcast_shapes(np.shape(m), self.shape)
-        out = _ew.Where.apply(m, value, self)
-        if out.shape != self.shape:
-            raise ArgumentError(f"masked_fill: mask of shape {np.shape(m)} must broadcast to "
-                               f"the tensor's shape {self.shape}")
-        return out
+        try:                                   # out of place, both broadcast (as PyTorch)
+            np.broadcast_shapes(np.shape(m), self.shape)
+        except ValueError:
+            raise ArgumentError(f"masked_fill: mask of shape {np.shape(m)} does not broadcast "
+                                f"with the tensor's shape {self.shape}") from None
+        return _ew.Where.apply(m, value, self)
 
     def softmax(self, dim: _int, dtype: DType | None = None) -> Tensor:
         x = self.to(dtype) if dtype is not None else _floating(self)
@@ -1030,6 +1062,8 @@ class Tensor:
         return _red.Sum.apply(x, dim, keepdim)
 
     def nansum(self, dim: _Dims = None, keepdim: _bool = False) -> Tensor:
+        if self.dtype.kind != "f":
+            return self.sum(dim, keepdim)             # nothing to skip; int64 as sum
         return where(self.isnan(), 0.0, self).sum(dim, keepdim)
 
     @_with_out
@@ -1093,7 +1127,8 @@ class Tensor:
         return _red.Cumsum.apply(x, normalize_axis(dim, self.ndim, "cumsum"))
 
     def cumprod(self, dim: _int, *, dtype: DType | None = None) -> Tensor:
-        x = self.to(dtype) if dtype is not None else self
+        x = self.to(dtype) if dtype is not None else (      # integers and bools in int64
+            self.to(np.int64) if self.dtype.kind in "biu" else self)
         if x.ndim == 0:
             normalize_axis(dim, 1, "cumprod")        # dim 0 or -1, as in PyTorch
             return x.clone()                         # a 0-d tensor stays 0-d
@@ -1183,11 +1218,13 @@ class Tensor:
     @_with_out
     def argmax(self, dim: _int | None = None, keepdim: _bool = False, *, axis: _int | None = None,
                out: Tensor | None = None) -> Tensor:
+        _no_bool(self, "argmax")
         return self._arg(np.argmax, "argmax", dim if axis is None else axis, keepdim)
 
     @_with_out
     def argmin(self, dim: _int | None = None, keepdim: _bool = False, *, axis: _int | None = None,
                out: Tensor | None = None) -> Tensor:
+        _no_bool(self, "argmin")
         return self._arg(np.argmin, "argmin", dim if axis is None else axis, keepdim)
 
     def _arg(self, fn, name, dim, keepdim):
@@ -1216,6 +1253,8 @@ class Tensor:
         if not 0 <= k <= n:
             raise ArgumentError(f"topk: k ({k}) is out of range for dimension {dim} of "
                                f"size {n}")
+        if self.ndim == 0:                     # PyTorch returns the value itself (k 0 or 1)
+            return return_types.topk(self.clone(), Tensor._make(np.zeros((), np.int64), None))
         values, indices = self.sort(dim, descending=largest, stable=True)
         lead = (slice(None),) * dim
         return return_types.topk(values[lead + (slice(0, k),)],
@@ -1272,12 +1311,16 @@ class Tensor:
     @_with_out
     def all(self, dim: _Dims = None, keepdim: _bool = False, *, axis: _Dims = None,
             keepdims: _bool | None = None, out: Tensor | None = None) -> Tensor:
+        if isinstance(dim, (tuple, list)) and len(dim) == 0 and axis is None:
+            return Tensor._make(self._array.astype(np.bool_), None)   # PyTorch: dim=() keeps all
         dim, keepdim = reduce_dims(self.ndim, "all", dim, keepdim, axis, keepdims)
         return Tensor._make(np.asarray(np.all(self._array, axis=dim, keepdims=keepdim)), None)
 
     @_with_out
     def any(self, dim: _Dims = None, keepdim: _bool = False, *, axis: _Dims = None,
             keepdims: _bool | None = None, out: Tensor | None = None) -> Tensor:
+        if isinstance(dim, (tuple, list)) and len(dim) == 0 and axis is None:
+            return Tensor._make(self._array.astype(np.bool_), None)   # PyTorch: dim=() keeps all
         dim, keepdim = reduce_dims(self.ndim, "any", dim, keepdim, axis, keepdims)
         return Tensor._make(np.asarray(np.any(self._array, axis=dim, keepdims=keepdim)), None)
 
@@ -1292,6 +1335,10 @@ class Tensor:
     @overload
     def nonzero(self, as_tuple: _bool) -> Tensor | tuple[Tensor, ...]: ...
     def nonzero(self, as_tuple: _bool = False) -> Tensor | tuple[Tensor, ...]:
+        if self.ndim == 0:                     # a 0-d tensor counts as one element, no index
+            if as_tuple:
+                return (Tensor._make(np.nonzero(self._array.reshape(1))[0].astype(np.int64), None),)
+            return Tensor._make(np.zeros((int(self._array != 0), 0), np.int64), None)
         nz = np.nonzero(self._array)
         if as_tuple:
             return tuple(Tensor._make(i.astype(np.int64), None) for i in nz)
@@ -1424,6 +1471,8 @@ class Tensor:
     def moveaxis(self, source: _int, destination: _int) -> Tensor:
         src = normalize_axis(source, self.ndim, "movedim")
         dst = normalize_axis(destination, self.ndim, "movedim")
+        if self.ndim == 0:
+            return self[...]
         order = [i for i in range(self.ndim) if i != src]
         order.insert(dst, src)
         return self.permute(order)
@@ -1468,6 +1517,8 @@ class Tensor:
         if len(dims) == 1 and isinstance(dims[0], (tuple, list)):
             dims = tuple(dims[0])
         axes = normalize_axis(tuple(dims), self.ndim, "flip")
+        if self.ndim == 0:
+            return self.clone()
         return _shp.Flip.apply(self, axes)
 
     def roll(self, shifts: _Shape, dims: _Dims = None) -> Tensor:
@@ -1488,8 +1539,12 @@ class Tensor:
 
     def narrow(self, dim: _int, start: _int, length: _int) -> Tensor:
         dim = normalize_axis(dim, self.ndim, "narrow")
+        size = self.shape[dim] if self.ndim else 1
         if start < 0:
-            start += self.shape[dim]
+            start += size
+        if not (0 <= start <= size and 0 <= length <= size - start):
+            raise ArgumentError(f"narrow: start ({start}) + length ({length}) exceeds dimension "
+                                f"{dim} of size {size}")
         return self[(slice(None),) * dim + (slice(start, start + length),)]
 
     def select(self, dim: _int, index: _int) -> Tensor:
@@ -1539,8 +1594,9 @@ class Tensor:
             raise ArgumentError(f"chunk: chunks must be a positive int, got {chunks!r}")
         dim_ = normalize_axis(dim, self.ndim, "chunk")
         n = self.shape[dim_]
-        size = -(-n // chunks) if n else 1
-        return self.split(size, dim_)
+        if n == 0:                             # PyTorch: `chunks` empty pieces
+            return tuple(self[(slice(None),) * dim_ + (slice(0, 0),)] for _ in range(chunks))
+        return self.split(-(-n // chunks), dim_)
 
     def unbind(self, dim: _int = 0) -> tuple[Tensor, ...]:
         """The slices along ``dim``, as a tuple: one op with several outputs (views), whose
@@ -1562,6 +1618,8 @@ class Tensor:
         if idx.ndim != self.ndim:
             raise ArgumentError(f"gather: index must have as many dims ({idx.ndim}) as the "
                                f"input ({self.ndim})")
+        if self.ndim == 0:
+            return self.reshape(1).gather(0, idx.reshape(1)).reshape(())
         return _shp.Gather.apply(self, idx, dim)
 
     def take_along_dim(self, indices: TensorLike, dim: _int) -> Tensor:
@@ -1658,14 +1716,18 @@ class Tensor:
         return self.expand(m.shape)[m] if m.shape != self.shape else self[m]
 
     def tril(self, diagonal: _int = 0) -> Tensor:
-        return where(_tri_mask(self, diagonal, np.tril), self, 0)
+        return where(_tri_mask(self, diagonal, np.tril), self, self.dtype == np.bool_ and False)
 
     def triu(self, diagonal: _int = 0) -> Tensor:
-        return where(_tri_mask(self, diagonal, np.triu), self, 0)
+        return where(_tri_mask(self, diagonal, np.triu), self, self.dtype == np.bool_ and False)
 
     def diagonal(self, offset: _int = 0, dim1: _int = 0, dim2: _int = 1) -> Tensor:
-        x = self.moveaxis(dim1, -2).moveaxis(dim2 if dim2 > dim1 else dim2 + 1, -1) \
-            if (dim1, dim2) != (self.ndim - 2, self.ndim - 1) else self
+        d1 = normalize_axis(dim1, self.ndim, "diagonal")
+        d2 = normalize_axis(dim2, self.ndim, "diagonal")
+        if d1 == d2:
+            raise ArgumentError(f"diagonal: dim1 and dim2 cannot be the same, got {dim1}, {dim2}")
+        rest = [d for d in range(self.ndim) if d not in (d1, d2)]
+        x = self.permute(rest + [d1, d2]) if (d1, d2) != (self.ndim - 2, self.ndim - 1) else self
         n, m = x.shape[-2:]
         i = np.arange(max(0, -offset), min(n, m - offset))
         return x[..., i, i + offset]
@@ -1759,6 +1821,10 @@ class Tensor:
         return self
 
     def _binary_(self, name, op, other, copy_old=True):
+        shape = np.shape(_raw(other))
+        if shape and np.broadcast_shapes(shape, self.shape) != self.shape:
+            raise RuntimeError(f"{name}: an operand of shape {shape} doesn't broadcast to the "
+                               f"tensor's shape {self.shape} (an in-place op keeps its shape)")
         other_v = _as_value(other, self.dtype) if not isinstance(other, Tensor) else other
         return self._inplace(name, lambda old: op(old, other_v),
                              lambda a: a.__setitem__(..., op(Tensor._make(a, None),
@@ -1862,6 +1928,9 @@ class Tensor:
 
     def masked_fill_(self, mask: TensorLike, value: TensorLike) -> Tensor:
         m = _raw(mask)
+        if np.broadcast_shapes(np.shape(m), self.shape) != self.shape:
+            raise ArgumentError(f"masked_fill_: mask of shape {np.shape(m)} must broadcast to "
+                                f"the tensor's shape {self.shape}")
         return self._inplace("masked_fill_", lambda old: old.masked_fill(mask, value),
                              lambda a: np.copyto(a, _raw(value), where=np.broadcast_to(
                                  m, a.shape)), (value,), copy_old=False)
@@ -1972,6 +2041,7 @@ class Tensor:
         """Σ_i self[i, i] of a matrix."""
         if self.ndim != 2:
             raise ArgumentError(f"trace: expected a matrix, got shape {self.shape}")
+        _no_bool(self, "trace")
         return self.diagonal().sum()
 
     def cross(self, other: Tensor, dim: _int | None = None) -> Tensor:
@@ -1998,7 +2068,9 @@ class Tensor:
         return _sp.Erfc.apply(_floating(self))
 
     def hypot(self, other: Tensor) -> Tensor:
-        """√(self² + other²)."""
+        """√(self² + other²) of floating tensors (PyTorch refuses integers)."""
+        if result_type(self, other).kind in "biu":
+            raise TypeError(f"hypot: not implemented for {_dtype_name(self.dtype)} tensors")
         return (self * self + other * other).sqrt()
 
     def float_power(self, exponent: TensorLike) -> Tensor:
@@ -2028,20 +2100,36 @@ class Tensor:
     def median(self, dim: _int | None = None, keepdim: _bool = False) -> Tensor | return_types.median:
         """The lower median (PyTorch's: of an even count, the smaller middle value). With
         ``dim``, ``(values, indices)``; the gradient goes to the returned index."""
+        _no_bool(self, "median")
         if dim is None:
             flat = self.reshape(-1)
             if flat.shape[0] == 0:
                 return Tensor._make(np.array(np.nan, self.dtype), None)
-            return flat.sort().values[(flat.shape[0] - 1) // 2]
+            v = flat.median(0).values
+            if not (self.requires_grad and grad_mode._enabled) or np.isinf(v._array):
+                return v
+            # PyTorch spreads the gradient equally over every element equal to the median
+            # (every NaN when it is NaN): value v, gradient mask / count
+            tied = np.isnan(flat._array) if np.isnan(v._array) else flat._array == v._array
+            shift = where(Tensor._make(tied, None), flat - flat.detach(), 0.0).sum()
+            return Tensor._make(v._array, None) + shift / int(tied.sum())
         dim = normalize_axis(dim, self.ndim, "median")
         n = self.shape[dim] if self.ndim else 1
         if n == 0:
             raise ArgumentError(f"median: dimension {dim} has size 0")
-        values, indices = self.sort(dim) if self.ndim else (self, Tensor(np.array(0)))
-        take = (slice(None),) * dim + ((n - 1) // 2,) if self.ndim else ()
-        v, i = values[take], indices[take]
-        if keepdim and self.ndim:
-            v, i = v.unsqueeze(dim), i.unsqueeze(dim)
+        if self.ndim == 0:
+            return return_types.median(self.clone(), Tensor._make(np.zeros((), np.int64), None))
+        # the lower middle of the sorted values; a row holding NaN gives NaN and the index
+        # of its first NaN (NaN sorts last, ties keep their order), as PyTorch
+        order = _argsort(self._array, dim, False)
+        nans = np.isnan(self._array).sum(axis=dim, keepdims=True) if self.dtype.kind == "f" else 0
+        k = np.where(nans > 0, n - nans, (n - 1) // 2)
+        k = np.broadcast_to(k, self.shape[:dim] + (1,) + self.shape[dim + 1:])
+        i = np.take_along_axis(order, k, axis=dim).astype(np.int64)
+        v = _shp.Gather.apply(self, i, dim)
+        i = Tensor._make(i, None)
+        if not keepdim:
+            v, i = v.squeeze(dim), i.squeeze(dim)
         return return_types.median(v, i)
 
     def var_mean(self, dim: _Dims = None, unbiased: _bool | None = None, keepdim: _bool = False, *,
@@ -2053,8 +2141,8 @@ class Tensor:
     def std_mean(self, dim: _Dims = None, unbiased: _bool | None = None, keepdim: _bool = False, *,
                  correction: _float | None = None) -> tuple[Tensor, Tensor]:
         """``(std, mean)`` in one call (unbiased by default)."""
-        var, mean = self.var_mean(dim, unbiased, keepdim, correction=correction)
-        return var.sqrt(), mean
+        return (self.std(dim, unbiased, keepdim, correction=correction),   # σ'(0) = 0 as std
+                self.mean(dim, keepdim=keepdim))
 
     def sum_to_size(self, *size: _Shape) -> Tensor:
         """Sum over the axes that broadcasting from ``size`` would have added or stretched."""
@@ -2364,9 +2452,45 @@ def _kind_int(x):
     return isinstance(x, (int, np.integer, bool, np.bool_))
 
 
+def _no_bool(t, name):
+    """PyTorch has no kernel for these on bool tensors: refuse, as it does."""
+    if t._array.dtype == np.bool_:
+        raise TypeError(f"{name}: not implemented for bool tensors")
+
+
+def _no_bool_pair(a, b, name):
+    """bool ** bool: PyTorch has no kernel (NumPy would answer in int8)."""
+    if all(isinstance(t, (bool, np.bool_)) or isinstance(t, Tensor) and t._array.dtype == np.bool_
+           for t in (a, b)):
+        raise TypeError(f"{name}: not implemented for bool tensors")
+
+
+def _check_integer_divisor(a, b, name):
+    """PyTorch refuses an integer division by zero (and bool operands) instead of
+    answering: NumPy would give 0 and a warning."""
+    dtype = np.result_type(_raw(a), _raw(b))
+    if dtype == np.bool_:
+        raise TypeError(f"{name}: not implemented for bool tensors (PyTorch's rule)")
+    if dtype.kind in "iu" and np.any(np.asarray(_raw(b)) == 0) and \
+            np.broadcast(np.asarray(_raw(a)), np.asarray(_raw(b))).size:
+        raise RuntimeError(f"{name}: ZeroDivisionError (an integer divisor is 0)")
+
+
+def _modulo(op, a, b, name):
+    """``remainder`` / ``fmod``: differentiable (∂/∂a = 1, ∂/∂b = -quotient)."""
+    a, b = promote(name, a, b)
+    _check_integer_divisor(a, b, name)
+    try:
+        return op.apply(a, b)
+    except ValueError:
+        raise ArgumentError(f"{name}: shapes {np.shape(_raw(a))} and {np.shape(_raw(b))} "
+                            f"cannot be broadcast together") from None
+
+
 def _no_grad_binary(ufunc, a, b, name):
     """An elementwise op whose gradient is zero almost everywhere (floor_divide, %)."""
     a, b = promote(name, a, b)
+    _check_integer_divisor(a, b, name)
     with np.errstate(divide="ignore", invalid="ignore"):
         try:
             out = ufunc(_raw(a), _raw(b))
@@ -2374,11 +2498,29 @@ def _no_grad_binary(ufunc, a, b, name):
             raise ArgumentError(f"{name}: shapes {np.shape(_raw(a))} and {np.shape(_raw(b))} "
                                f"cannot be broadcast together") from None
     out = np.asarray(out)
-    rg = any(isinstance(t, Tensor) and t.requires_grad for t in (a, b))
+    rg = [t for t in (a, b) if isinstance(t, Tensor) and t.requires_grad]
     if rg and out.dtype.kind == "f" and grad_mode._enabled:
-        ref = a if isinstance(a, Tensor) and a.requires_grad else b
-        return (ref * 0).expand(out.shape) + Tensor._make(out, None)   # zero gradient
+        # the value `out`, a zero gradient to each input (never 0 · ∞ = NaN in the value)
+        ref = rg[0] if len(rg) == 1 else rg[0] + rg[1]
+        return where(Tensor._make(np.ones(out.shape, bool), None), Tensor._make(out, None), ref)
     return Tensor._make(out, None)
+
+
+def _floor_divide(a, b):
+    """⌊a / b⌋ as PyTorch computes it for floats: (a − fmod(a, b)) / b, rounded to the
+    nearest integer below, so ``-inf // 0 = -inf`` and ``3 // -inf = -1`` (NumPy: NaN, -0)."""
+    dtype = np.result_type(a, b)                  # (Python scalars are weak, as in PyTorch)
+    a, b = np.asarray(a), np.asarray(b)
+    if dtype.kind != "f":
+        return np.floor_divide(a, b)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        mod = np.fmod(a, b)
+        div = (a - mod) / b
+        div = np.where((mod != 0) & ((b < 0) != (mod < 0)), div - 1, div)
+        floor = np.floor(div)
+        floor = np.where(div - floor > 0.5, floor + 1, floor)
+        out = np.where(div != 0, floor, np.copysign(0.0, a / b))
+        return np.where(b == 0, a / b, out).astype(dtype, copy=False)
 
 
 def _bitwise(ufunc, a, b, name):
@@ -2429,7 +2571,9 @@ def _matmul(a, b):
 
 
 def _check_nonempty(t, name, dim):
-    if t._array.size == 0 and (dim is None or t.shape[dim] == 0 if t.ndim else True):
+    if t._array.size == 0 and (dim is None or (any(t.shape[d] == 0 for d in dim)
+                                               if isinstance(dim, tuple) else t.shape[dim] == 0)
+                               if t.ndim else True):
         raise ArgumentError(f"{name}: cannot reduce over an empty axis (dim={dim}) of a "
                            f"tensor of shape {t.shape}")
 

@@ -172,9 +172,15 @@ def _softplus(z):
     where eᶻ ≪ 1 (1 + eᶻ rounds), so a constant correction (no gradient) brings it to
     NumPy's ``logaddexp(0, z)``, which uses log1p; a log1p primitive would replace it.
     """
-    pair = stack([z * 0.0, z], dim=-1)                         # (*, 2)
+    za = np.asarray(z)
+    infinite = np.isinf(za)
+    if infinite.any():             # softplus(∞) = ∞ (gradient 1), softplus(−∞) = 0 (gradient 0)
+        finite = _softplus(where(Tensor._make(infinite, None), 0.0, z))
+        return where(Tensor._make(za == np.inf, None), z,
+                     where(Tensor._make(za == -np.inf, None), 0.0, finite))
+    pair = stack([Tensor._make(np.zeros_like(za), None), z], dim=-1)   # (*, 2)
     sp = -_sm.LogSoftmax.apply(pair, pair.ndim - 1)[..., 0]
-    exact = np.logaddexp(0.0, np.asarray(z))
+    exact = np.logaddexp(0.0, za)
     return sp + Tensor(exact - np.asarray(sp))                 # rounding-size, constant
 
 
@@ -240,7 +246,7 @@ def threshold(input: Tensor, threshold: float, value: float, inplace: bool = Fal
     tensor([20. ,  0.5])
     """
     _check("threshold", input)
-    return where(input > threshold, input, value)
+    return where(input <= threshold, value, input)      # NaN passes on, as PyTorch
 
 
 def hardsigmoid(input: Tensor, inplace: bool = False) -> Tensor:
@@ -269,8 +275,10 @@ def hardswish(input: Tensor, inplace: bool = False) -> Tensor:
     """
     _check("hardswish", input)
     x = _floating(input)
-    middle = x * (x + 3.0) / 6.0
-    return where(x <= -3.0, x * 0.0, where(x < 3.0, middle, x))
+    mid = ~((x <= -3.0) | (x >= 3.0))                   # (NaN: the middle, NaN gradient)
+    x_mid = where(mid, x, 0.0)                          # ±∞ never reach the quadratic
+    middle = x_mid * (x_mid + 3.0) / 6.0
+    return where(x <= -3.0, x * 0.0, where(mid, middle, x))
 
 
 def logsigmoid(input: Tensor) -> Tensor:

@@ -128,6 +128,8 @@ def _nll(op, logp, target, weight, ignore_index):
     w = _class_weight(op, weight, C, logp)
     w_t = counted.astype(logp.dtype) if w is None else np.where(counted, w[t], 0).astype(logp.dtype)
     loss = -_pick(logp, t) * _constant(w_t, logp)             # (N, d1, …)
+    if not counted.all():       # an ignored row is 0 even where its logit is ±inf (0 · ∞)
+        loss = where(Tensor._make(np.asarray(counted), None), loss, 0.0)
     return loss, w_t, counted, w
 
 
@@ -263,7 +265,7 @@ def cross_entropy(
         # −Σ_c w_c log p_{n,c}, zero at ignored targets
         w_c = np.ones(C, input.dtype) if w is None else w
         smooth = -(logp * _constant(_class_view(w_c, input.ndim), input)).sum(dim=class_axis)
-        smooth = smooth * _constant(counted, input)
+        smooth = where(Tensor._make(np.asarray(counted), None), smooth, 0.0)
         loss = loss * (1 - eps) + smooth * (eps / C)
     return _reduce(loss, reduction, float(w_t.sum()))
 
@@ -392,9 +394,10 @@ def kl_div(
     if log_target:
         loss = target.exp() * (target - input)
     else:
-        positive = target > 0
-        safe = where(positive, target, 1.0)                   # log is taken where y > 0 only
-        loss = where(positive, target * (safe.log() - input), 0.0 * input)
+        # PyTorch's xlogy(y, y) − y x: 0 · log 0 = 0; a negative or NaN y gives NaN
+        zero = target == 0
+        safe = where(zero, 1.0, target)                       # log 0 is never taken
+        loss = where(zero, 0.0 * target, target * safe.log()) - target * input
     if reduction == "batchmean":
         total = loss.sum()
         return total / input.shape[0] if input.ndim else total

@@ -80,6 +80,39 @@ class Div(_Primitive):
         return dx, dy_
 
 
+class Remainder(_Primitive):
+    """``x mod y`` with the sign of ``y`` (Python's ``%``, ``torch.remainder``).
+
+    ``x - y ⌊x/y⌋``: ∂/∂x = 1 and ∂/∂y = -⌊x/y⌋ (the quotient is piecewise constant), as
+    PyTorch.
+    """
+
+    @staticmethod
+    def forward(ctx: Any, x: Any, y: Any) -> Any:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ctx.q = np.floor_divide(x, y) if ctx.needs_input_grad[1] else None
+            return np.remainder(x, y)
+
+    @staticmethod
+    def backward(ctx: Any, dy: Any) -> Any:
+        return dy, (-dy * ctx.q if ctx.needs_input_grad[1] else None)
+
+
+class Fmod(_Primitive):
+    """``x mod y`` with the sign of ``x`` (C's ``fmod``): ``x - y trunc(x/y)``;
+    ∂/∂x = 1, ∂/∂y = -trunc(x/y), as PyTorch."""
+
+    @staticmethod
+    def forward(ctx: Any, x: Any, y: Any) -> Any:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ctx.q = np.trunc(np.true_divide(x, y)) if ctx.needs_input_grad[1] else None
+            return np.fmod(x, y)
+
+    @staticmethod
+    def backward(ctx: Any, dy: Any) -> Any:
+        return dy, (-dy * ctx.q if ctx.needs_input_grad[1] else None)
+
+
 class Neg(_Primitive):
     @staticmethod
     def forward(ctx: Any, x: Any) -> Any:
@@ -99,6 +132,13 @@ class Pow(_Primitive):
 
     @staticmethod
     def forward(ctx: Any, x: Any, p: Any) -> Any:
+        if isinstance(x, (np.ndarray, np.generic)) and isinstance(p, (np.ndarray, np.generic)) \
+                and x.dtype != p.dtype:
+            dtype = np.result_type(x, p)      # float32 with float64: compute in float64
+            x, p = x.astype(dtype, copy=False), p.astype(dtype, copy=False)
+        if type(p) is np.ndarray and p.dtype.kind in "iu" and np.asarray(x).dtype.kind in "iu" \
+                and (p < 0).any():
+            return _integer_pow(np.asarray(x), p)     # (no gradient: integers)
         with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
             out = x ** p
         ctx.save_for_backward(x, p, out)
@@ -119,6 +159,15 @@ class Pow(_Primitive):
             if need_p:                                         # ∂/∂p = x^p ln x; 0 at x = 0
                 dp = Where.call((xa == 0) & (pa >= 0), 0.0, dy * out * Log.call(x))
         return dx, dp
+
+
+def _integer_pow(x: np.ndarray, p: np.ndarray) -> np.ndarray:
+    """Integers to integer tensor powers as PyTorch: a negative power gives 1 for x = 1,
+    ±1 for x = −1 (by the power's parity) and 0 otherwise (NumPy refuses)."""
+    negative = p < 0
+    out = x ** np.where(negative, 0, p)
+    at_negative = np.where(x == 1, 1, np.where(x == -1, np.where(p % 2 == 0, 1, -1), 0))
+    return np.where(negative, at_negative, out).astype(np.result_type(x, p))
 
 
 class Exp(_Primitive):

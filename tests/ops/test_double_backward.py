@@ -59,6 +59,9 @@ BINARY = {
     "mul": lambda a, b: a * b * a, "div": lambda a, b: a / b,
     "pow": lambda a, b: a.abs() ** b, "maximum": lambda a, b: md.maximum(a, b) * a,
     "minimum": lambda a, b: md.minimum(a, b) * b, "where": lambda a, b: md.where(a > 0, a * b, b * b),
+    # a / (|b| + 2) in (-0.65, 0.65) with |a| >= 0.3: quotient 0 or -1, away from the jumps
+    "remainder": lambda a, b: (a % (b.abs() + 2.0)) * a * b,
+    "fmod": lambda a, b: md.fmod(a, b.abs() + 2.0) * a * b,
 }
 
 
@@ -231,6 +234,7 @@ COVERED_BY = {
     "Tanh": "tanh", "Sigmoid": "sigmoid", "Relu": "relu", "Abs": "abs", "Sign": "sign",
     "Floor": "floor", "Ceil": "ceil", "Round": "round", "Trunc": "trunc", "Clip": "clamp",
     "Maximum": "maximum", "Minimum": "minimum", "Where": "where", "Cast": "cast",
+    "Remainder": "remainder", "Fmod": "fmod",
     "Clone": "clone", "MatMul": "test_matmul_second_derivative", "Sum": "sum", "Mean": "mean",
     "Linear": "test_linear_second_derivative",
     "LayerNorm": "test_layer_norm_and_embedding_second_derivative",
