@@ -17,7 +17,9 @@ positions), the chunks shared out over threads.
    chunk of b images: a row per tap (p, q, c), K = kH·kW·C_in/groups rows per group, a
    column per output position.
 2. **one GEMM.** ``W_mat (C_out, K) @ X_col (K, P)`` is the chunk's output (batched
-   over a leading group axis when ``groups > 1``), copied into y (N, C_out, H_out, W_out).
+   over a leading group axis when ``groups > 1``): copied into y (N, C_out, H_out, W_out)
+   in wide rows (below), written in place on the exact grid, where y is the transposed
+   view of a (C_out, N, H_out, W_out) array.
 
 **Wide rows (stride 1).** Row i of an output channel reads rows i + p·d_h of the padded
 input, and output (i, j) reads the element j + q·d_w of such a row. If the output
@@ -27,15 +29,17 @@ run of L = (H_out − 1)·Wp + W_out elements. So X_col is built from runs of L 
 (instead of H_out·C_in·kH·kW short runs of W_out), which NumPy copies several times
 faster, and col2im adds whole runs back. The price: the positions with j ≥ W_out wrap
 into the next row; they are computed and thrown away (Wp/W_out − 1 more GEMM work, 8 %
-for a 3×3 kernel on 26 × 26). With any other stride the positions are the exact
-H_out × W_out grid.
+for a 3×3 kernel on 26 × 26), and the output and Ȳ have to be copied between the two
+layouts (short rows again, C_out·H_out of them per image). So wide rows are used when
+they save more copying than they cost: stride 1 and K ≥ C_out. Otherwise the positions
+are the exact H_out × W_out grid.
 
 **Chunks and threads.** A chunk is a few images, so that X_col and the GEMM's result
-(about ``_CHUNK`` elements together) stay in the core's cache between the copy that makes
-them and the one that reads them. Each thread takes a run of consecutive images and does all of its chunks,
-copies and GEMMs alike, with the BLAS held at one thread (``minidl.parallel``): every
-core does the whole pipeline on its own images, none waits for the other's copies, and
-no BLAS thread team spins on a core another thread needs.
+(about ``_CHUNK`` elements together) stay in the core's cache between the copy that
+makes them and the one that reads them. Each thread takes a run of consecutive images and
+does all of its chunks, copies and GEMMs alike, with the BLAS held at one thread
+(``minidl.parallel``): every core does the whole pipeline on its own images, none waits
+for the other's copies, and no BLAS thread team spins on a core another thread needs.
 
 The backward is the fully connected layer's again, per chunk, with Ȳ the upstream
 gradient as (C_out, P) (zero at the wrapped positions):
