@@ -24,7 +24,7 @@ from .functions import *  # noqa: F401,F403
 from .random import Generator, get_rng_state, initial_seed, manual_seed, seed, set_rng_state
 from .serialization import load, save
 from .tensor import Tensor, broadcast_to, cat, device, maximum, minimum, return_types, stack, where
-from . import functional, nn, optim, utils, viz  # noqa: E402  (they import the names above)
+from . import functional, linalg, nn, optim, utils, viz  # noqa: E402  (they import the names above)
 
 __version__ = "0.2.0"
 

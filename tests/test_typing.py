@@ -16,7 +16,7 @@ PACKAGE = ROOT / "minidl"
 ANNOTATED = [PACKAGE / name for name in [
     "tensor.py", "arguments.py", "autograd/functional.py", "autograd/grad_mode.py",
     "autograd/gradcheck.py", "autograd/variable.py", "autograd/function.py",
-    "autograd/engine.py", "ops/attention.py", "ops/elementwise.py", "ops/linalg.py",
+    "autograd/engine.py", "linalg.py", "ops/attention.py", "ops/elementwise.py", "ops/linalg.py",
     "ops/normalization.py", "ops/pooling.py", "ops/reduce.py", "ops/shape.py", "ops/softmax.py",
     "ops/special.py", "factories.py", "functions.py", "functional/activation.py",
     "functional/attention.py", "functional/dropout.py", "functional/linear.py",
