@@ -12,6 +12,7 @@ it can be recorded and differentiated again.
 """
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING
 
 from ..autograd.function import Function
@@ -24,7 +25,7 @@ if TYPE_CHECKING:
 
 def _rows(a: Any) -> Any:
     """``a`` (..., k) as the matrix (n, k) of its rows (a view when ``a`` is contiguous)."""
-    return a.reshape(-1, a.shape[-1])
+    return a.reshape(math.prod(a.shape[:-1]), a.shape[-1])    # (not −1: k may be 0)
 
 
 class MatMul(Function):

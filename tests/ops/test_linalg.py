@@ -112,3 +112,15 @@ def test_linear_with_mixed_dtypes_composes_and_promotes():
     y = F.linear(md.ones(2, 3, dtype=md.float64), w)
     assert y.dtype == np.float64 and y.grad_fn.name() == "MatMul"
     np.testing.assert_array_equal(y.detach().numpy(), np.full((2, 4), 3.0))
+
+
+def test_a_batch_over_an_empty_inner_axis_gives_zeros():
+    # k = 0: the product is a sum of nothing (zeros), in one GEMM as for any batch
+    for x, w in (((2, 3, 0), (0, 2)), ((0, 3, 4), (4, 2)), ((2, 0, 4), (4, 2))):
+        a, b = md.zeros(*x, requires_grad=True), md.ones(*w, requires_grad=True)
+        y = a @ b
+        y.sum().backward()
+        assert y.shape == x[:-1] + w[-1:] and not y.numpy().any()
+        assert a.grad.shape == x and b.grad.shape == w
+        lin = md.nn.functional.linear(a, b.T)
+        assert lin.shape == y.shape
