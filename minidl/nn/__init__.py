@@ -2,7 +2,7 @@
 
     module.py         Module Parameter
     init.py, utils/   nn.init (initialisation), nn.utils (gradient clipping, vectors),
-                      nn.utils.rnn (pad_sequence)
+                      nn.utils.rnn (pad_sequence, pack_padded_sequence, PackedSequence)
     container.py      Sequential ModuleList ModuleDict ParameterList ParameterDict
     linear.py         Linear Identity Flatten Unflatten        (F3)
     activation.py     ReLU Tanh Sigmoid GELU Softmax LogSoftmax SiLU LeakyReLU ELU Softplus

@@ -27,6 +27,7 @@ from ..ops.recurrent import LSTMScan
 from ..tensor import Tensor, cat, stack
 from . import init
 from .module import Module, Parameter, _check_device
+from .utils.rnn import PackedSequence, _packed_forward
 
 if TYPE_CHECKING:
     from .._typing import DType
@@ -465,6 +466,8 @@ class RNN(_RNNBase):
         self.nonlinearity = nonlinearity
 
     def forward(self, input: Tensor, hx: Tensor | None = None) -> tuple[Tensor, Tensor]:
+        if isinstance(input, PackedSequence):            # nn.utils.rnn's packed batch
+            return _packed_forward(self, input, hx)
         return self._scan(input, hx, lambda x_t, h, w_ih, w_hh, b_ih, b_hh: F.rnn_cell(
             x_t, h, w_ih, w_hh, b_ih, b_hh, self.nonlinearity))
 
@@ -551,6 +554,8 @@ class LSTM(_RNNBase):
     def forward(
         self, input: Tensor, hx: tuple[Tensor, Tensor] | None = None
     ) -> tuple[Tensor, tuple[Tensor, Tensor]]:
+        if isinstance(input, PackedSequence):            # nn.utils.rnn's packed batch
+            return _packed_forward(self, input, hx)
         if hx is not None and (not isinstance(hx, (tuple, list)) or len(hx) != 2):
             raise TypeError(f"LSTM: hx must be a pair (h_0, c_0) of Tensors or None, got "
                             f"{type(hx).__name__}")
@@ -661,4 +666,6 @@ class GRU(_RNNBase):
                          bidirectional, 0, dtype)
 
     def forward(self, input: Tensor, hx: Tensor | None = None) -> tuple[Tensor, Tensor]:
+        if isinstance(input, PackedSequence):            # nn.utils.rnn's packed batch
+            return _packed_forward(self, input, hx)
         return self._scan(input, hx, F.gru_cell)

@@ -1,5 +1,6 @@
 """``torch.nn.utils``: gradient clipping and parameters ↔ one flat vector; ``nn.utils.rnn``
-(padding a batch of sequences) is the submodule :mod:`minidl.nn.utils.rnn`.
+(batches of sequences of different lengths, padded or packed: ``pad_sequence``,
+``pack_padded_sequence``, ``PackedSequence``, ...) is the submodule :mod:`minidl.nn.utils.rnn`.
 
 Gradients are read with ``np.asarray(p.grad)`` and changed in place through
 :func:`_grad_array`, the one place that knows how ``.grad`` is stored.
