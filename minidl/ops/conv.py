@@ -337,11 +337,8 @@ class _InputGradRun:
         lay, b = self.lay, n1 - n0
         d_cols = _take(self.d_cols_buf, (lay.groups, lay.K_g, b * lay.L))
         np.matmul(self.W_T, dY, out=d_cols)                             # ∂L/∂X_col
-        if self.dx_pad_buf is None:
-            dx_pad = self.dx[n0:n1]                                     # zeros to start with
-        else:
-            dx_pad = self.dx_pad_buf[:b]
-            dx_pad[:] = 0
+        dx_pad = self.dx[n0:n1] if self.dx_pad_buf is None else self.dx_pad_buf[:b]
+        dx_pad[:] = 0                                   # (here, in cache and on this thread)
         windows = lay.taps(dx_pad, writeable=True)      # col2im: each tap's rows added back
         d_taps = d_cols.reshape(windows.shape)
         for p in range(lay.kH):
@@ -365,8 +362,7 @@ def _backward_pass(lay: _Windows, dy: np.ndarray, x: np.ndarray | None,
     dx = W_T = None
     if weight is not None:
         W_T = _weight_matrix(weight, g, dtype).swapaxes(-1, -2)        # (g, K_g, C_out/g)
-        padded = (lay.Hp, lay.Wp) != tuple(x_shape[2:])
-        dx = (np.empty if padded else np.zeros)(x_shape, dtype)
+        dx = np.empty(x_shape, dtype)
     runs_w, sums_b = [], []                                            # one per thread
 
     def run(lo: int, hi: int) -> None:
