@@ -178,7 +178,8 @@ class PackedSequence(_PackedFields):
     >>> from minidl.nn.utils.rnn import pack_sequence
     >>> p = pack_sequence([md.tensor(np.array([1, 2, 3])), md.tensor(np.array([4, 5]))])
     >>> p
-    PackedSequence(data=tensor([1, 4, 2, 5, 3]), batch_sizes=tensor([2, 2, 1]), sorted_indices=None, unsorted_indices=None)
+    PackedSequence(data=tensor([1, 4, 2, 5, 3]), batch_sizes=tensor([2, 2, 1]),
+                   sorted_indices=None, unsorted_indices=None)
     >>> p.double().data.dtype
     dtype('float64')
     """
