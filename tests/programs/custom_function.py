@@ -110,7 +110,7 @@ def train(model, epochs=3):
     loss_fn = nn.MSELoss()
     record = {}
     step = 0
-    for epoch in range(epochs):
+    for _ in range(epochs):
         model.train()
         for x, y in loader:
             optimizer.zero_grad()
