@@ -402,8 +402,9 @@ def test_non_finite_inputs_match_pytorch():
     w = rng.standard_normal((4, 3, 3, 2))
     w[2, 1, 0, 1] = np.inf
     for kw in (dict(), dict(padding=1), dict(dilation=(2, 1))):
-        y, grads, u = vjp(lambda *t: F.conv2d(*t, **kw), x, w)
-        y_t, grads_t = torch_vjp(torch, lambda *t: torch.nn.functional.conv2d(*t, **kw), x, w,
+        y, grads, u = vjp(lambda *t, kw=kw: F.conv2d(*t, **kw), x, w)
+        y_t, grads_t = torch_vjp(torch, lambda *t, kw=kw: torch.nn.functional.conv2d(*t, **kw),
+                                 x, w,
                                  upstream=u)
         np.testing.assert_allclose(y, y_t, rtol=RTOL, atol=ATOL, equal_nan=True)
         for got, want in zip(grads, grads_t):
