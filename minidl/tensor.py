@@ -1301,8 +1301,12 @@ class Tensor:
         """log Σ exp(x) over ``dim``, computed stably (the maximum is subtracted first)."""
         dim, keepdim = reduce_dims(self.ndim, "logsumexp", dim, keepdim)
         x = _floating(self)
-        m = x.detach().amax(() if dim is None else dim, keepdim=True)
-        m = where(m.isinf(), 0.0, m)
+        if x._array.size == 0:                 # an empty reduction: log 0 = −inf (PyTorch)
+            m = Tensor._make(np.zeros(np.sum(x._array, axis=dim, keepdims=True).shape,
+                                      x._array.dtype), None)
+        else:
+            m = x.detach().amax(() if dim is None else dim, keepdim=True)
+            m = where(m.isinf(), 0.0, m)
         out = (x - m).exp().sum(dim, keepdim=True).log() + m
         if not keepdim:
             out = out.squeeze(dim) if dim is not None else out.reshape(())

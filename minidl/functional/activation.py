@@ -408,6 +408,8 @@ def glu(input: Tensor, dim: int = -1) -> Tensor:
         raise ValueError(f"glu: halving dimension must be even, but dimension {axis} is size {n} "
                          f"(input shape {input.shape})")
     x = _floating(input)
+    if n == 0:
+        return x.clone()                       # both halves empty (PyTorch's empty result)
     a, b = x.split(n // 2, dim=axis)
     return a * _ew.Sigmoid.apply(b)
 
