@@ -561,11 +561,7 @@ class LSTM(_RNNBase):
                             f"{type(hx).__name__}")
         h_0, c_0 = (None, None) if hx is None else hx
         x, (h_0, c_0), unbatched = self._prepare(input, [("h_0", h_0), ("c_0", c_0)])
-        L, N, _ = x.shape
-        # the first layer's input as given: (N, L, D) is projected first, then transposed
-        batch_major = self.batch_first and not unbatched
-        if batch_major:
-            x = input
+        L, N, _ = x.shape          # x time-major (L, N, D); with batch_first a transposed view
         H = self.hidden_size
         directions = 2 if self.bidirectional else 1
         h_n, c_n = [], []
@@ -579,12 +575,11 @@ class LSTM(_RNNBase):
                 zeros = Tensor(np.zeros((N, H), x.dtype))
                 h = zeros if h_0 is None else h_0[k]
                 c = zeros if c_0 is None else c_0[k]
-                xz = x.reshape(-1, x.shape[2]) @ w_ih.T                # (L·N, 4H): one GEMM
-                if b_ih is not None:
-                    xz = xz + (b_ih + b_hh)                            # x_t W_ihᵀ + b_ih + b_hh
-                xz = xz.reshape(x.shape[0], x.shape[1], 4 * H)
-                if batch_major:
-                    xz = xz.swapaxes(0, 1)                             # (N, L, 4H) → (L, N, 4H)
+                # x_t W_ihᵀ + b_ih + b_hh of every step: one GEMM (L·N, D) × (D, 4H), whose
+                # result is time-major and contiguous as the scan reads it (the reshape of
+                # a batch_first input copies its D features: fewer than the 4H of xz)
+                b = None if b_ih is None else b_ih + b_hh
+                xz = F.linear(x.reshape(L * N, x.shape[2]), w_ih, b).reshape(L, N, 4 * H)
                 if direction:
                     xz = xz.flip(0)                                    # run from t = L to 1
                 hs, c_last = LSTMScan.apply(xz, h, c, w_hh)            # (L, N, H), (N, H)
@@ -592,7 +587,6 @@ class LSTM(_RNNBase):
                 c_n.append(c_last)
                 outputs.append(hs.flip(0) if direction else hs)
             x = outputs[0] if directions == 1 else cat(outputs, dim=2)  # (L, N, directions·H)
-            batch_major = False
         output, (h_n, c_n) = self._finish(x, [stack(h_n, dim=0), stack(c_n, dim=0)],
                                           unbatched)
         return output, (h_n, c_n)
