@@ -33,12 +33,16 @@ relu remainder repeat_interleave reshape roll round rsqrt select sigmoid sign si
 softmax log_softmax sort split sqrt square squeeze std sub subtract sum swapaxes
 swapdims t take_along_dim tan tanh tensor_split tile topk transpose tril triu true_divide
 trunc unbind unflatten unsqueeze var
+asin atan sinh cosh asinh acosh atanh arcsin arccos arctan arcsinh arccosh arctanh
+atan2 arctan2 exp2 logaddexp logaddexp2 xlogy sinc deg2rad rad2deg frac fix sgn signbit
+copysign heaviside logit erfinv lgamma digamma fmax fmin positive isneginf isposinf isreal
+nextafter ldexp
 """.split()
 
 _OTHERS = ["concat", "concatenate", "is_tensor", "hstack", "vstack", "einsum", "clamp_min",
            "clamp_max", "cdist", "meshgrid", "atleast_2d", "finfo", "iinfo", "isin",
-           "broadcast_shapes", "tensordot", "searchsorted", "bucketize", "Size"]
-__all__ = sorted(set(_METHODS) - {"acos"}) + [
+           "broadcast_shapes", "tensordot", "searchsorted", "bucketize", "Size", "polygamma"]
+__all__ = sorted(set(_METHODS)) + [
     "cat", "stack", "where", "maximum", "minimum", "broadcast_to", "broadcast_tensors",
     "numel", "flatten"] + _OTHERS
 
@@ -65,6 +69,11 @@ concat = concatenate = cat
 
 def is_tensor(obj: Any) -> bool:
     return isinstance(obj, Tensor)
+
+
+def polygamma(n: int, input: Tensor) -> Tensor:
+    """ψ⁽ⁿ⁾(input), the n-th derivative of digamma (``torch.polygamma(n, input)``: n first)."""
+    return _as_tensor(input).polygamma(n)
 
 
 def clamp_min(input: Tensor, min: TensorLike) -> Tensor:

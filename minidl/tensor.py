@@ -1048,6 +1048,196 @@ class Tensor:
         x = self.to(dtype) if dtype is not None else _floating(self)
         return _sm.LogSoftmax.apply(x, normalize_axis(dim, self.ndim, "log_softmax"))
 
+    # ------------------------------------------------------------------ more elementwise math
+    # Inverse trigonometric and hyperbolic functions, special functions: one primitive
+    # each (minidl/ops/elementwise.py, special.py); integers are computed in the default
+    # dtype, as PyTorch. The arc* names are PyTorch's (and NumPy's) aliases.
+    def asin(self) -> Tensor:
+        """asin(x) in [−π/2, π/2]; asin'(x) = 1/√(1 − x²) (NaN outside [−1, 1])."""
+        return _ew.Asin.apply(_floating(self))
+
+    def acos(self) -> Tensor:
+        """acos(x) in [0, π]; acos'(x) = −1/√(1 − x²)."""
+        return _ew.Acos.apply(_floating(self))
+
+    def atan(self) -> Tensor:
+        """atan(x) in (−π/2, π/2); atan'(x) = 1/(1 + x²)."""
+        return _ew.Atan.apply(_floating(self))
+
+    def sinh(self) -> Tensor:
+        """sinh(x) = (eˣ − e⁻ˣ)/2; sinh' = cosh."""
+        return _ew.Sinh.apply(_floating(self))
+
+    def cosh(self) -> Tensor:
+        """cosh(x) = (eˣ + e⁻ˣ)/2; cosh' = sinh."""
+        return _ew.Cosh.apply(_floating(self))
+
+    def asinh(self) -> Tensor:
+        """asinh(x) = ln(x + √(x² + 1)); asinh'(x) = 1/√(x² + 1)."""
+        return _ew.Asinh.apply(_floating(self))
+
+    def acosh(self) -> Tensor:
+        """acosh(x) = ln(x + √(x² − 1)) for x ≥ 1; acosh'(x) = 1/√(x² − 1)."""
+        return _ew.Acosh.apply(_floating(self))
+
+    def atanh(self) -> Tensor:
+        """atanh(x) = ½ ln((1 + x)/(1 − x)); atanh'(x) = 1/(1 − x²)."""
+        return _ew.Atanh.apply(_floating(self))
+
+    arcsin, arccos, arctan = asin, acos, atan
+    arcsinh, arccosh, arctanh = asinh, acosh, atanh
+
+    def atan2(self, other: TensorLike) -> Tensor:
+        """atan2(self, other): the angle of the point (other, self) in (−π, π];
+        ∂/∂self = other/(self² + other²), ∂/∂other = −self/(self² + other²)."""
+        return _float_binary(_ew.Atan2, self, other, "atan2")
+
+    arctan2 = atan2
+
+    def exp2(self) -> Tensor:
+        """2ˣ; its gradient is ln 2 · 2ˣ."""
+        return 2.0 ** _floating(self)
+
+    def logaddexp(self, other: TensorLike) -> Tensor:
+        """ln(eᵃ + eᵇ) = max(a, b) + ln(1 + e^−|a−b|), without overflow; ∂/∂a = σ(a − b)
+        (½ each at a tie; a = b = ±∞ gives ±∞)."""
+        a, b = _float_pair(self, other, "logaddexp")
+        same = Tensor._make(np.asarray(_raw(a) == _raw(b)), None)
+        with np.errstate(invalid="ignore"):
+            diff = where(same, 0.0, a - b)         # 0, not ∞ − ∞, where a = b (both ±∞)
+        return maximum(a, b) + (-diff.abs()).exp().log1p()
+
+    def logaddexp2(self, other: TensorLike) -> Tensor:
+        """log₂(2ᵃ + 2ᵇ) = logaddexp(a ln 2, b ln 2) / ln 2."""
+        a, b = _float_pair(self, other, "logaddexp2")
+        ln2 = float(np.log(2.0))
+        return (a * ln2).logaddexp(b * ln2) / ln2
+
+    def xlogy(self, other: TensorLike) -> Tensor:
+        """x · ln y, and 0 where x = 0 (unless y is NaN); gradient ln y (0 where x = 0 and
+        y ≤ 0) and x / y (NaN at x = y = 0), as PyTorch."""
+        x, y = _float_pair(self, other, "xlogy")
+        ya = _raw(y)
+        with np.errstate(invalid="ignore"):
+            kill = (_raw(x) == 0) & ((ya <= 0) | (ya == np.inf))   # where 0 · ln y is not 0
+            return x * where(Tensor._make(np.asarray(kill), None), 0.0, y.log())
+
+    def sinc(self) -> Tensor:
+        """sin(πx)/(πx), and 1 at x = 0 (where its gradient is 0)."""
+        x = _floating(self)
+        zero = Tensor._make(np.asarray(x._array == 0), None)
+        px = where(zero, 1.0, x) * float(np.pi)     # no 0/0 in the branch not taken
+        return where(zero, 1.0, px.sin() / px)
+
+    def deg2rad(self) -> Tensor:
+        """x · π/180."""
+        return _floating(self) * float(np.pi / 180)
+
+    def rad2deg(self) -> Tensor:
+        """x · 180/π."""
+        return _floating(self) * float(180 / np.pi)
+
+    def frac(self) -> Tensor:
+        """x − trunc(x) (the sign of x); gradient 1."""
+        if self.dtype.kind != "f":
+            raise TypeError(f"frac: only floating tensors are supported, got "
+                            f"{_dtype_name(self.dtype)}")
+        return self - self.trunc()
+
+    def fix(self) -> Tensor:
+        """trunc(x), rounded towards zero (PyTorch's alias)."""
+        return self.trunc()
+
+    def signbit(self) -> Tensor:
+        """Is the sign bit set? (True for −0.0 and negative values; a bool tensor)."""
+        return Tensor._make(np.asarray(np.signbit(self._array)), None)
+
+    def copysign(self, other: TensorLike) -> Tensor:
+        """|self| with the sign of ``other`` (floating); ∂/∂self = ±1 (0 at self = 0),
+        ∂/∂other = 0."""
+        return _float_binary(_ew.Copysign, self, other, "copysign")
+
+    def heaviside(self, values: Tensor) -> Tensor:
+        """0 where x < 0, ``values`` where x = 0, 1 where x > 0 (no gradient, as PyTorch).
+
+        Raises:
+            TypeError: the two dtypes differ (as PyTorch).
+        """
+        v = values if isinstance(values, Tensor) else Tensor(values)
+        if v.dtype != self.dtype:
+            raise TypeError(f"heaviside: is not yet implemented for tensors with different "
+                            f"dtypes ({_dtype_name(self.dtype)} and {_dtype_name(v.dtype)})")
+        x = self._array
+        return Tensor._make(np.asarray(np.where(x == 0, v._array, x > 0)).astype(self.dtype),
+                            None)                  # (NaN: 0, as PyTorch)
+
+    def logit(self, eps: _float | None = None) -> Tensor:
+        """ln(x/(1 − x)), x first clamped to [eps, 1 − eps] when ``eps`` is given;
+        gradient 1/(x(1 − x)), 0 outside [eps, 1 − eps] (NaN outside [0, 1] without eps)."""
+        return _sp_logit(_floating(self), eps)
+
+    def erfinv(self) -> Tensor:
+        """The inverse of erf on [−1, 1]; erfinv'(x) = √π/2 · exp(erfinv(x)²)."""
+        return _sp.Erfinv.apply(_floating(self))
+
+    def lgamma(self) -> Tensor:
+        """ln |Γ(x)| (+∞ at 0, −1, −2, ...); lgamma' = digamma."""
+        return _sp.Lgamma.apply(_floating(self))
+
+    def digamma(self) -> Tensor:
+        """ψ(x) = Γ'(x)/Γ(x) (−∞ at 0, NaN at the negative integers); ψ' = polygamma(1)."""
+        return _sp.Polygamma.apply(0, _floating(self))
+
+    def polygamma(self, n: _int) -> Tensor:
+        """ψ⁽ⁿ⁾(x), the n-th derivative of digamma; its gradient is ψ⁽ⁿ⁺¹⁾."""
+        if not is_int(n) or n < 0:
+            raise ArgumentError(f"polygamma: n must be a non-negative integer, got {n!r}")
+        return _sp.Polygamma.apply(int(n), _floating(self))
+
+    def fmax(self, other: TensorLike) -> Tensor:
+        """The larger of the two, ignoring a NaN (NaN only if both are); the gradient goes
+        to self where self ≥ other or other is NaN (ties included), else to other."""
+        a, b = promote("fmax", self, other)
+        ra, rb = np.asarray(_raw(a)), np.asarray(_raw(b))
+        with np.errstate(invalid="ignore"):
+            take_a = (ra >= rb) | (np.isnan(rb) if rb.dtype.kind == "f" else False)
+        return where(Tensor._make(np.asarray(take_a), None), a, b)
+
+    def fmin(self, other: TensorLike) -> Tensor:
+        """The smaller of the two, ignoring a NaN; the gradient goes to self where
+        self ≤ other or other is NaN, else to other."""
+        a, b = promote("fmin", self, other)
+        ra, rb = np.asarray(_raw(a)), np.asarray(_raw(b))
+        with np.errstate(invalid="ignore"):
+            take_a = (ra <= rb) | (np.isnan(rb) if rb.dtype.kind == "f" else False)
+        return where(Tensor._make(np.asarray(take_a), None), a, b)
+
+    def positive(self) -> Tensor:
+        """``+x``: the tensor itself (PyTorch refuses bool)."""
+        if self.dtype == np.bool_:
+            raise TypeError("positive: the `+` operator, with a bool tensor is not supported")
+        return self
+
+    def isposinf(self) -> Tensor:
+        return Tensor._make(np.asarray(np.isposinf(self._array)), None)
+
+    def isneginf(self) -> Tensor:
+        return Tensor._make(np.asarray(np.isneginf(self._array)), None)
+
+    def isreal(self) -> Tensor:
+        """True where the imaginary part is 0 (everywhere for a real tensor)."""
+        return Tensor._make(np.asarray(np.isreal(self._array)), None)
+
+    def nextafter(self, other: TensorLike) -> Tensor:
+        """The next floating value after self towards other (no gradient)."""
+        a, b = promote("nextafter", self, other)
+        return Tensor._make(np.asarray(np.nextafter(_raw(a), _raw(b))), None)
+
+    def ldexp(self, other: TensorLike) -> Tensor:
+        """self · 2^other (floating)."""
+        exponent = other if isinstance(other, Tensor) else Tensor(other)
+        return _floating(self) * (2.0 ** exponent)
+
     # ------------------------------------------------------------------ reductions
     @_with_out
     def sum(self, dim: _Dims = None, keepdim: _bool = False, *, dtype: DType | None = None,
@@ -1908,6 +2098,291 @@ class Tensor:
     def tanh_(self) -> Tensor:
         return self._unary_("tanh_", lambda a: a.tanh())
 
+    # in-place forms: the out-of-place op, written back through _inplace (so recorded)
+    def asin_(self) -> Tensor:
+        return self._unary_("asin_", lambda a: a.asin())
+
+    def acos_(self) -> Tensor:
+        return self._unary_("acos_", lambda a: a.acos())
+
+    def atan_(self) -> Tensor:
+        return self._unary_("atan_", lambda a: a.atan())
+
+    def sinh_(self) -> Tensor:
+        return self._unary_("sinh_", lambda a: a.sinh())
+
+    def cosh_(self) -> Tensor:
+        return self._unary_("cosh_", lambda a: a.cosh())
+
+    def asinh_(self) -> Tensor:
+        return self._unary_("asinh_", lambda a: a.asinh())
+
+    def acosh_(self) -> Tensor:
+        return self._unary_("acosh_", lambda a: a.acosh())
+
+    def atanh_(self) -> Tensor:
+        return self._unary_("atanh_", lambda a: a.atanh())
+
+    def arcsin_(self) -> Tensor:
+        return self._unary_("arcsin_", lambda a: a.arcsin())
+
+    def arccos_(self) -> Tensor:
+        return self._unary_("arccos_", lambda a: a.arccos())
+
+    def arctan_(self) -> Tensor:
+        return self._unary_("arctan_", lambda a: a.arctan())
+
+    def arcsinh_(self) -> Tensor:
+        return self._unary_("arcsinh_", lambda a: a.arcsinh())
+
+    def arccosh_(self) -> Tensor:
+        return self._unary_("arccosh_", lambda a: a.arccosh())
+
+    def arctanh_(self) -> Tensor:
+        return self._unary_("arctanh_", lambda a: a.arctanh())
+
+    def exp2_(self) -> Tensor:
+        return self._unary_("exp2_", lambda a: a.exp2())
+
+    def sinc_(self) -> Tensor:
+        return self._unary_("sinc_", lambda a: a.sinc())
+
+    def deg2rad_(self) -> Tensor:
+        return self._unary_("deg2rad_", lambda a: a.deg2rad())
+
+    def rad2deg_(self) -> Tensor:
+        return self._unary_("rad2deg_", lambda a: a.rad2deg())
+
+    def frac_(self) -> Tensor:
+        return self._unary_("frac_", lambda a: a.frac())
+
+    def fix_(self) -> Tensor:
+        return self._unary_("fix_", lambda a: a.fix())
+
+    def sgn_(self) -> Tensor:
+        return self._unary_("sgn_", lambda a: a.sgn())
+
+    def erfinv_(self) -> Tensor:
+        return self._unary_("erfinv_", lambda a: a.erfinv())
+
+    def lgamma_(self) -> Tensor:
+        return self._unary_("lgamma_", lambda a: a.lgamma())
+
+    def digamma_(self) -> Tensor:
+        return self._unary_("digamma_", lambda a: a.digamma())
+
+    def sin_(self) -> Tensor:
+        return self._unary_("sin_", lambda a: a.sin())
+
+    def cos_(self) -> Tensor:
+        return self._unary_("cos_", lambda a: a.cos())
+
+    def tan_(self) -> Tensor:
+        return self._unary_("tan_", lambda a: a.tan())
+
+    def ceil_(self) -> Tensor:
+        return self._unary_("ceil_", lambda a: a.ceil())
+
+    def floor_(self) -> Tensor:
+        return self._unary_("floor_", lambda a: a.floor())
+
+    def trunc_(self) -> Tensor:
+        return self._unary_("trunc_", lambda a: a.trunc())
+
+    def sign_(self) -> Tensor:
+        return self._unary_("sign_", lambda a: a.sign())
+
+    def square_(self) -> Tensor:
+        return self._unary_("square_", lambda a: a.square())
+
+    def rsqrt_(self) -> Tensor:
+        return self._unary_("rsqrt_", lambda a: a.rsqrt())
+
+    def reciprocal_(self) -> Tensor:
+        return self._unary_("reciprocal_", lambda a: a.reciprocal())
+
+    def expm1_(self) -> Tensor:
+        return self._unary_("expm1_", lambda a: a.expm1())
+
+    def log1p_(self) -> Tensor:
+        return self._unary_("log1p_", lambda a: a.log1p())
+
+    def log2_(self) -> Tensor:
+        return self._unary_("log2_", lambda a: a.log2())
+
+    def log10_(self) -> Tensor:
+        return self._unary_("log10_", lambda a: a.log10())
+
+    def erf_(self) -> Tensor:
+        return self._unary_("erf_", lambda a: a.erf())
+
+    def erfc_(self) -> Tensor:
+        return self._unary_("erfc_", lambda a: a.erfc())
+
+    def absolute_(self) -> Tensor:
+        return self._unary_("absolute_", lambda a: a.absolute())
+
+    def negative_(self) -> Tensor:
+        return self._unary_("negative_", lambda a: a.negative())
+
+    def logical_not_(self) -> Tensor:
+        return self._unary_("logical_not_", lambda a: a.logical_not())
+
+    def atan2_(self, other: TensorLike) -> Tensor:
+        return self._binary_("atan2_", lambda a, b: a.atan2(b), other)
+
+    def arctan2_(self, other: TensorLike) -> Tensor:
+        return self._binary_("arctan2_", lambda a, b: a.arctan2(b), other)
+
+    def xlogy_(self, other: TensorLike) -> Tensor:
+        return self._binary_("xlogy_", lambda a, b: a.xlogy(b), other)
+
+    def copysign_(self, other: TensorLike) -> Tensor:
+        return self._binary_("copysign_", lambda a, b: a.copysign(b), other)
+
+    def heaviside_(self, other: TensorLike) -> Tensor:
+        return self._binary_("heaviside_", lambda a, b: a.heaviside(b), other)
+
+    def nextafter_(self, other: TensorLike) -> Tensor:
+        return self._binary_("nextafter_", lambda a, b: a.nextafter(b), other)
+
+    def ldexp_(self, other: TensorLike) -> Tensor:
+        return self._binary_("ldexp_", lambda a, b: a.ldexp(b), other)
+
+    def hypot_(self, other: TensorLike) -> Tensor:
+        return self._binary_("hypot_", lambda a, b: a.hypot(b), other)
+
+    def eq_(self, other: TensorLike) -> Tensor:
+        return self._binary_("eq_", lambda a, b: a.eq(b), other)
+
+    def ne_(self, other: TensorLike) -> Tensor:
+        return self._binary_("ne_", lambda a, b: a.ne(b), other)
+
+    def lt_(self, other: TensorLike) -> Tensor:
+        return self._binary_("lt_", lambda a, b: a.lt(b), other)
+
+    def le_(self, other: TensorLike) -> Tensor:
+        return self._binary_("le_", lambda a, b: a.le(b), other)
+
+    def gt_(self, other: TensorLike) -> Tensor:
+        return self._binary_("gt_", lambda a, b: a.gt(b), other)
+
+    def ge_(self, other: TensorLike) -> Tensor:
+        return self._binary_("ge_", lambda a, b: a.ge(b), other)
+
+    def greater_(self, other: TensorLike) -> Tensor:
+        return self._binary_("greater_", lambda a, b: a.greater(b), other)
+
+    def greater_equal_(self, other: TensorLike) -> Tensor:
+        return self._binary_("greater_equal_", lambda a, b: a.greater_equal(b), other)
+
+    def less_(self, other: TensorLike) -> Tensor:
+        return self._binary_("less_", lambda a, b: a.less(b), other)
+
+    def less_equal_(self, other: TensorLike) -> Tensor:
+        return self._binary_("less_equal_", lambda a, b: a.less_equal(b), other)
+
+    def not_equal_(self, other: TensorLike) -> Tensor:
+        return self._binary_("not_equal_", lambda a, b: a.not_equal(b), other)
+
+    def logical_and_(self, other: TensorLike) -> Tensor:
+        return self._binary_("logical_and_", lambda a, b: a.logical_and(b), other)
+
+    def logical_or_(self, other: TensorLike) -> Tensor:
+        return self._binary_("logical_or_", lambda a, b: a.logical_or(b), other)
+
+    def logical_xor_(self, other: TensorLike) -> Tensor:
+        return self._binary_("logical_xor_", lambda a, b: a.logical_xor(b), other)
+
+    def multiply_(self, other: TensorLike) -> Tensor:
+        return self._binary_("multiply_", lambda a, b: a.multiply(b), other)
+
+    def subtract_(self, other: TensorLike) -> Tensor:
+        return self._binary_("subtract_", lambda a, b: a.subtract(b), other)
+
+    def true_divide_(self, other: TensorLike) -> Tensor:
+        return self._binary_("true_divide_", lambda a, b: a.true_divide(b), other)
+
+    def logit_(self, eps: _float | None = None) -> Tensor:
+        return self._unary_("logit_", lambda a: a.logit(eps))
+
+    def polygamma_(self, n: _int) -> Tensor:
+        return self._unary_("polygamma_", lambda a: a.polygamma(n))
+
+    def float_power_(self, exponent: TensorLike) -> Tensor:
+        if self.dtype != np.float64:
+            raise RuntimeError(f"float_power_: the base given to float_power_ has dtype "
+                               f"{_dtype_name(self.dtype)} but the operation's result requires "
+                               f"dtype Double")
+        return self._binary_("float_power_", lambda a, b: a.float_power(b), exponent)
+
+    def clamp_min_(self, min: TensorLike) -> Tensor:
+        return self.clamp_(min=min)
+
+    def clamp_max_(self, max: TensorLike) -> Tensor:
+        return self.clamp_(max=max)
+
+    def round_(self, decimals: _int = 0) -> Tensor:
+        return self._unary_("round_", lambda a: a.round(decimals))
+
+    def divide_(self, other: TensorLike, *, rounding_mode: str | None = None) -> Tensor:
+        return self.div_(other, rounding_mode=rounding_mode)
+
+    def nan_to_num_(self, nan: _float = 0.0, posinf: _float | None = None,
+                    neginf: _float | None = None) -> Tensor:
+        return self._unary_("nan_to_num_", lambda a: a.nan_to_num(nan, posinf, neginf))
+
+    def cumsum_(self, dim: _int, *, dtype: DType | None = None) -> Tensor:
+        return self._unary_("cumsum_", lambda a: a.cumsum(dim, dtype=dtype))
+
+    def cumprod_(self, dim: _int, *, dtype: DType | None = None) -> Tensor:
+        return self._unary_("cumprod_", lambda a: a.cumprod(dim, dtype=dtype))
+
+    def tril_(self, diagonal: _int = 0) -> Tensor:
+        return self._unary_("tril_", lambda a: a.tril(diagonal))
+
+    def triu_(self, diagonal: _int = 0) -> Tensor:
+        return self._unary_("triu_", lambda a: a.triu(diagonal))
+
+    def addmm_(self, mat1: Tensor, mat2: Tensor, *, beta: _float = 1, alpha: _float = 1) -> Tensor:
+        return self._unary_("addmm_", lambda a: a.addmm(mat1, mat2, beta=beta, alpha=alpha),
+                            (mat1, mat2))
+
+    def addmv_(self, mat: Tensor, vec: Tensor, *, beta: _float = 1, alpha: _float = 1) -> Tensor:
+        return self._unary_("addmv_", lambda a: a.addmv(mat, vec, beta=beta, alpha=alpha),
+                            (mat, vec))
+
+    def baddbmm_(self, batch1: Tensor, batch2: Tensor, *, beta: _float = 1,
+                 alpha: _float = 1) -> Tensor:
+        return self._unary_("baddbmm_", lambda a: a.baddbmm(batch1, batch2, beta=beta,
+                                                            alpha=alpha), (batch1, batch2))
+
+    def addbmm_(self, batch1: Tensor, batch2: Tensor, *, beta: _float = 1,
+                alpha: _float = 1) -> Tensor:
+        return self._unary_("addbmm_", lambda a: a.addbmm(batch1, batch2, beta=beta,
+                                                           alpha=alpha), (batch1, batch2))
+
+    def fill_diagonal_(self, fill_value: _float, wrap: _bool = False) -> Tensor:
+        """Write ``fill_value`` on the main diagonal (all dimensions equal, or a tall
+        matrix: ``wrap=True`` restarts it every ``cols + 1`` rows, as PyTorch)."""
+        if self.ndim < 2 or (self.ndim > 2 and len(set(self.shape)) != 1):
+            raise ArgumentError(f"fill_diagonal_: all dimensions of input must be of equal "
+                                f"length (or a matrix), got shape {self.shape}")
+        mask = np.zeros(self.shape, bool)
+        if self.ndim == 2:
+            rows, cols = self.shape
+            k = np.arange(min(rows, cols))
+            mask[k, k] = True
+            if wrap and rows > cols + 1:
+                step = cols + 1
+                for start in range(step, rows, step):
+                    k = np.arange(min(rows - start, cols))
+                    mask[start + k, k] = True
+        else:
+            k = np.arange(self.shape[0])
+            mask[(k,) * self.ndim] = True
+        return self.masked_fill_(Tensor._make(mask, None), fill_value)
+
     def zero_(self) -> Tensor:
         return self.fill_(0)
 
@@ -2433,6 +2908,31 @@ def _binary(op, a, b, name):
                                 f"(each axis, aligned from the right, must be equal or "
                                 f"1)") from None
         raise ValueError(f"{name}: {e} (shapes {sa} and {sb})") from None
+
+
+def _float_pair(a, b, name):
+    """``a, b`` cast to their promoted dtype, floating (integers: the default dtype)."""
+    a, b = promote(name, a, b, 0.5)[:2]
+    return (a if isinstance(a, Tensor) else Tensor._make(np.asarray(a, get_default_dtype()
+                                                                    if not isinstance(b, Tensor)
+                                                                    else b._array.dtype), None),
+            b if isinstance(b, Tensor) else Tensor._make(np.asarray(b, a._array.dtype), None))
+
+
+def _float_binary(op, a, b, name):
+    """``op(a, b)`` of two floating operands (integers promoted to the default dtype)."""
+    a, b = _float_pair(a, b, name)
+    try:
+        return op.apply(a, b)
+    except ValueError:
+        raise ArgumentError(f"{name}: shapes {a.shape} and {b.shape} cannot be broadcast "
+                            f"together") from None
+
+
+def _sp_logit(x, eps):
+    if eps is not None and not isinstance(eps, (int, float)):
+        raise TypeError(f"logit: eps must be a number or None, got {eps!r}")
+    return _ew.Logit.apply(x, None if eps is None else float(eps))
 
 
 def _promoted(op, a, b, name):

@@ -433,3 +433,183 @@ class Clone(_Primitive):
     @staticmethod
     def backward(ctx: Any, dy: Any) -> Any:
         return dy
+
+
+# ---------------------------------------------------------------------- inverse trigonometric
+# and hyperbolic functions: each derivative is one line of the table, written with the
+# primitives above so that it can be recorded (create_graph=True) and differentiated again.
+class Atan(_Primitive):
+    @staticmethod
+    def forward(ctx: Any, x: Any) -> Any:
+        ctx.save_for_backward(x)
+        return np.arctan(x)
+
+    @staticmethod
+    def backward(ctx: Any, dy: Any) -> Any:
+        (x,) = ctx.saved_tensors
+        return dy / (1 + x * x)                               # atan' = 1/(1 + x²)
+
+
+class Asin(_Primitive):
+    @staticmethod
+    def forward(ctx: Any, x: Any) -> Any:
+        ctx.save_for_backward(x)
+        with np.errstate(invalid="ignore"):
+            return np.arcsin(x)
+
+    @staticmethod
+    def backward(ctx: Any, dy: Any) -> Any:
+        (x,) = ctx.saved_tensors
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return dy / Sqrt.call(1 - x * x)                  # asin' = 1/√(1 − x²)
+
+
+class Acos(_Primitive):
+    @staticmethod
+    def forward(ctx: Any, x: Any) -> Any:
+        ctx.save_for_backward(x)
+        with np.errstate(invalid="ignore"):
+            return np.arccos(x)
+
+    @staticmethod
+    def backward(ctx: Any, dy: Any) -> Any:
+        (x,) = ctx.saved_tensors
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return -dy / Sqrt.call(1 - x * x)                 # acos' = −1/√(1 − x²)
+
+
+class Sinh(_Primitive):
+    @staticmethod
+    def forward(ctx: Any, x: Any) -> Any:
+        ctx.save_for_backward(x)
+        with np.errstate(over="ignore"):
+            return np.sinh(x)
+
+    @staticmethod
+    def backward(ctx: Any, dy: Any) -> Any:
+        (x,) = ctx.saved_tensors
+        with np.errstate(over="ignore"):
+            return dy * Cosh.call(x)                          # sinh' = cosh
+
+
+class Cosh(_Primitive):
+    @staticmethod
+    def forward(ctx: Any, x: Any) -> Any:
+        ctx.save_for_backward(x)
+        with np.errstate(over="ignore"):
+            return np.cosh(x)
+
+    @staticmethod
+    def backward(ctx: Any, dy: Any) -> Any:
+        (x,) = ctx.saved_tensors
+        with np.errstate(over="ignore"):
+            return dy * Sinh.call(x)                          # cosh' = sinh
+
+
+class Asinh(_Primitive):
+    @staticmethod
+    def forward(ctx: Any, x: Any) -> Any:
+        ctx.save_for_backward(x)
+        return np.arcsinh(x)
+
+    @staticmethod
+    def backward(ctx: Any, dy: Any) -> Any:
+        (x,) = ctx.saved_tensors
+        with np.errstate(over="ignore"):
+            return dy / Sqrt.call(x * x + 1)                  # asinh' = 1/√(x² + 1)
+
+
+class Acosh(_Primitive):
+    @staticmethod
+    def forward(ctx: Any, x: Any) -> Any:
+        ctx.save_for_backward(x)
+        with np.errstate(invalid="ignore"):
+            return np.arccosh(x)
+
+    @staticmethod
+    def backward(ctx: Any, dy: Any) -> Any:
+        (x,) = ctx.saved_tensors
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            return dy / Sqrt.call((x - 1) * (x + 1))          # acosh' = 1/√(x² − 1)
+
+
+class Atanh(_Primitive):
+    @staticmethod
+    def forward(ctx: Any, x: Any) -> Any:
+        ctx.save_for_backward(x)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.arctanh(x)
+
+    @staticmethod
+    def backward(ctx: Any, dy: Any) -> Any:
+        (x,) = ctx.saved_tensors
+        with np.errstate(divide="ignore"):
+            return dy / (1 - x * x)                           # atanh' = 1/(1 − x²)
+
+
+class Atan2(_Primitive):
+    """``atan2(y, x)``: the angle of the point (x, y), in (−π, π].
+
+    ∂/∂y = x / (x² + y²), ∂/∂x = −y / (x² + y²) (NaN at the origin, as PyTorch).
+    """
+
+    @staticmethod
+    def forward(ctx: Any, y: Any, x: Any) -> Any:
+        ctx.save_for_backward(y, x)
+        return np.arctan2(y, x)
+
+    @staticmethod
+    def backward(ctx: Any, dy: Any) -> Any:
+        y, x = ctx.saved_tensors
+        need_y, need_x = ctx.needs_input_grad
+        with np.errstate(divide="ignore", invalid="ignore"):
+            r2 = x * x + y * y
+            return (dy * x / r2 if need_y else None), (-dy * y / r2 if need_x else None)
+
+
+class Logit(_Primitive):
+    """``logit(x) = ln(x / (1 − x))``, with x first clamped to [eps, 1 − eps] if eps is a
+    number.
+
+    Gradient 1 / (x (1 − x)); with eps: 0 outside [eps, 1 − eps] (the ends included in the
+    inside), without: NaN outside [0, 1] — as PyTorch.
+    """
+
+    @staticmethod
+    def forward(ctx: Any, x: Any, eps: Any) -> Any:
+        ctx.save_for_backward(x)
+        ctx.eps = eps
+        z = x if eps is None else np.clip(x, eps, 1 - eps)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.log(z / (1 - z)).astype(x.dtype, copy=False)
+
+    @staticmethod
+    def backward(ctx: Any, dy: Any) -> Any:
+        (x,) = ctx.saved_tensors
+        xa = array_of(x)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            g = dy / (x * (1 - x))
+            if ctx.eps is None:
+                outside, fill = (xa < 0) | (xa > 1), np.nan
+            else:
+                outside, fill = (xa < ctx.eps) | (xa > 1 - ctx.eps), 0.0
+            if outside.any():
+                g = Where.call(outside, fill, g)
+        return g, None
+
+
+class Copysign(_Primitive):
+    """``copysign(a, b)``: |a| with the sign of b. ∂/∂a = copysign(a, b)/a (±1; 0 at a = 0),
+    ∂/∂b = 0, as PyTorch."""
+
+    @staticmethod
+    def forward(ctx: Any, a: Any, b: Any) -> Any:
+        out = np.copysign(a, b)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ctx.ratio = np.where(a == 0, 0.0, out / a).astype(out.dtype)
+        return out
+
+    @staticmethod
+    def backward(ctx: Any, dy: Any) -> Any:
+        return (dy * ctx.ratio if ctx.needs_input_grad[0] else None), (
+            dy * 0 if ctx.needs_input_grad[1] else None)

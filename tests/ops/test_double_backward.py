@@ -45,6 +45,14 @@ UNARY = {
     "trunc": lambda t: (0.3 * t).trunc() * t ** 2, "clone": lambda t: t.clone() * t,
     "cast": lambda t: Cast.apply(t, np.dtype(np.float64)) ** 3,
     "erfc": lambda t: Erfc.apply(t) * t,
+    # inverse trigonometric/hyperbolic and special functions, inside their domains
+    "atan": lambda t: t.atan() * t, "asin": lambda t: (0.5 * t).asin(),
+    "acos": lambda t: (0.5 * t).acos() * t, "sinh": lambda t: t.sinh(),
+    "cosh": lambda t: t.cosh() * t, "asinh": lambda t: t.asinh(),
+    "acosh": lambda t: (t.abs() + 1.2).acosh(), "atanh": lambda t: (0.5 * t).atanh(),
+    "logit": lambda t: (0.3 * t + 0.5).logit(), "logit_eps": lambda t: (0.3 * t + 0.5).logit(0.1),
+    "erfinv": lambda t: (0.5 * t).erfinv(), "lgamma": lambda t: (t.abs() + 0.5).lgamma(),
+    "digamma": lambda t: (t.abs() + 0.5).digamma(),
 }
 
 
@@ -62,6 +70,7 @@ BINARY = {
     # a / (|b| + 2) in (-0.65, 0.65) with |a| >= 0.3: quotient 0 or -1, away from the jumps
     "remainder": lambda a, b: (a % (b.abs() + 2.0)) * a * b,
     "fmod": lambda a, b: md.fmod(a, b.abs() + 2.0) * a * b,
+    "atan2": lambda a, b: md.atan2(a, b) * a, "copysign": lambda a, b: md.copysign(a, b) * a,
 }
 
 
@@ -251,6 +260,9 @@ COVERED_BY = {
     "PoolGather": "test_pooling_second_derivative", "AvgPool2d": "test_pooling_second_derivative",
     "AvgPoolGrad": "test_pooling_second_derivative", "LSTMScan": "test_lstm_scan_second_derivative",
     "Attention": "test_fused_attention_second_derivative",
+    "Atan": "atan", "Asin": "asin", "Acos": "acos", "Sinh": "sinh", "Cosh": "cosh",
+    "Asinh": "asinh", "Acosh": "acosh", "Atanh": "atanh", "Atan2": "atan2", "Logit": "logit",
+    "Copysign": "copysign", "Erfinv": "erfinv", "Lgamma": "lgamma", "Polygamma": "digamma",
 }
 
 

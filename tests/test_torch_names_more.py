@@ -1,0 +1,269 @@
+"""The elementwise names PyTorch programs call beyond the basics (asin ... digamma, fmax,
+xlogy, the in-place forms): values against NumPy/SciPy formulas and PyTorch in float64
+(dtype, special values 0, ±inf, NaN, ties), gradients through md.gradcheck with a random
+upstream gradient, and PyTorch's gradients at the kinks."""
+import math
+import warnings
+
+import numpy as np
+import pytest
+from hypothesis import given, strategies as st
+from hypothesis.extra import numpy as hnp
+
+import minidl as md
+
+seeds = st.integers(0, 2 ** 32 - 1)
+shapes = hnp.array_shapes(min_dims=1, max_dims=3, max_side=4)
+
+
+def leaf(a):
+    return md.tensor(np.asarray(a, dtype=np.float64), requires_grad=True)
+
+
+def grads_ok(fn, *arrays):
+    return md.gradcheck(fn, tuple(leaf(a) for a in arrays), eps=1e-6, atol=1e-5, rtol=1e-4)
+
+
+# name: (lo, hi) of the random inputs inside the domain
+UNARY_DOMAINS = {
+    "asin": (-0.95, 0.95), "acos": (-0.95, 0.95), "atan": (-4, 4), "sinh": (-3, 3),
+    "cosh": (-3, 3), "asinh": (-4, 4), "acosh": (1.05, 5), "atanh": (-0.95, 0.95),
+    "exp2": (-3, 3), "sinc": (-3, 3), "deg2rad": (-400, 400), "rad2deg": (-7, 7),
+    "frac": (-5, 5), "logit": (0.02, 0.98), "erfinv": (-0.99, 0.99), "lgamma": (0.1, 8),
+    "digamma": (0.1, 8),
+}
+ALIASES = {"arcsin": "asin", "arccos": "acos", "arctan": "atan", "arcsinh": "asinh",
+           "arccosh": "acosh", "arctanh": "atanh", "fix": "trunc"}
+SPECIAL = np.array([0.0, -0.0, 0.5, -0.5, 1.0, -1.0, 2.0, -2.0, -2.5, 1e-300, 30.0,
+                    np.inf, -np.inf, np.nan])
+
+# float64 formulas the values must equal (NumPy, math)
+FORMULAS = {
+    "asin": np.arcsin, "acos": np.arccos, "atan": np.arctan, "sinh": np.sinh, "cosh": np.cosh,
+    "asinh": np.arcsinh, "acosh": np.arccosh, "atanh": np.arctanh, "exp2": np.exp2,
+    "sinc": np.sinc, "deg2rad": np.deg2rad, "rad2deg": np.rad2deg,
+    "frac": lambda x: x - np.trunc(x), "logit": lambda x: np.log(x / (1 - x)),
+    "lgamma": np.vectorize(math.lgamma),
+}
+
+
+@pytest.mark.parametrize("name", sorted(UNARY_DOMAINS))
+def test_unary_values_against_the_formula(name):
+    lo, hi = UNARY_DOMAINS[name]
+    x = np.random.default_rng(len(name)).uniform(lo, hi, (3, 5))
+    out = getattr(md, name)(md.tensor(x))
+    assert out.dtype == np.float64
+    if name in FORMULAS:
+        np.testing.assert_allclose(out.numpy(), FORMULAS[name](x), rtol=1e-13, atol=1e-15)
+    assert getattr(md.tensor(x), name)().numpy() == pytest.approx(out.numpy(), rel=0)
+
+
+def test_erfinv_lgamma_digamma_against_identities():
+    y = np.random.default_rng(1).uniform(-0.999, 0.999, 200)
+    x = md.erfinv(md.tensor(y))
+    np.testing.assert_allclose(md.erf(x).numpy(), y, rtol=1e-12, atol=1e-14)
+    z = np.random.default_rng(2).uniform(0.1, 6, 50)
+    # ψ(x + 1) = ψ(x) + 1/x, and ψ(1) = −γ, ψ'(1) = π²/6
+    np.testing.assert_allclose(md.digamma(md.tensor(z + 1)).numpy(),
+                               md.digamma(md.tensor(z)).numpy() + 1 / z, rtol=1e-12)
+    assert md.digamma(md.tensor(1.0, dtype=md.float64)).item() == pytest.approx(-0.5772156649015329, rel=1e-14)
+    assert md.polygamma(1, md.tensor(1.0, dtype=md.float64)).item() == pytest.approx(math.pi ** 2 / 6, rel=1e-14)
+    assert md.erfinv(md.tensor([1.0, -1.0, 2.0])).numpy().tolist()[:2] == [np.inf, -np.inf]
+
+
+@pytest.mark.parametrize("name", sorted(UNARY_DOMAINS))
+@given(shape=shapes, seed=seeds)
+def test_unary_gradient_matches_central_differences(name, shape, seed):
+    lo, hi = UNARY_DOMAINS[name]
+    x = np.random.default_rng(seed).uniform(lo, hi, shape)
+    if name == "frac":
+        x = np.where(np.abs(x - np.round(x)) < 0.01, x + 0.05, x)   # off the jumps
+    assert grads_ok(lambda t: getattr(t, name)(), x)
+
+
+BINARY_CASES = {
+    "atan2": lambda a, b: md.atan2(a, b), "logaddexp": lambda a, b: md.logaddexp(a, b),
+    "logaddexp2": lambda a, b: md.logaddexp2(a, b), "xlogy": lambda a, b: md.xlogy(a, b.abs()),
+    "copysign": lambda a, b: md.copysign(a, b), "fmax": lambda a, b: md.fmax(a, b),
+    "fmin": lambda a, b: md.fmin(a, b), "ldexp": lambda a, b: md.ldexp(a, b),
+}
+
+
+@pytest.mark.parametrize("name", sorted(BINARY_CASES))
+@given(shapes=hnp.mutually_broadcastable_shapes(num_shapes=2, min_dims=1, max_dims=3,
+                                                  max_side=3), seed=seeds)
+def test_binary_gradient_with_broadcasting(name, shapes, seed):
+    rng = np.random.default_rng(seed)
+    a, b = (rng.uniform(0.3, 2.0, s) * rng.choice([-1.0, 1.0], s) for s in shapes.input_shapes)
+    assert grads_ok(BINARY_CASES[name], a, b)
+
+
+def test_integer_inputs_are_computed_in_the_default_dtype():
+    i = md.tensor([1, 2, 3])
+    for name in ["asin", "atan", "sinh", "exp2", "sinc", "deg2rad", "lgamma", "digamma",
+                 "erfinv", "logit"]:
+        assert getattr(i, name)().dtype == np.float32, name
+    assert md.atan2(i, i).dtype == np.float32
+    assert md.xlogy(i, i).dtype == np.float32 and md.copysign(i, -1).dtype == np.float32
+    assert md.fmax(i, i).dtype == np.int64
+    with pytest.raises(TypeError, match="frac"):
+        i.frac()
+    with pytest.raises(TypeError, match="heaviside"):
+        md.heaviside(md.tensor([1.0]), md.tensor([1]))
+
+
+def test_predicates_and_step_functions():
+    x = md.tensor([-np.inf, -1.0, -0.0, 0.0, 2.0, np.inf, np.nan])
+    assert md.isposinf(x).numpy().tolist() == [False] * 5 + [True, False]
+    assert md.isneginf(x).numpy().tolist() == [True] + [False] * 6
+    assert md.signbit(x).numpy().tolist() == [True, True, True, False, False, False, False]
+    assert md.isreal(x).numpy().all()
+    h = md.heaviside(md.tensor([-1.0, 0.0, 3.0]), md.tensor([0.5]))
+    assert h.numpy().tolist() == [0.0, 0.5, 1.0]
+    one, two = md.tensor([1.0], dtype=md.float64), md.tensor([2.0], dtype=md.float64)
+    assert md.nextafter(one, two).item() == np.nextafter(1.0, 2.0)
+    assert md.positive(x) is x
+    assert md.fix(md.tensor([-1.5, 1.5])).numpy().tolist() == [-1.0, 1.0]
+
+
+def test_kinks_ties_and_special_values():
+    # fmax: NaN ignored, ties send the whole gradient to the first argument
+    a, b = leaf([1.0, np.nan, 2.0, np.nan]), leaf([1.0, 3.0, np.nan, np.nan])
+    out = md.fmax(a, b)
+    np.testing.assert_array_equal(out.numpy(), [1.0, 3.0, 2.0, np.nan])
+    out.backward(md.tensor([1.0, 2.0, 3.0, 4.0]))
+    assert a.grad.numpy().tolist() == [1.0, 0.0, 3.0, 4.0]
+    assert b.grad.numpy().tolist() == [0.0, 2.0, 0.0, 0.0]
+    # sinc(0) = 1 with gradient 0; xlogy(0, y) = 0 with gradient 0 in x
+    x = leaf([0.0, 0.5])
+    md.sinc(x).backward(md.tensor([1.0, 1.0]))
+    assert x.grad.numpy()[0] == 0.0
+    x, y = leaf([0.0, 2.0]), leaf([0.0, 3.0])
+    out = md.xlogy(x, y)
+    assert out.numpy().tolist() == [0.0, 2 * math.log(3.0)]
+    out.sum().backward()
+    assert x.grad.numpy().tolist() == [0.0, math.log(3.0)]      # 0 where x = 0 and y ≤ 0
+    assert np.isnan(y.grad.numpy()[0]) and y.grad.numpy()[1] == 2 / 3   # x/y
+    # logaddexp at equal infinities and at a tie
+    inf = md.tensor([np.inf, -np.inf, 1.0], dtype=md.float64)
+    assert md.logaddexp(inf, inf).numpy().tolist() == [np.inf, -np.inf, 1.0 + math.log(2)]
+    p, q = leaf([1.0]), leaf([1.0])
+    md.logaddexp(p, q).backward()
+    assert p.grad.item() == 0.5 and q.grad.item() == 0.5
+    # logit: gradient 0 outside [eps, 1 − eps], NaN outside [0, 1] without eps
+    z = leaf([0.05, 0.5, 1.2])
+    md.logit(z, eps=0.1).sum().backward()
+    assert z.grad.numpy()[0] == 0.0 and z.grad.numpy()[1] == 4.0 and z.grad.numpy()[2] == 0.0
+    z = leaf([-0.5, 0.5])
+    md.logit(z).sum().backward()
+    assert np.isnan(z.grad.numpy()[0])
+    # copysign: ∂/∂a = ±1, 0 at a = 0
+    a = leaf([0.0, 2.0, -3.0])
+    md.copysign(a, md.tensor([-1.0, -1.0, 1.0])).sum().backward()
+    assert a.grad.numpy().tolist() == [0.0, -1.0, -1.0]
+
+
+def test_in_place_forms_change_the_tensor_and_are_recorded():
+    x = md.tensor([0.1, 0.4, -0.3])
+    for name in ["asin", "acos", "atan", "sinh", "cosh", "asinh", "atanh", "arcsin",
+                 "erfinv", "sinc", "deg2rad", "rad2deg", "frac", "fix", "sgn", "exp2",
+                 "sin", "cos", "tan", "square", "expm1", "log1p", "erf", "erfc", "negative",
+                 "ceil", "floor", "trunc", "sign"]:
+        t = x.clone()
+        assert getattr(t, name + "_")() is t
+        np.testing.assert_allclose(t.numpy(), getattr(x, name)().numpy(), err_msg=name)
+    t = x.clone()
+    t.atan2_(md.tensor([1.0, 2.0, 3.0]))
+    np.testing.assert_allclose(t.numpy(), np.arctan2(x.numpy(), [1.0, 2.0, 3.0]))
+    t = x.clone()
+    t.eq_(md.tensor([0.1, 0.0, -0.3]))
+    assert t.numpy().tolist() == [1.0, 0.0, 1.0] and t.dtype == x.dtype
+    with pytest.raises(RuntimeError, match="float_power_"):
+        x.clone().float_power_(2)
+    w = leaf([0.2, 0.6])
+    h = w * 1.0
+    h.asin_()
+    h.sum().backward()
+    np.testing.assert_allclose(w.grad.numpy(), 1 / np.sqrt(1 - np.array([0.2, 0.6]) ** 2))
+    m = md.zeros(3, 3)
+    assert m.fill_diagonal_(2.0) is m and np.diag(m.numpy()).tolist() == [2.0, 2.0, 2.0]
+
+
+# ------------------------------------------------------------------ PyTorch, float64
+TORCH_UNARY = sorted(set(UNARY_DOMAINS) | set(ALIASES) | {"sgn", "signbit", "positive",
+                                                         "isposinf", "isneginf", "isreal"})
+
+
+@pytest.mark.parametrize("name", TORCH_UNARY)
+def test_unary_against_pytorch_values_specials_and_gradients(name):
+    torch = pytest.importorskip("torch")
+    lo, hi = UNARY_DOMAINS.get(ALIASES.get(name, name), (-3, 3))
+    rng = np.random.default_rng(7)
+    x = np.concatenate([rng.uniform(lo, hi, 20), SPECIAL])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        expected = getattr(torch, name)(torch.tensor(x)).numpy()
+        out = getattr(md, name)(md.tensor(x))
+    assert out.numpy().dtype == expected.dtype, name
+    rtol = 1e-9 if name in ("digamma", "lgamma", "erfinv") else 1e-13
+    np.testing.assert_allclose(out.numpy(), expected, rtol=rtol, atol=1e-300)
+    if not out.dtype.kind == "f" or name in ("positive", "fix", "sgn"):
+        return
+    inside = rng.uniform(lo, hi, 20)
+    g = rng.standard_normal(20)
+    tx = torch.tensor(inside, requires_grad=True)
+    getattr(torch, name)(tx).backward(torch.tensor(g))
+    mx = leaf(inside)
+    getattr(md, name)(mx).backward(md.tensor(g))
+    np.testing.assert_allclose(mx.grad.numpy(), tx.grad.numpy(), rtol=1e-9, atol=1e-12)
+
+
+TORCH_BINARY = ["atan2", "arctan2", "logaddexp", "logaddexp2", "xlogy", "copysign", "fmax",
+                "fmin", "ldexp", "nextafter", "heaviside"]
+
+
+@pytest.mark.parametrize("name", TORCH_BINARY)
+def test_binary_against_pytorch_with_specials_and_ties(name):
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(3)
+    a = np.concatenate([rng.uniform(0.2, 3, 12) * rng.choice([-1, 1], 12),
+                        [0.0, 0.0, 1.0, 2.0, np.inf, np.inf, -np.inf, np.nan, 1.0, np.nan]])
+    b = np.concatenate([rng.uniform(0.2, 3, 12) * rng.choice([-1, 1], 12),
+                        [0.0, 2.0, 1.0, np.nan, np.inf, 1.0, -np.inf, 1.0, np.inf, np.nan]])
+    if name == "xlogy":
+        b = np.abs(b)
+    if name == "ldexp":
+        a, b = a[:12], np.round(b[:12])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        expected = getattr(torch, name)(torch.tensor(a), torch.tensor(b)).numpy()
+        out = getattr(md, name)(md.tensor(a), md.tensor(b)).numpy()
+    assert out.dtype == expected.dtype
+    np.testing.assert_allclose(out, expected, rtol=1e-13, atol=1e-300)
+    if name in ("nextafter", "heaviside"):
+        return
+    g = rng.standard_normal(a.shape)
+    ta, tb = torch.tensor(a, requires_grad=True), torch.tensor(b, requires_grad=True)
+    getattr(torch, name)(ta, tb).backward(torch.tensor(g))
+    ma, mb = leaf(a), leaf(b)
+    getattr(md, name)(ma, mb).backward(md.tensor(g))
+    finite = np.isfinite(a) & np.isfinite(b) & ((a != 0) | (b != 0))   # PyTorch's 0/0 aside
+    np.testing.assert_allclose(ma.grad.numpy()[finite], ta.grad.numpy()[finite], rtol=1e-10)
+    np.testing.assert_allclose(mb.grad.numpy()[finite], tb.grad.numpy()[finite], rtol=1e-10)
+
+
+def test_logit_eps_and_polygamma_against_pytorch():
+    torch = pytest.importorskip("torch")
+    x = np.array([-0.2, 0.0, 0.05, 0.1, 0.3, 0.9, 0.95, 1.0, 1.3])
+    g = np.random.default_rng(0).standard_normal(x.shape)
+    for eps in (None, 0.1):
+        tx, mx = torch.tensor(x, requires_grad=True), leaf(x)
+        t_out, m_out = torch.logit(tx, eps), md.logit(mx, eps)
+        np.testing.assert_allclose(m_out.numpy(), t_out.detach().numpy(), rtol=1e-13)
+        t_out.backward(torch.tensor(g))
+        m_out.backward(md.tensor(g))
+        np.testing.assert_allclose(mx.grad.numpy(), tx.grad.numpy(), rtol=1e-12)
+    z = np.random.default_rng(1).uniform(-4.5, 6, 30)
+    for n in (1, 2, 3):
+        np.testing.assert_allclose(md.polygamma(n, md.tensor(z)).numpy(),
+                                   torch.polygamma(n, torch.tensor(z)).numpy(), rtol=1e-8)
