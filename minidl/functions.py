@@ -37,11 +37,19 @@ asin atan sinh cosh asinh acosh atanh arcsin arccos arctan arcsinh arccosh arcta
 atan2 arctan2 exp2 logaddexp logaddexp2 xlogy sinc deg2rad rad2deg frac fix sgn signbit
 copysign heaviside logit erfinv lgamma digamma fmax fmin positive isneginf isposinf isreal
 nextafter ldexp
+ravel fliplr flipud rot90 hsplit vsplit dsplit take index_copy index_fill masked_scatter
+diag_embed diagflat inner vdot addr dist renorm aminmax cummax cummin logcumsumexp diff
+nanmean argwhere msort kthvalue bincount histc unique_consecutive bitwise_and bitwise_or
+bitwise_xor bitwise_not bitwise_left_shift bitwise_right_shift gcd lcm adjoint is_nonzero
+is_same_size is_signed
 """.split()
 
 _OTHERS = ["concat", "concatenate", "is_tensor", "hstack", "vstack", "einsum", "clamp_min",
            "clamp_max", "cdist", "meshgrid", "atleast_2d", "finfo", "iinfo", "isin",
-           "broadcast_shapes", "tensordot", "searchsorted", "bucketize", "Size", "polygamma"]
+           "broadcast_shapes", "tensordot", "searchsorted", "bucketize", "Size", "polygamma",
+           "column_stack", "dstack", "row_stack", "kron", "block_diag", "triu_indices",
+           "tril_indices", "cartesian_prod", "combinations", "vander", "result_type",
+           "can_cast", "promote_types", "atleast_1d", "atleast_3d"]
 __all__ = sorted(set(_METHODS)) + [
     "cat", "stack", "where", "maximum", "minimum", "broadcast_to", "broadcast_tensors",
     "numel", "flatten"] + _OTHERS
@@ -91,6 +99,135 @@ def hstack(tensors: Sequence[Tensor]) -> Tensor:
 
 def vstack(tensors: Sequence[Tensor]) -> Tensor:
     return cat([atleast_2d(t) for t in tensors], 0)
+
+
+def row_stack(tensors: Sequence[Tensor]) -> Tensor:
+    """``vstack`` (PyTorch's alias)."""
+    return vstack(tensors)
+
+
+def column_stack(tensors: Sequence[Tensor]) -> Tensor:
+    """1-d (and 0-d) tensors as columns, then concatenated along dim 1."""
+    return cat([t.reshape(-1, 1) if t.ndim < 2 else t for t in tensors], 1)
+
+
+def dstack(tensors: Sequence[Tensor]) -> Tensor:
+    """Concatenated along dim 2, after making each at least 3-d."""
+    return cat([atleast_3d(t) for t in tensors], 2)
+
+
+def atleast_1d(t: Tensor) -> Tensor:
+    return t.reshape(1) if t.ndim == 0 else t
+
+
+def atleast_3d(t: Tensor) -> Tensor:
+    """0-d → (1, 1, 1), (n,) → (1, n, 1), (m, n) → (m, n, 1)."""
+    if t.ndim == 0:
+        return t.reshape(1, 1, 1)
+    if t.ndim == 1:
+        return t.reshape(1, -1, 1)
+    return t.unsqueeze(-1) if t.ndim == 2 else t
+
+
+def kron(input: Tensor, other: Tensor) -> Tensor:
+    """The Kronecker product: ``out[i·p + k, j·q + l] = a[i, j] · b[k, l]`` (any dims)."""
+    a, b = _as_tensor(input), _as_tensor(other)
+    nd = builtins.max(a.ndim, b.ndim)
+    a = a.reshape((1,) * (nd - a.ndim) + a.shape)
+    b = b.reshape((1,) * (nd - b.ndim) + b.shape)
+    # a as (m₁, 1, m₂, 1, ...) times b as (1, p₁, 1, p₂, ...), then merged pairwise
+    prod = a.reshape([n for m in a.shape for n in (m, 1)]) * \
+        b.reshape([n for p in b.shape for n in (1, p)])
+    return prod.reshape([m * p for m, p in zip(a.shape, b.shape)])
+
+
+def block_diag(*tensors: Tensor) -> Tensor:
+    """The matrices (0-d and 1-d as one row) on the diagonal of a zero matrix."""
+    mats = [t.reshape(1, -1) if t.ndim < 2 else t for t in map(_as_tensor, tensors)]
+    if builtins.any(t.ndim != 2 for t in mats):
+        raise ValueError("block_diag: every input must have at most 2 dimensions")
+    from .promotion import result_type as _result_type
+    dtype = _result_type(*mats)
+    rows = builtins.sum(t.shape[0] for t in mats)
+    cols = builtins.sum(t.shape[1] for t in mats)
+    out = Tensor(np.zeros((rows, cols), dtype))
+    r = c = 0
+    for t in mats:
+        out[r:r + t.shape[0], c:c + t.shape[1]] = t
+        r, c = r + t.shape[0], c + t.shape[1]
+    return out
+
+
+def _tri_indices(row, col, offset, dtype, fn):
+    from .dtypes import as_dtype
+    rows, cols = np.nonzero(fn(np.ones((row, col), bool), offset))
+    return Tensor(np.stack([rows, cols]).astype(as_dtype(dtype or np.int64, "tri_indices")))
+
+
+def triu_indices(row: int, col: int, offset: int = 0, *, dtype: Any = None,
+                 device: Any = None) -> Tensor:
+    """The (2, N) row and column indices of the upper triangle (``j − i ≥ offset``)."""
+    return _tri_indices(row, col, offset, dtype, np.triu)
+
+
+def tril_indices(row: int, col: int, offset: int = 0, *, dtype: Any = None,
+                 device: Any = None) -> Tensor:
+    """The (2, N) row and column indices of the lower triangle (``j − i ≤ offset``)."""
+    return _tri_indices(row, col, offset, dtype, np.tril)
+
+
+def cartesian_prod(*tensors: Tensor) -> Tensor:
+    """Every combination of one element from each 1-d tensor, as rows (1 tensor: itself)."""
+    if len(tensors) == 1:
+        return tensors[0]
+    grids = meshgrid(*tensors, indexing="ij")
+    return stack([g.reshape(-1) for g in grids], 1)
+
+
+def combinations(input: Tensor, r: int = 2, with_replacement: bool = False) -> Tensor:
+    """The length-r combinations of a 1-d tensor's elements, as rows (itertools' order)."""
+    import itertools
+    pick = itertools.combinations_with_replacement if with_replacement \
+        else itertools.combinations
+    idx = np.array(list(pick(range(input.shape[0]), r)), dtype=np.int64).reshape(-1, r)
+    return input[Tensor(idx)]
+
+
+def vander(x: Tensor, N: int | None = None, increasing: bool = False) -> Tensor:
+    """Columns x^(N−1), ..., x, 1 (``increasing``: 1, x, ..., x^(N−1))."""
+    n = x.shape[0] if N is None else N
+    powers = [x.new_ones(x.shape) if k == 0 else x ** k for k in range(n)]
+    if not increasing:
+        powers = powers[::-1]
+    return stack(powers, 1) if powers else x.new_zeros((x.shape[0], 0))
+
+
+_CATEGORY = {"b": 0, "u": 1, "i": 1, "f": 2, "c": 3}
+
+
+def promote_types(type1: Any, type2: Any) -> np.dtype[Any]:
+    """PyTorch's promotion of two dtypes: the higher category (bool < integer < floating
+    < complex) wins; within one, the wider (uint8 with int8: int16)."""
+    from .dtypes import as_dtype
+    a, b = as_dtype(type1, "promote_types"), as_dtype(type2, "promote_types")
+    ca, cb = _CATEGORY[a.kind], _CATEGORY[b.kind]
+    if ca != cb:
+        return a if ca > cb else b
+    return np.promote_types(a, b)
+
+
+def result_type(tensor1: Any, tensor2: Any) -> np.dtype[Any]:
+    """The dtype of an arithmetic op on the two operands (tensors or numbers)."""
+    from .promotion import result_type as _result_type
+    return _result_type(tensor1, tensor2)
+
+
+def can_cast(from_: Any, to: Any) -> bool:
+    """Is the cast allowed by PyTorch's promotion rule (never to a lower category:
+    floating → integer, or anything but bool → bool, is refused)?"""
+    from .dtypes import as_dtype
+    a, b = as_dtype(from_, "can_cast"), as_dtype(to, "can_cast")
+    return _CATEGORY[a.kind] <= _CATEGORY[b.kind]
 
 
 def atleast_2d(t: Tensor) -> Tensor:

@@ -171,6 +171,22 @@ class return_types:
         values: Tensor
         indices: Tensor
 
+    class aminmax(NamedTuple):
+        min: Tensor
+        max: Tensor
+
+    class cummax(NamedTuple):
+        values: Tensor
+        indices: Tensor
+
+    class cummin(NamedTuple):
+        values: Tensor
+        indices: Tensor
+
+    class kthvalue(NamedTuple):
+        values: Tensor
+        indices: Tensor
+
 
 class Tensor:
     """An n-dimensional array with reverse-mode automatic differentiation.
@@ -2709,6 +2725,385 @@ class Tensor:
     def requires_grad_and_zero_grad(self) -> Tensor:
         self._grad = None
         return self
+
+    # ------------------------------------------------------------------ shapes, scans, reductions (PyTorch's names)
+    def ravel(self) -> Tensor:
+        """The values as one axis (``reshape(-1)``)."""
+        return self.reshape(-1)
+
+    def fliplr(self) -> Tensor:
+        """Reverse the columns (dim 1; needs ≥ 2 dims)."""
+        if self.ndim < 2:
+            raise ArgumentError(f"fliplr: input must be >= 2-d, got shape {self.shape}")
+        return self.flip(1)
+
+    def flipud(self) -> Tensor:
+        """Reverse the rows (dim 0; needs ≥ 1 dim)."""
+        if self.ndim < 1:
+            raise ArgumentError("flipud: input must be >= 1-d, got a 0-d tensor")
+        return self.flip(0)
+
+    def rot90(self, k: _int = 1, dims: Sequence[_int] = (0, 1)) -> Tensor:
+        """Rotate by 90° ``k`` times in the plane ``dims`` (from the first towards the
+        second axis, as PyTorch)."""
+        if len(dims) != 2 or self.ndim < 2:
+            raise ArgumentError(f"rot90: expected two dims of a >= 2-d tensor, got dims "
+                                f"{tuple(dims)} and shape {self.shape}")
+        d0, d1 = (normalize_axis(d, self.ndim, "rot90") for d in dims)
+        if d0 == d1:
+            raise ArgumentError(f"rot90: the two dims must differ, got {tuple(dims)}")
+        k %= 4
+        if k == 1:
+            return self.flip(d1).transpose(d0, d1)
+        if k == 2:
+            return self.flip(d0, d1)
+        if k == 3:
+            return self.flip(d0).transpose(d0, d1)
+        return self._alias()
+
+    def _split_like_numpy(self, sections, dim, name):
+        if is_int(sections) and self.shape[dim] % sections:
+            raise ArgumentError(f"{name}: dimension {dim} of size {self.shape[dim]} is not "
+                                f"divisible by the split size {sections}")
+        return self.tensor_split(sections, dim)
+
+    def hsplit(self, sections: _Shape) -> tuple[Tensor, ...]:
+        """Split along dim 1 (dim 0 of a 1-d tensor) into equal parts or at indices."""
+        return self._split_like_numpy(sections, 1 if self.ndim > 1 else 0, "hsplit")
+
+    def vsplit(self, sections: _Shape) -> tuple[Tensor, ...]:
+        """Split along dim 0 (needs ≥ 2 dims)."""
+        if self.ndim < 2:
+            raise ArgumentError(f"vsplit: requires a tensor with at least 2 dimensions, got "
+                                f"shape {self.shape}")
+        return self._split_like_numpy(sections, 0, "vsplit")
+
+    def dsplit(self, sections: _Shape) -> tuple[Tensor, ...]:
+        """Split along dim 2 (needs ≥ 3 dims)."""
+        if self.ndim < 3:
+            raise ArgumentError(f"dsplit: requires a tensor with at least 3 dimensions, got "
+                                f"shape {self.shape}")
+        return self._split_like_numpy(sections, 2, "dsplit")
+
+    def take(self, index: TensorLike) -> Tensor:
+        """The elements at ``index`` of the flattened tensor (the shape of ``index``)."""
+        idx = np.asarray(_raw(index))
+        n = self.numel()
+        if idx.dtype.kind not in "iu" or idx.size and (idx.min() < -n or idx.max() >= n):
+            raise ArgumentError(f"take: index must be integers in [-{n}, {n}), got "
+                                f"{idx.dtype} {idx.min() if idx.size else ''}"
+                                f"..{idx.max() if idx.size else ''}")
+        return self.reshape(-1)[Tensor._make(idx.astype(np.int64), None)]
+
+    def index_copy(self, dim: _int, index: TensorLike, source: TensorLike) -> Tensor:
+        """A copy with the slices ``index`` along ``dim`` replaced by ``source``'s."""
+        return self.clone().index_copy_(dim, index, source)
+
+    def index_copy_(self, dim: _int, index: TensorLike, source: TensorLike) -> Tensor:
+        dim = normalize_axis(dim, max(self.ndim, 1), "index_copy_")
+        idx = np.asarray(_raw(index)).reshape(-1).astype(np.int64)
+        self[(slice(None),) * dim + (idx,)] = source
+        return self
+
+    def index_fill(self, dim: _int, index: TensorLike, value: TensorLike) -> Tensor:
+        """A copy with the slices ``index`` along ``dim`` set to ``value``."""
+        return self.clone().index_fill_(dim, index, value)
+
+    def masked_scatter(self, mask: TensorLike, source: Tensor) -> Tensor:
+        """A copy where the True positions of ``mask`` (broadcast, in row-major order) take
+        the consecutive elements of ``source``."""
+        return self.clone().masked_scatter_(mask, source)
+
+    def masked_scatter_(self, mask: TensorLike, source: Tensor) -> Tensor:
+        m = np.asarray(_raw(mask))
+        if m.dtype != np.bool_:
+            raise ArgumentError(f"masked_scatter_: mask must be a bool tensor, got {m.dtype}")
+        m = np.broadcast_to(m, self.shape)
+        count = int(m.sum())
+        if source.numel() < count:
+            raise ArgumentError(f"masked_scatter_: the mask has {count} True elements but "
+                                f"source has only {source.numel()}")
+        self[Tensor._make(np.ascontiguousarray(m), None)] = source.reshape(-1)[:count]
+        return self
+
+    def diag_embed(self, offset: _int = 0, dim1: _int = -2, dim2: _int = -1) -> Tensor:
+        """Matrices with the last dimension of this tensor on their ``offset`` diagonal
+        (shape ``(..., n + |offset|, n + |offset|)``)."""
+        if (dim1, dim2) not in ((-2, -1), (self.ndim - 1, self.ndim)):
+            raise NotImplementedError("diag_embed: only dim1=-2, dim2=-1 are supported by "
+                                      "minidl")
+        n = self.shape[-1] if self.ndim else 1
+        m = n + abs(offset)
+        out = self.new_zeros(self.shape[:-1] + (m, m))
+        k = np.arange(n)
+        rows, cols = (k, k + offset) if offset >= 0 else (k - offset, k)
+        out[(Ellipsis, rows, cols)] = self
+        return out
+
+    def diagflat(self, offset: _int = 0) -> Tensor:
+        """The flattened values on the ``offset`` diagonal of a square matrix."""
+        return self.reshape(-1).diag(offset)
+
+    def inner(self, other: Tensor) -> Tensor:
+        """Σ over the last dimension of both (a product if either is 0-d)."""
+        if self.ndim == 0 or other.ndim == 0:
+            return self * other
+        from .functions import tensordot
+        return tensordot(self, other, ([self.ndim - 1], [other.ndim - 1]))
+
+    def vdot(self, other: Tensor) -> Tensor:
+        """Σ x̄ᵢ yᵢ of two 1-d tensors (real: the dot product)."""
+        return self.dot(other)
+
+    def addr(self, vec1: Tensor, vec2: Tensor, *, beta: _float = 1, alpha: _float = 1) -> Tensor:
+        """beta · self + alpha · vec1 ⊗ vec2 (``beta = 0`` ignores self, NaN included)."""
+        return _scaled_sum(self, vec1.outer(vec2), beta, alpha)
+
+    def dist(self, other: Tensor, p: _float = 2) -> Tensor:
+        """The p-norm of ``self − other`` (broadcast), over all elements."""
+        return (self - other).reshape(-1).norm(p=p)
+
+    def renorm(self, p: _float, dim: _int, maxnorm: _float) -> Tensor:
+        """Each slice along ``dim`` whose p-norm exceeds ``maxnorm`` scaled down to it
+        (by maxnorm / (norm + 1e-7), as PyTorch)."""
+        dim = normalize_axis(dim, self.ndim, "renorm")
+        others = tuple(d for d in range(self.ndim) if d != dim)
+        norm = self.abs().pow(p).sum(others, keepdim=True).pow(1 / p) if others else self.abs()
+        over = Tensor._make(np.asarray(norm._array > maxnorm), None)
+        return self * where(over, maxnorm / (norm + 1e-7), 1.0)
+
+    def aminmax(self, *, dim: _int | None = None, keepdim: _bool = False) -> return_types.aminmax:
+        """``(min, max)`` over ``dim`` (or everything), as ``torch.aminmax``."""
+        if dim is None:
+            lo, hi = self.amin(), self.amax()
+            if keepdim:
+                lo, hi = lo.reshape((1,) * self.ndim), hi.reshape((1,) * self.ndim)
+            return return_types.aminmax(lo, hi)
+        return return_types.aminmax(self.amin(dim, keepdim), self.amax(dim, keepdim))
+
+    def _cum_extreme(self, dim, better, name, result):
+        dim = normalize_axis(dim, max(self.ndim, 1), name)
+        a = self._array if self.ndim else self._array.reshape(1)
+        moved = np.moveaxis(a, dim, -1)
+        idx = np.zeros(moved.shape, np.int64)
+        best = moved[..., :1].copy()
+        best_i = np.zeros(moved.shape[:-1] + (1,), np.int64)
+        with np.errstate(invalid="ignore"):
+            for j in range(moved.shape[-1]):
+                v = moved[..., j:j + 1]
+                take = better(v, best) | (v == best)            # ties: the latest index
+                if v.dtype.kind == "f":                         # a NaN takes over, and stays
+                    take = (take | np.isnan(v)) & ~np.isnan(best)
+                best = np.where(take, v, best)
+                best_i = np.where(take, j, best_i)
+                idx[..., j:j + 1] = best_i
+        indices = np.moveaxis(idx, -1, dim).reshape(self.shape)
+        src = self if self.ndim else self.reshape(1)
+        values = src.gather(dim, Tensor._make(indices.reshape(src.shape), None)).reshape(
+            self.shape)
+        return result(values, Tensor._make(indices, None))
+
+    def cummax(self, dim: _int) -> return_types.cummax:
+        """Running maximum along ``dim`` and the index it came from (the latest of equal
+        values; a NaN stays); the gradient goes to that index."""
+        return self._cum_extreme(dim, np.greater, "cummax", return_types.cummax)
+
+    def cummin(self, dim: _int) -> return_types.cummin:
+        """Running minimum along ``dim`` and its index (see :meth:`cummax`)."""
+        return self._cum_extreme(dim, np.less, "cummin", return_types.cummin)
+
+    def logcumsumexp(self, dim: _int) -> Tensor:
+        """ln Σ_{j ≤ i} exp(x_j) along ``dim``, shifted by the (constant) maximum."""
+        x = _floating(self)
+        dim = normalize_axis(dim, max(x.ndim, 1), "logcumsumexp")
+        with np.errstate(invalid="ignore"):
+            m = np.max(x._array, axis=dim, keepdims=True) if x.ndim else x._array
+            m = np.where(np.isfinite(m), m, 0.0).astype(x.dtype)
+        shift = Tensor._make(np.asarray(m), None)
+        with np.errstate(divide="ignore"):
+            return (x - shift).exp().cumsum(dim).log() + shift
+
+    def diff(self, n: _int = 1, dim: _int = -1, prepend: Tensor | None = None,
+             append: Tensor | None = None) -> Tensor:
+        """The n-th forward difference along ``dim``: ``x[i+1] − x[i]``, after concatenating
+        ``prepend`` and ``append``."""
+        dim = normalize_axis(dim, self.ndim, "diff")
+        x = self
+        if prepend is not None or append is not None:
+            parts = [t for t in (prepend, self, append) if t is not None]
+            x = cat([t if t.ndim == self.ndim else t.expand(
+                self.shape[:dim] + (1,) + self.shape[dim + 1:]) for t in parts], dim)
+        for _ in range(n):
+            length = x.shape[dim]
+            if length == 0:
+                break
+            hi, lo = x.narrow(dim, 1, length - 1), x.narrow(dim, 0, length - 1)
+            x = hi.logical_xor(lo) if x.dtype == np.bool_ else hi - lo
+        return x
+
+    def nanmean(self, dim: _Dims = None, keepdim: _bool = False) -> Tensor:
+        """The mean of the non-NaN values (NaN if there are none)."""
+        if self.dtype.kind != "f":
+            raise TypeError(f"nanmean: expected a floating tensor, got {_dtype_name(self.dtype)}")
+        count = (~self.isnan()).sum(dim, keepdim=keepdim).to(self.dtype)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return self.nansum(dim, keepdim) / count
+
+    def argwhere(self) -> Tensor:
+        """The indices of the non-zero elements, one row each (``nonzero()``)."""
+        return self.nonzero()
+
+    def msort(self) -> Tensor:
+        """Sorted along dim 0 (``sort(dim=0).values``)."""
+        return self.sort(dim=0).values
+
+    def kthvalue(self, k: _int, dim: _int = -1, keepdim: _bool = False) -> return_types.kthvalue:
+        """The k-th smallest value along ``dim`` (k from 1) and its index."""
+        d = normalize_axis(dim, max(self.ndim, 1), "kthvalue")
+        n = self.shape[d] if self.ndim else 1
+        if not 1 <= k <= n:
+            raise ArgumentError(f"kthvalue: k = {k} is out of range for a dimension of size {n}")
+        values, indices = self.sort(dim=d)
+        v, i = values.narrow(d, k - 1, 1), indices.narrow(d, k - 1, 1)
+        if not keepdim:
+            v, i = v.squeeze(d), i.squeeze(d)
+        return return_types.kthvalue(v, i)
+
+    def bincount(self, weights: Tensor | None = None, minlength: _int = 0) -> Tensor:
+        """Counts of each non-negative integer (summed ``weights`` if given: float64, or the
+        weights' float32) in a 1-d tensor."""
+        a = self._array
+        if a.ndim != 1 or a.dtype.kind not in "iu" or a.size and a.min() < 0:
+            raise ArgumentError(f"bincount: expected a 1-d tensor of non-negative integers, "
+                                f"got shape {self.shape} and dtype {_dtype_name(self.dtype)}")
+        if weights is None:
+            return Tensor._make(np.bincount(a, minlength=minlength).astype(np.int64), None)
+        w = np.asarray(_raw(weights))
+        dtype = np.float32 if w.dtype == np.float32 else np.float64
+        return Tensor._make(np.bincount(a, w, minlength).astype(dtype), None)
+
+    def histc(self, bins: _int = 100, min: _float = 0, max: _float = 0) -> Tensor:
+        """A histogram of ``bins`` equal bins over [min, max] (the data's range when
+        min = max); values outside are ignored."""
+        a = self._array
+        lo, hi = (float(a.min()), float(a.max())) if min == max and a.size else (min, max)
+        if lo == hi:
+            lo, hi = lo - 1, hi + 1
+        counts, _ = np.histogram(a[(a >= lo) & (a <= hi)], bins=bins, range=(lo, hi))
+        return Tensor._make(counts.astype(a.dtype if a.dtype.kind == "f" else np.float32), None)
+
+    def unique_consecutive(self, return_inverse: _bool = False, return_counts: _bool = False,
+                           dim: _int | None = None) -> Any:
+        """The values with each run of equal consecutive elements kept once (flattened;
+        ``dim=`` is not supported)."""
+        if dim is not None:
+            raise NotImplementedError("unique_consecutive: dim= is not supported by minidl")
+        a = self._array.reshape(-1)
+        starts = np.ones(a.shape, bool)
+        starts[1:] = a[1:] != a[:-1]
+        out = [Tensor._make(a[starts], None)]
+        if return_inverse:
+            out.append(Tensor._make((np.cumsum(starts) - 1).reshape(self.shape), None))
+        if return_counts:
+            out.append(Tensor._make(np.diff(np.append(np.flatnonzero(starts), a.size)), None))
+        return out[0] if len(out) == 1 else tuple(out)
+
+    # properties and predicates
+    @property
+    def is_cpu(self) -> _bool:
+        return True
+
+    def get_device(self) -> _int:
+        """−1: a CPU tensor."""
+        return -1
+
+    def is_signed(self) -> _bool:
+        return self.dtype.kind in "ifc"
+
+    def is_same_size(self, other: Tensor) -> _bool:
+        return self.shape == other.shape
+
+    def is_nonzero(self) -> _bool:
+        """The truth of a one-element tensor (a RuntimeError otherwise, as PyTorch)."""
+        if self.numel() != 1:
+            what = "no values" if not self.numel() else "more than one value"
+            raise RuntimeError(f"is_nonzero: Boolean value of Tensor with {what} is ambiguous")
+        return bool(self._array.reshape(-1)[0])
+
+    def is_inference(self) -> _bool:
+        return False
+
+    @property
+    def H(self) -> Tensor:
+        """The (conjugate) transpose of a matrix."""
+        if self.ndim > 2:
+            raise ArgumentError(f"H: only 0-d, 1-d and 2-d tensors, got shape {self.shape}")
+        return self.t() if self.ndim == 2 else self._alias()
+
+    @property
+    def mH(self) -> Tensor:
+        """The (conjugate) transpose of the last two dimensions."""
+        return self.mT
+
+    def adjoint(self) -> Tensor:
+        return self.mT
+
+    # bitwise and integer functions (no gradient)
+    def bitwise_and(self, other: TensorLike) -> Tensor:
+        return self & other
+
+    def bitwise_or(self, other: TensorLike) -> Tensor:
+        return self | other
+
+    def bitwise_xor(self, other: TensorLike) -> Tensor:
+        return self ^ other
+
+    def bitwise_not(self) -> Tensor:
+        return ~self
+
+    def bitwise_and_(self, other: TensorLike) -> Tensor:
+        return self._bitwise_("bitwise_and_", np.bitwise_and, other)
+
+    def bitwise_or_(self, other: TensorLike) -> Tensor:
+        return self._bitwise_("bitwise_or_", np.bitwise_or, other)
+
+    def bitwise_xor_(self, other: TensorLike) -> Tensor:
+        return self._bitwise_("bitwise_xor_", np.bitwise_xor, other)
+
+    def bitwise_not_(self) -> Tensor:
+        return self.copy_(~self)
+
+    def bitwise_left_shift(self, other: TensorLike) -> Tensor:
+        return _bitwise(np.left_shift, self, other, "bitwise_left_shift")
+
+    def bitwise_right_shift(self, other: TensorLike) -> Tensor:
+        return _bitwise(np.right_shift, self, other, "bitwise_right_shift")
+
+    def __lshift__(self, other: TensorLike) -> Tensor:
+        return self.bitwise_left_shift(other)
+
+    def __rshift__(self, other: TensorLike) -> Tensor:
+        return self.bitwise_right_shift(other)
+
+    def bitwise_left_shift_(self, other: TensorLike) -> Tensor:
+        return self._bitwise_("bitwise_left_shift_", np.left_shift, other)
+
+    def bitwise_right_shift_(self, other: TensorLike) -> Tensor:
+        return self._bitwise_("bitwise_right_shift_", np.right_shift, other)
+
+    def gcd(self, other: TensorLike) -> Tensor:
+        """Greatest common divisor of integers (gcd(0, 0) = 0)."""
+        return _bitwise(np.gcd, self, other, "gcd")
+
+    def lcm(self, other: TensorLike) -> Tensor:
+        """Least common multiple of integers."""
+        return _bitwise(np.lcm, self, other, "lcm")
+
+    def gcd_(self, other: TensorLike) -> Tensor:
+        return self._bitwise_("gcd_", np.gcd, other)
+
+    def lcm_(self, other: TensorLike) -> Tensor:
+        return self._bitwise_("lcm_", np.lcm, other)
 
     # ------------------------------------------------------------------ autograd
     def backward(self, gradient: TensorLike | None = None, retain_graph: _bool | None = None,

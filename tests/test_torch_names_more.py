@@ -267,3 +267,145 @@ def test_logit_eps_and_polygamma_against_pytorch():
     for n in (1, 2, 3):
         np.testing.assert_allclose(md.polygamma(n, md.tensor(z)).numpy(),
                                    torch.polygamma(n, torch.tensor(z)).numpy(), rtol=1e-8)
+
+
+# ------------------------------------------------------------------ shapes, scans, reductions
+def test_scans_and_reductions_against_formulas():
+    x = np.array([[1.0, 3.0, 3.0, 2.0, 5.0], [0.5, -1.0, -1.0, 4.0, -2.0]])
+    v, i = md.tensor(x).cummax(1)
+    np.testing.assert_array_equal(v.numpy(), np.maximum.accumulate(x, 1))
+    assert i.numpy().tolist() == [[0, 1, 2, 2, 4], [0, 0, 0, 3, 3]]     # ties: the latest
+    v, i = md.tensor(x).cummin(1)
+    np.testing.assert_array_equal(v.numpy(), np.minimum.accumulate(x, 1))
+    assert i.numpy().tolist() == [[0, 0, 0, 0, 0], [0, 1, 2, 2, 4]]
+    np.testing.assert_allclose(md.tensor(x).logcumsumexp(1).numpy(),
+                               np.log(np.cumsum(np.exp(x), 1)), rtol=1e-13)
+    np.testing.assert_array_equal(md.tensor(x).diff().numpy(), np.diff(x))
+    np.testing.assert_array_equal(md.diff(md.tensor(x), n=2, dim=0,
+                                          prepend=md.tensor(x[:1])).numpy(),
+                                  np.diff(x, 2, 0, prepend=x[:1]))
+    lo, hi = md.tensor(x).aminmax(dim=1)
+    assert lo.numpy().tolist() == [1.0, -2.0] and hi.numpy().tolist() == [5.0, 4.0]
+    y = np.array([1.0, np.nan, 3.0])
+    assert md.tensor(y).nanmean().item() == 2.0
+    kv, ki = md.tensor(x).kthvalue(2, 1)
+    assert kv.numpy().tolist() == [2.0, -1.0]
+    assert md.tensor([0, 1, 1, 4]).bincount().numpy().tolist() == [1, 2, 0, 0, 1]
+    h = md.tensor([1.0, 2.0, 1.0, 7.0]).histc(bins=4, min=0, max=3)
+    assert h.numpy().tolist() == [0.0, 2.0, 1.0, 0.0]
+    u, inv, cnt = md.tensor([1, 1, 2, 2, 3, 1]).unique_consecutive(True, True)
+    assert (u.numpy().tolist(), inv.numpy().tolist(), cnt.numpy().tolist()) == \
+        ([1, 2, 3, 1], [0, 0, 1, 1, 2, 3], [2, 2, 1, 1])
+    assert md.tensor([[0, 1], [2, 0]]).argwhere().numpy().tolist() == [[0, 1], [1, 0]]
+
+
+@given(shape=shapes, seed=seeds)
+def test_scan_gradients_match_central_differences(shape, seed):
+    x = np.random.default_rng(seed).permutation(np.linspace(-2, 2, int(np.prod(shape))))
+    x = x.reshape(shape)
+    assert grads_ok(lambda t: t.cummax(-1).values * t, x)
+    assert grads_ok(lambda t: t.cummin(0).values, x)
+    assert grads_ok(lambda t: t.logcumsumexp(-1), x)
+    assert grads_ok(lambda t: t.diff(dim=0), x)
+    assert grads_ok(lambda t: t.renorm(2, 0, 1.0), x)
+
+
+def test_shapes_and_products_against_numpy():
+    a = np.arange(12.0).reshape(3, 4)
+    t = md.tensor(a)
+    np.testing.assert_array_equal(t.ravel().numpy(), a.ravel())
+    np.testing.assert_array_equal(t.fliplr().numpy(), np.fliplr(a))
+    np.testing.assert_array_equal(t.flipud().numpy(), np.flipud(a))
+    for k in range(-1, 5):
+        np.testing.assert_array_equal(t.rot90(k).numpy(), np.rot90(a, k))
+    assert [p.shape for p in t.hsplit(2)] == [(3, 2), (3, 2)]
+    assert [p.shape for p in t.vsplit([1])] == [(1, 4), (2, 4)]
+    with pytest.raises(ValueError, match="hsplit"):
+        t.hsplit(3)
+    np.testing.assert_array_equal(t.take(md.tensor([[0, 11], [5, -1]])).numpy(),
+                                  np.take(a, [[0, 11], [5, -1]]))
+    np.testing.assert_array_equal(md.column_stack([md.tensor([1, 2]), md.tensor([3, 4])]).numpy(),
+                                  [[1, 3], [2, 4]])
+    assert md.dstack([t, t]).shape == (3, 4, 2)
+    np.testing.assert_array_equal(md.kron(t, md.tensor(np.eye(2))).numpy(), np.kron(a, np.eye(2)))
+    np.testing.assert_array_equal(md.diagflat(md.tensor([1.0, 2.0]), 1).numpy(),
+                                  np.diagflat([1.0, 2.0], 1))
+    e = md.tensor(a[:, :3]).diag_embed(-1).numpy()
+    assert e.shape == (3, 4, 4) and np.array_equal(e[1], np.diag(a[1, :3], -1))
+    np.testing.assert_allclose(t.inner(t).numpy(), a @ a.T)
+    assert md.dist(t, t + 1, 1).item() == 12.0
+    np.testing.assert_array_equal(md.triu_indices(3, 3, 1).numpy(), np.array(np.triu_indices(3, 1)))
+    np.testing.assert_array_equal(md.tril_indices(3, 4).numpy(),
+                                  np.array(np.tril_indices(3, 0, 4)))
+    np.testing.assert_array_equal(md.vander(md.tensor([1, 2, 3])).numpy(), np.vander([1, 2, 3]))
+    out = t.index_copy(1, md.tensor([0, 2]), md.tensor(-a[:, :2]))
+    assert out.numpy()[:, 0].tolist() == (-a[:, 0]).tolist() and out.numpy()[0, 2] == -1.0
+    m = md.tensor(a > 5)
+    ms = t.masked_scatter(m, md.tensor(-np.arange(12.0)))
+    assert ms.numpy()[a > 5].tolist() == (-np.arange(6.0)).tolist()
+    assert t.index_fill(0, md.tensor([1]), 0.0).numpy()[1].tolist() == [0.0] * 4
+
+
+def test_index_copy_masked_scatter_and_kron_gradients():
+    a, s = np.random.default_rng(0).standard_normal((3, 4)), np.random.default_rng(1).standard_normal((3, 2))
+    assert grads_ok(lambda x, y: x.index_copy(1, md.tensor([3, 0]), y), a, s)
+    mask = md.tensor(a > 0)
+    assert grads_ok(lambda x, y: x.masked_scatter(mask, y), a, np.arange(12.0))
+    assert grads_ok(lambda x, y: md.kron(x, y), a[:2, :2], s[:2])
+    assert grads_ok(lambda x: x.diag_embed(1), s)
+    assert grads_ok(lambda x, y: md.block_diag(x, y), a, s)
+
+
+def test_predicates_bitwise_and_dtype_functions():
+    t = md.tensor([[1.0, 2.0]])
+    assert t.is_cpu and t.get_device() == -1 and t.is_signed() and not t.is_inference()
+    assert not md.tensor([1], dtype=md.uint8).is_signed() and t.is_same_size(t * 2)
+    assert md.tensor([3.0]).is_nonzero() and not md.tensor([0]).is_nonzero()
+    with pytest.raises(RuntimeError, match="ambiguous"):
+        t.is_nonzero()
+    assert t.H.shape == (2, 1) and t.mH.shape == (2, 1) and t.adjoint().shape == (2, 1)
+    i, j = md.tensor([12, 6, 5]), md.tensor([8, 4, 0])
+    assert md.gcd(i, j).numpy().tolist() == [4, 2, 5]
+    assert md.lcm(i, j).numpy().tolist() == [24, 12, 0]
+    assert md.bitwise_and(i, j).numpy().tolist() == [8, 4, 0]
+    assert (i << 1).numpy().tolist() == [24, 12, 10] and (i >> 1).numpy().tolist() == [6, 3, 2]
+    assert md.bitwise_not(md.tensor([True, False])).numpy().tolist() == [False, True]
+    k = i.clone()
+    assert k.bitwise_xor_(j) is k and k.numpy().tolist() == [4, 2, 5]
+    assert md.promote_types(md.float16, md.int64) == np.float16
+    assert md.promote_types(md.uint8, md.int8) == np.int16
+    assert not md.can_cast(md.float32, md.int32) and md.can_cast(md.int64, md.float16)
+    assert md.result_type(md.tensor([1, 2]), 1.5) == np.float32
+
+
+def test_scans_and_shapes_against_pytorch():
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(5)
+    x = rng.integers(-3, 4, (4, 6)).astype(np.float64)       # many ties
+    x[1, 2] = np.nan
+    for name in ("cummax", "cummin"):
+        tv, ti = getattr(torch, name)(torch.tensor(x), 1)
+        mv, mi = getattr(md, name)(md.tensor(x), 1)
+        np.testing.assert_array_equal(mv.numpy(), tv.numpy())
+        np.testing.assert_array_equal(mi.numpy(), ti.numpy())
+    y = rng.standard_normal((4, 6))
+    g = rng.standard_normal((4, 6))
+    for fn in (lambda m, t: m.logcumsumexp(t, 1), lambda m, t: m.cummax(t, 0).values,
+               lambda m, t: m.renorm(t, 1, 0, 2.0), lambda m, t: m.rot90(t, 1, (0, 1)).T):
+        ty, my = torch.tensor(y, requires_grad=True), leaf(y)
+        t_out, m_out = fn(torch, ty), fn(md, my)
+        np.testing.assert_allclose(m_out.numpy(), t_out.detach().numpy(), rtol=1e-12)
+        t_out.backward(torch.tensor(g))
+        m_out.backward(md.tensor(g))
+        np.testing.assert_allclose(my.grad.numpy(), ty.grad.numpy(), rtol=1e-12, atol=1e-14)
+    w = torch.tensor([0.5, 1.0, 2.0], dtype=torch.float32)
+    tb = torch.bincount(torch.tensor([0, 2, 2]), weights=w, minlength=4)
+    mb = md.bincount(md.tensor([0, 2, 2]), weights=md.tensor(w.numpy()), minlength=4)
+    assert mb.dtype == np.float32 and mb.numpy().tolist() == tb.numpy().tolist()
+    z = rng.standard_normal(50)
+    np.testing.assert_array_equal(md.histc(md.tensor(z), bins=7).numpy(),
+                                  torch.histc(torch.tensor(z), bins=7).numpy())
+    for a, b in [(md.float16, torch.float16), (md.int64, torch.int64), (md.bool, torch.bool)]:
+        for c, d in [(md.uint8, torch.uint8), (md.float32, torch.float32)]:
+            assert md.can_cast(a, c) == torch.can_cast(b, d)
+            assert str(md.promote_types(a, c)) == str(torch.promote_types(b, d)).split(".")[1]
