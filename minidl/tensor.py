@@ -187,6 +187,14 @@ class return_types:
         values: Tensor
         indices: Tensor
 
+    class nanmedian(NamedTuple):
+        values: Tensor
+        indices: Tensor
+
+    class mode(NamedTuple):
+        values: Tensor
+        indices: Tensor
+
 
 class Tensor:
     """An n-dimensional array with reverse-mode automatic differentiation.
@@ -3008,6 +3016,74 @@ class Tensor:
             out.append(Tensor._make(np.diff(np.append(np.flatnonzero(starts), a.size)), None))
         return out[0] if len(out) == 1 else tuple(out)
 
+    def quantile(self, q: _float | Tensor, dim: _int | None = None, keepdim: _bool = False, *,
+                 interpolation: str = "linear") -> Tensor:
+        """The q-quantiles along ``dim`` (of everything if None), between the sorted values
+        at ⌊q(n−1)⌋ and ⌈q(n−1)⌉: ``linear`` (interpolated), ``lower``, ``higher``,
+        ``midpoint``, ``nearest`` (half to even). A 1-d ``q`` adds a first dimension. NaN
+        in a slice gives NaN."""
+        return _quantile(self, q, dim, keepdim, interpolation, "quantile", ignore_nan=False)
+
+    def nanquantile(self, q: _float | Tensor, dim: _int | None = None, keepdim: _bool = False,
+                    *, interpolation: str = "linear") -> Tensor:
+        """:meth:`quantile` of the non-NaN values of each slice (NaN if there are none)."""
+        return _quantile(self, q, dim, keepdim, interpolation, "nanquantile", ignore_nan=True)
+
+    @overload
+    def nanmedian(self, dim: None = None, keepdim: _bool = False) -> Tensor: ...
+    @overload
+    def nanmedian(self, dim: _int, keepdim: _bool = False) -> return_types.nanmedian: ...
+    def nanmedian(self, dim: _int | None = None,
+                  keepdim: _bool = False) -> Tensor | return_types.nanmedian:
+        """The lower median of the non-NaN values (NaN if there are none); with ``dim``,
+        ``(values, indices)`` and the gradient goes to the returned index."""
+        _no_bool(self, "nanmedian")
+        if dim is None:
+            flat = self.reshape(-1)
+            if self.dtype.kind == "f" and np.isnan(flat._array).any():
+                keep = ~np.isnan(flat._array)
+                flat = flat[Tensor._make(keep, None)] if keep.any() else flat
+            return flat.median()
+        dim = normalize_axis(dim, max(self.ndim, 1), "nanmedian")
+        if self.ndim == 0:
+            return return_types.nanmedian(self.clone(),
+                                          Tensor._make(np.zeros((), np.int64), None))
+        n = self.shape[dim]
+        if n == 0:
+            raise ArgumentError(f"nanmedian: dimension {dim} has size 0")
+        order = _argsort(self._array, dim, False)                 # NaN sorts last
+        valid = (~np.isnan(self._array)).sum(axis=dim, keepdims=True) \
+            if self.dtype.kind == "f" else n
+        k = np.broadcast_to(np.maximum(valid - 1, 0) // 2,
+                            self.shape[:dim] + (1,) + self.shape[dim + 1:])
+        i = np.take_along_axis(order, k, axis=dim).astype(np.int64)
+        v = _shp.Gather.apply(self, i, dim)
+        it = Tensor._make(i, None)
+        if not keepdim:
+            v, it = v.squeeze(dim), it.squeeze(dim)
+        return return_types.nanmedian(v, it)
+
+    def mode(self, dim: _int = -1, keepdim: _bool = False) -> return_types.mode:
+        """The most frequent value along ``dim`` (the smallest of equally frequent ones) and
+        the index of its last occurrence, as PyTorch; the gradient goes to that index."""
+        d = normalize_axis(dim, max(self.ndim, 1), "mode")
+        src = self if self.ndim else self.reshape(1)
+        moved = np.moveaxis(src._array, d, -1)
+        rows = moved.reshape(-1, moved.shape[-1])
+        best = np.empty(rows.shape[0], np.int64)
+        for r, row in enumerate(rows):
+            values, counts = np.unique(row, return_counts=True)
+            value = values[np.argmax(counts)]                 # the first (smallest) of the most
+            best[r] = np.flatnonzero(row == value)[-1] if value == value else \
+                np.flatnonzero(np.isnan(row))[-1]
+        idx = np.moveaxis(best.reshape(moved.shape[:-1] + (1,)), -1, d)
+        v = _shp.Gather.apply(src, idx, d)
+        it = Tensor._make(idx, None)
+        if not keepdim or self.ndim == 0:
+            v, it = v.squeeze(d), it.squeeze(d)
+        return return_types.mode(v.reshape(()) if self.ndim == 0 else v,
+                                 it.reshape(()) if self.ndim == 0 else it)
+
     # properties and predicates
     @property
     def is_cpu(self) -> _bool:
@@ -3303,6 +3379,57 @@ def _binary(op, a, b, name):
                                 f"(each axis, aligned from the right, must be equal or "
                                 f"1)") from None
         raise ValueError(f"{name}: {e} (shapes {sa} and {sb})") from None
+
+
+def _quantile(x, q, dim, keepdim, interpolation, name, ignore_nan):
+    """quantile / nanquantile: the sorted values (a gather, so differentiable) at the two
+    ranks around q (n − 1), combined as ``interpolation`` says."""
+    if interpolation not in ("linear", "lower", "higher", "midpoint", "nearest"):
+        raise ArgumentError(f"{name}: interpolation must be one of linear, lower, higher, "
+                            f"midpoint, nearest; got {interpolation!r}")
+    if x.dtype.kind != "f":
+        raise TypeError(f"{name}: input tensor must be either float or double dtype, got "
+                        f"{_dtype_name(x.dtype)}")
+    qs = np.asarray(_raw(q), dtype=np.float64)
+    if qs.ndim > 1 or ((qs < 0) | (qs > 1)).any():
+        raise ArgumentError(f"{name}: q must be a number or a 1-d tensor of values in [0, 1], "
+                            f"got {qs}")
+    if dim is None:
+        src, d = x.reshape(-1), 0
+    else:
+        d = normalize_axis(dim, max(x.ndim, 1), name)
+        src = x if x.ndim else x.reshape(1)
+    n = src.shape[d]
+    if n == 0:
+        raise ArgumentError(f"{name}: the input has no values along dimension {d}")
+    ordered = src.sort(dim=d).values                              # NaN last
+    nan = np.isnan(src._array)
+    count = (~nan).sum(axis=d, keepdims=True) if ignore_nan else \
+        np.full(src.shape[:d] + (1,) + src.shape[d + 1:], n)
+    bad = (count == 0) if ignore_nan else nan.any(axis=d, keepdims=True)
+    outs = []
+    for qv in qs.reshape(-1):
+        rank = qv * np.maximum(count - 1, 0)
+        lo, hi = np.floor(rank).astype(np.int64), np.ceil(rank).astype(np.int64)
+        v_lo, v_hi = _shp.Gather.apply(ordered, lo, d), _shp.Gather.apply(ordered, hi, d)
+        if interpolation == "linear":
+            v = v_lo + (v_hi - v_lo) * Tensor._make((rank - lo).astype(x.dtype), None)
+        elif interpolation == "lower":
+            v = v_lo
+        elif interpolation == "higher":
+            v = v_hi
+        elif interpolation == "midpoint":
+            v = (v_lo + v_hi) * 0.5
+        else:
+            v = _shp.Gather.apply(ordered, np.round(rank).astype(np.int64), d)
+        if bad.any():
+            v = where(Tensor._make(bad, None), float("nan"), v)
+        if dim is None:
+            v = v.reshape((1,) * x.ndim if keepdim else ())
+        elif not keepdim:
+            v = v.squeeze(d) if x.ndim else v.reshape(())
+        outs.append(v)
+    return stack(outs, 0) if qs.ndim == 1 else outs[0]
 
 
 def _float_pair(a, b, name):

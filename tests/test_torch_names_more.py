@@ -409,3 +409,54 @@ def test_scans_and_shapes_against_pytorch():
         for c, d in [(md.uint8, torch.uint8), (md.float32, torch.float32)]:
             assert md.can_cast(a, c) == torch.can_cast(b, d)
             assert str(md.promote_types(a, c)) == str(torch.promote_types(b, d)).split(".")[1]
+
+
+@pytest.mark.parametrize("interpolation", ["linear", "lower", "higher", "midpoint", "nearest"])
+def test_quantile_and_nanquantile_against_pytorch(interpolation):
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((4, 7))
+    x[1, 3] = np.nan
+    x[2] = np.nan
+    q = np.array([0.0, 0.3, 0.5, 0.99, 1.0])
+    for name in ("quantile", "nanquantile"):
+        for dim in (None, 0, 1):
+            for keepdim in (False, True):
+                for qq in (q, 0.4):
+                    tq = torch.tensor(qq) if isinstance(qq, np.ndarray) else qq
+                    mq = md.tensor(qq) if isinstance(qq, np.ndarray) else qq
+                    expected = getattr(torch, name)(torch.tensor(x), tq, dim=dim, keepdim=keepdim,
+                                                    interpolation=interpolation).numpy()
+                    out = getattr(md, name)(md.tensor(x), mq, dim=dim, keepdim=keepdim,
+                                            interpolation=interpolation).numpy()
+                    assert out.shape == expected.shape
+                    np.testing.assert_allclose(out, expected, rtol=1e-13)
+    y = rng.permutation(np.linspace(-1, 1, 28)).reshape(4, 7)
+    g = rng.standard_normal((5, 7))
+    ty, my = torch.tensor(y, requires_grad=True), leaf(y)
+    torch.quantile(ty, torch.tensor(q), 0, interpolation=interpolation).backward(torch.tensor(g))
+    md.quantile(my, md.tensor(q), 0, interpolation=interpolation).backward(md.tensor(g))
+    np.testing.assert_allclose(my.grad.numpy(), ty.grad.numpy(), rtol=1e-12, atol=1e-15)
+    with pytest.raises(ValueError, match="interpolation"):
+        md.quantile(md.tensor(y), 0.5, interpolation="cubic")
+
+
+def test_nanmedian_and_mode_against_pytorch():
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(4)
+    x = rng.integers(0, 4, (5, 6)).astype(np.float64)
+    x[0, [1, 4]] = np.nan
+    x[3] = np.nan
+    for dim in (0, 1):
+        tv, ti = torch.nanmedian(torch.tensor(x), dim)
+        mv, mi = md.nanmedian(md.tensor(x), dim)
+        np.testing.assert_array_equal(mv.numpy(), tv.numpy())
+        assert np.array_equal(mi.numpy()[~np.isnan(tv.numpy())], ti.numpy()[~np.isnan(tv.numpy())])
+    assert md.nanmedian(md.tensor(x)).item() == torch.nanmedian(torch.tensor(x)).item()
+    z = rng.integers(0, 3, (4, 9)).astype(np.float64)
+    for dim in (0, 1):
+        tv, ti = torch.mode(torch.tensor(z), dim)
+        mv, mi = md.mode(md.tensor(z), dim)
+        np.testing.assert_array_equal(mv.numpy(), tv.numpy())
+        np.testing.assert_array_equal(mi.numpy(), ti.numpy())
+    assert grads_ok(lambda t: t.nanmedian(1).values, rng.permutation(np.arange(12.0)).reshape(3, 4))
