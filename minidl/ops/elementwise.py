@@ -261,7 +261,7 @@ class Tanh(_Primitive):
     @staticmethod
     def backward(ctx: Any, dy: Any) -> Any:
         (out,) = ctx.saved_tensors
-        return dy * (1 - out * out)                           # tanh' = 1 − tanh²
+        return dy - dy * out * out                            # tanh' = 1 − tanh²
 
 
 def sigmoid_array(x: np.ndarray) -> np.ndarray:
