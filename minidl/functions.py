@@ -41,7 +41,7 @@ ravel fliplr flipud rot90 hsplit vsplit dsplit take index_copy index_fill masked
 diag_embed diagflat inner vdot addr dist renorm aminmax cummax cummin logcumsumexp diff
 nanmean argwhere msort kthvalue bincount histc unique_consecutive bitwise_and bitwise_or
 bitwise_xor bitwise_not bitwise_left_shift bitwise_right_shift gcd lcm adjoint is_nonzero
-is_same_size is_signed quantile nanquantile nanmedian mode
+is_same_size is_signed quantile nanquantile nanmedian mode scatter_reduce
 """.split()
 
 _OTHERS = ["concat", "concatenate", "is_tensor", "hstack", "vstack", "einsum", "clamp_min",

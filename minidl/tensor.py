@@ -1924,6 +1924,73 @@ class Tensor:
         """In-place :meth:`scatter_add`."""
         return self.copy_(self.scatter_add(dim, index, src))
 
+    def scatter_reduce(self, dim: _int, index: TensorLike, src: Tensor, reduce: str, *,
+                       include_self: _bool = True) -> Tensor:
+        """``out = self`` with each ``src[i][j]`` reduced into ``out[i][index[i][j]]``
+        (dim = 1) by ``reduce``: ``sum``, ``prod``, ``mean``, ``amax``, ``amin``; with
+        ``include_self=False`` the positions written start from the first ``src`` value.
+
+        Gradients as PyTorch: sum and mean pass ``g`` (divided by the count for mean);
+        amax/amin split it equally among the values equal to the result.
+
+        Raises:
+            NotImplementedError: the gradient of ``reduce='prod'``.
+        """
+        if reduce not in ("sum", "prod", "mean", "amax", "amin"):
+            raise ArgumentError(f"scatter_reduce: reduce must be one of sum, prod, mean, amax, "
+                                f"amin; got {reduce!r}")
+        dim, idx, pos = self._scatter_positions(dim, index, "scatter_reduce")
+        src = self._scatter_source(src, None, idx.shape, "scatter_reduce")
+        if not isinstance(src, Tensor):
+            src = Tensor(np.asarray(src, dtype=self.dtype))
+        a, s = self._array, src._array.astype(self.dtype)
+        hit = np.zeros(self.shape, bool)
+        hit[pos] = True
+        counts = np.zeros(self.shape, np.int64)
+        np.add.at(counts, pos, 1)
+        keep = Tensor._make(np.asarray(include_self | ~hit), None)   # where self takes part
+        if reduce in ("sum", "mean"):
+            base = self if include_self else where(keep, self, 0)
+            total = base.scatter_add(dim, index, src)
+            if reduce == "sum":
+                return total
+            n = counts + (include_self | ~hit)
+            if self.dtype.kind in "fc":
+                return total / Tensor._make(n.astype(self.dtype), None)
+            return total // Tensor._make(n.astype(self.dtype), None)
+        ufunc = {"prod": np.multiply, "amax": np.maximum, "amin": np.minimum}[reduce]
+        value = a.copy()
+        if not include_self:
+            value[hit] = {"prod": 1, "amax": _lowest(a.dtype), "amin": _highest(a.dtype)}[reduce]
+        ufunc.at(value, pos, s)
+        out = Tensor._make(value, None)
+        wants = grad_mode._enabled and (self.requires_grad or src.requires_grad)
+        if not wants:
+            return out
+        if reduce == "prod":
+            raise NotImplementedError("scatter_reduce: the gradient of reduce='prod' is not "
+                                      "supported by minidl")
+        # amax/amin: out + Σ (x − x.detach()) · [x = result] / count, which is the value
+        # itself and sends g / count to each element equal to the result. (As PyTorch, the
+        # count includes self where it equals the result even with include_self=False,
+        # and self's own gradient is then 0 where src was written.)
+        with np.errstate(invalid="ignore"):
+            self_eq = a == value
+            src_eq = s == value[pos]
+        n = self_eq.astype(np.int64)
+        np.add.at(n, pos, src_eq.astype(np.int64))
+        n_t = Tensor._make(np.maximum(n, 1).astype(self.dtype), None)
+        mine = where(Tensor._make(self_eq & np.asarray(include_self | ~hit), None),
+                     self - self.detach(), 0.0)
+        theirs = where(Tensor._make(src_eq, None), src - src.detach(), 0.0)
+        return out + mine.scatter_add(dim, index, theirs) / n_t
+
+    def scatter_reduce_(self, dim: _int, index: TensorLike, src: Tensor, reduce: str, *,
+                        include_self: _bool = True) -> Tensor:
+        """In-place :meth:`scatter_reduce`."""
+        return self.copy_(self.scatter_reduce(dim, index, src, reduce,
+                                              include_self=include_self))
+
     def index_select(self, dim: _int, index: TensorLike) -> Tensor:
         dim = normalize_axis(dim, self.ndim, "index_select")
         idx = np.asarray(_raw(index)).reshape(-1)
@@ -3430,6 +3497,14 @@ def _quantile(x, q, dim, keepdim, interpolation, name, ignore_nan):
             v = v.squeeze(d) if x.ndim else v.reshape(())
         outs.append(v)
     return stack(outs, 0) if qs.ndim == 1 else outs[0]
+
+
+def _lowest(dtype):
+    return -np.inf if dtype.kind == "f" else np.iinfo(dtype).min
+
+
+def _highest(dtype):
+    return np.inf if dtype.kind == "f" else np.iinfo(dtype).max
 
 
 def _float_pair(a, b, name):

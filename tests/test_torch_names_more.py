@@ -460,3 +460,34 @@ def test_nanmedian_and_mode_against_pytorch():
         np.testing.assert_array_equal(mv.numpy(), tv.numpy())
         np.testing.assert_array_equal(mi.numpy(), ti.numpy())
     assert grads_ok(lambda t: t.nanmedian(1).values, rng.permutation(np.arange(12.0)).reshape(3, 4))
+
+
+@pytest.mark.parametrize("reduce", ["sum", "prod", "mean", "amax", "amin"])
+@pytest.mark.parametrize("include_self", [True, False])
+def test_scatter_reduce_against_pytorch(reduce, include_self):
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(0)
+    x = rng.integers(0, 3, (3, 5)).astype(np.float64)          # ties with src
+    src = rng.integers(0, 3, (3, 4)).astype(np.float64)
+    idx = rng.integers(0, 5, (3, 4))
+    g = rng.standard_normal((3, 5))
+    tx, ts = torch.tensor(x, requires_grad=True), torch.tensor(src, requires_grad=True)
+    expected = tx.scatter_reduce(1, torch.tensor(idx), ts, reduce, include_self=include_self)
+    mx, ms = leaf(x), leaf(src)
+    if reduce == "prod":
+        with pytest.raises(NotImplementedError, match="prod"):
+            mx.scatter_reduce(1, md.tensor(idx), ms, reduce, include_self=include_self)
+        with md.no_grad():
+            out = mx.scatter_reduce(1, md.tensor(idx), ms, reduce, include_self=include_self)
+        np.testing.assert_array_equal(out.numpy(), expected.detach().numpy())
+        return
+    out = md.scatter_reduce(mx, 1, md.tensor(idx), ms, reduce, include_self=include_self)
+    np.testing.assert_allclose(out.numpy(), expected.detach().numpy(), rtol=1e-14)
+    expected.backward(torch.tensor(g))
+    out.backward(md.tensor(g))
+    np.testing.assert_allclose(mx.grad.numpy(), tx.grad.numpy(), rtol=1e-13)
+    np.testing.assert_allclose(ms.grad.numpy(), ts.grad.numpy(), rtol=1e-13)
+    t = md.tensor(x)
+    assert t.scatter_reduce_(1, md.tensor(idx), md.tensor(src), reduce,
+                             include_self=include_self) is t
+    np.testing.assert_allclose(t.numpy(), expected.detach().numpy(), rtol=1e-14)
