@@ -2474,6 +2474,42 @@ class Tensor:
             mask[(k,) * self.ndim] = True
         return self.masked_fill_(Tensor._make(mask, None), fill_value)
 
+    def _reshape_inplace(self, name, fn):
+        """``squeeze_``, ``t_``, ...: this tensor becomes ``fn(self)`` — a new shape over the
+        same memory (recorded as the view op when the graph is)."""
+        if grad_mode._enabled and self.requires_grad:
+            if self._ctx is None and self._base is None:
+                raise RuntimeError(f"{name}: a leaf Variable that requires grad is being used "
+                                   f"in an in-place operation.")
+            if self._base is not None:
+                raise NotImplementedError(f"{name}: changing the shape of a view that is in "
+                                          f"the graph is not supported by minidl")
+            old = Tensor._make(self._array, self._ctx, self._nr)
+            old.requires_grad = True
+            new = fn(old)
+            self._ctx, self._nr = new._ctx, new._nr
+        else:
+            new = fn(Tensor._make(self._array, None))
+        self._array = new._array
+        return self
+
+    def squeeze_(self, dim: _Dims = None) -> Tensor:
+        return self._reshape_inplace("squeeze_", lambda a: a.squeeze(dim))
+
+    def unsqueeze_(self, dim: _int) -> Tensor:
+        return self._reshape_inplace("unsqueeze_", lambda a: a.unsqueeze(dim))
+
+    def transpose_(self, dim0: _int, dim1: _int) -> Tensor:
+        return self._reshape_inplace("transpose_", lambda a: a.transpose(dim0, dim1))
+
+    def swapaxes_(self, axis0: _int, axis1: _int) -> Tensor:
+        return self._reshape_inplace("swapaxes_", lambda a: a.swapaxes(axis0, axis1))
+
+    swapdims_ = swapaxes_
+
+    def t_(self) -> Tensor:
+        return self._reshape_inplace("t_", lambda a: a.t())
+
     def zero_(self) -> Tensor:
         return self.fill_(0)
 
@@ -2943,8 +2979,9 @@ class Tensor:
         (by maxnorm / (norm + 1e-7), as PyTorch)."""
         dim = normalize_axis(dim, self.ndim, "renorm")
         others = tuple(d for d in range(self.ndim) if d != dim)
-        norm = self.abs().pow(p).sum(others, keepdim=True).pow(1 / p) if others else self.abs()
-        over = Tensor._make(np.asarray(norm._array > maxnorm), None)
+        total = self.abs().pow(p).sum(others, keepdim=True) if others else self.abs().pow(p)
+        over = Tensor._make(np.asarray(total._array ** (1 / p) > maxnorm), None)
+        norm = where(over, total, 1.0).pow(1 / p)     # (no 0 · ∞ where the slice is kept)
         return self * where(over, maxnorm / (norm + 1e-7), 1.0)
 
     def aminmax(self, *, dim: _int | None = None, keepdim: _bool = False) -> return_types.aminmax:

@@ -491,3 +491,17 @@ def test_scatter_reduce_against_pytorch(reduce, include_self):
     assert t.scatter_reduce_(1, md.tensor(idx), md.tensor(src), reduce,
                              include_self=include_self) is t
     np.testing.assert_allclose(t.numpy(), expected.detach().numpy(), rtol=1e-14)
+
+
+def test_shape_changing_in_place_forms():
+    x = md.arange(6.0).reshape(2, 3)
+    assert x.t_() is x and x.shape == (3, 2)
+    np.testing.assert_array_equal(x.numpy(), np.arange(6.0).reshape(2, 3).T)
+    assert x.unsqueeze_(0).shape == (1, 3, 2) and x.squeeze_().shape == (3, 2)
+    assert x.transpose_(0, 1).shape == (2, 3) and x.swapdims_(0, 1).shape == (3, 2)
+    w = leaf(np.arange(6.0).reshape(2, 3))
+    h = w * 2
+    h.t_()
+    g = np.arange(6.0).reshape(3, 2)
+    h.backward(md.tensor(g))
+    np.testing.assert_array_equal(w.grad.numpy(), 2 * g.T)
