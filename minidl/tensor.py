@@ -1124,7 +1124,12 @@ class Tensor:
 
     def logaddexp(self, other: TensorLike) -> Tensor:
         """ln(eᵃ + eᵇ) = max(a, b) + ln(1 + e^−|a−b|), without overflow; ∂/∂a = σ(a − b)
-        (½ each at a tie; a = b = ±∞ gives ±∞)."""
+        (½ each at a tie; a = b = ±∞ gives ±∞).
+
+        >>> import minidl as md
+        >>> md.tensor([1000.0, -float('inf')]).logaddexp(md.tensor([1000.0, -float('inf')]))
+        tensor([1000.6932,      -inf])
+        """
         a, b = _float_pair(self, other, "logaddexp")
         same = Tensor._make(np.asarray(_raw(a) == _raw(b)), None)
         with np.errstate(invalid="ignore"):
@@ -3017,7 +3022,12 @@ class Tensor:
 
     def cummax(self, dim: _int) -> return_types.cummax:
         """Running maximum along ``dim`` and the index it came from (the latest of equal
-        values; a NaN stays); the gradient goes to that index."""
+        values; a NaN stays); the gradient goes to that index.
+
+        >>> import minidl as md
+        >>> md.tensor([1.0, 3.0, 2.0, 3.0]).cummax(0).indices
+        tensor([0, 1, 1, 3])
+        """
         return self._cum_extreme(dim, np.greater, "cummax", return_types.cummax)
 
     def cummin(self, dim: _int) -> return_types.cummin:
@@ -3125,7 +3135,12 @@ class Tensor:
         """The q-quantiles along ``dim`` (of everything if None), between the sorted values
         at ⌊q(n−1)⌋ and ⌈q(n−1)⌉: ``linear`` (interpolated), ``lower``, ``higher``,
         ``midpoint``, ``nearest`` (half to even). A 1-d ``q`` adds a first dimension. NaN
-        in a slice gives NaN."""
+        in a slice gives NaN.
+
+        >>> import minidl as md
+        >>> md.tensor([1.0, 2.0, 3.0, 4.0]).quantile(md.tensor([0.25, 0.5]))
+        tensor([1.75, 2.5 ])
+        """
         return _quantile(self, q, dim, keepdim, interpolation, "quantile", ignore_nan=False)
 
     def nanquantile(self, q: _float | Tensor, dim: _int | None = None, keepdim: _bool = False,

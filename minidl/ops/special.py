@@ -117,6 +117,9 @@ def erfinv(y: ArrayLike) -> np.ndarray:
     makes the exponential tail nearly linear)::
 
         x ← x − (erf(x) − |y|) / erf'(x)        x ← x + (ln erfc(x) − ln(1 − |y|)) erfc(x) / erf'(x)
+
+    >>> erfinv([0.0, 0.5, -1.0])
+    array([0.        , 0.47693628,       -inf])
     """
     y = np.asarray(y, dtype=np.float64)
     a = np.abs(y)
@@ -188,7 +191,11 @@ _lgamma_ufunc = np.frompyfunc(_lgamma_one, 1, 1)
 
 
 def lgamma(x: ArrayLike) -> np.ndarray:
-    """ln |Γ(x)| of an array (``math.lgamma`` element by element; +∞ at the poles)."""
+    """ln |Γ(x)| of an array (``math.lgamma`` element by element; +∞ at the poles).
+
+    >>> lgamma([1.0, 5.0, 0.0])
+    array([0.        , 3.17805383,        inf])
+    """
     return np.asarray(_lgamma_ufunc(np.asarray(x, dtype=np.float64)), dtype=np.float64)
 
 
@@ -202,6 +209,9 @@ def digamma(x: ArrayLike) -> np.ndarray:
     ψ(x) = ψ(x + 1) − 1/x up to x ≥ 10 and the asymptotic series
     ψ(x) ≈ ln x − 1/(2x) − Σ_k B₂ₖ / (2k x²ᵏ). Poles: ψ(±0) = ∓∞ (as PyTorch),
     NaN at the negative integers.
+
+    >>> digamma([1.0, 0.5])                     # −γ and −γ − 2 ln 2
+    array([-0.57721566, -1.96351003])
     """
     x = np.asarray(x, dtype=np.float64)
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
@@ -235,6 +245,9 @@ def polygamma(n: int, x: ArrayLike) -> np.ndarray:
     n ≥ 1: ψ⁽ⁿ⁾(x) = (−1)ⁿ⁺¹ n! Σ_k 1/(x + k)ⁿ⁺¹ — the recurrence takes x up to
     max(20, 2n + 10), then the asymptotic series
     (−1)ⁿ⁺¹ [(n−1)!/xⁿ + n!/(2xⁿ⁺¹) + Σ_k B₂ₖ (2k+n−1)!/((2k)! x²ᵏ⁺ⁿ)].
+
+    >>> polygamma(1, [1.0])                     # π²/6
+    array([1.64493407])
     """
     if n == 0:
         return digamma(x)
