@@ -41,7 +41,8 @@ ravel fliplr flipud rot90 hsplit vsplit dsplit take index_copy index_fill masked
 diag_embed diagflat inner vdot addr dist renorm aminmax cummax cummin logcumsumexp diff
 nanmean argwhere msort kthvalue bincount histc unique_consecutive bitwise_and bitwise_or
 bitwise_xor bitwise_not bitwise_left_shift bitwise_right_shift gcd lcm adjoint is_nonzero
-is_same_size is_signed quantile nanquantile nanmedian mode scatter_reduce
+is_same_size is_signed quantile nanquantile nanmedian mode scatter_reduce not_equal
+split_with_sizes narrow_copy conj resolve_conj resolve_neg is_conj is_neg mvlgamma frexp
 """.split()
 
 _OTHERS = ["concat", "concatenate", "is_tensor", "hstack", "vstack", "einsum", "clamp_min",

@@ -3203,6 +3203,76 @@ class Tensor:
         return return_types.mode(v.reshape(()) if self.ndim == 0 else v,
                                  it.reshape(()) if self.ndim == 0 else it)
 
+    not_equal = ne
+
+    def addr_(self, vec1: Tensor, vec2: Tensor, *, beta: _float = 1, alpha: _float = 1) -> Tensor:
+        return self._unary_("addr_", lambda a: a.addr(vec1, vec2, beta=beta, alpha=alpha),
+                            (vec1, vec2))
+
+    def renorm_(self, p: _float, dim: _int, maxnorm: _float) -> Tensor:
+        return self._unary_("renorm_", lambda a: a.renorm(p, dim, maxnorm))
+
+    def kron(self, other: Tensor) -> Tensor:
+        """The Kronecker product (see ``md.kron``)."""
+        from .functions import kron
+        return kron(self, other)
+
+    def broadcast_to(self, size: Sequence[_int]) -> Tensor:
+        return broadcast_to(self, size)
+
+    def split_with_sizes(self, split_sizes: Sequence[_int], dim: _int = 0) -> tuple[Tensor, ...]:
+        return self.split(list(split_sizes), dim)
+
+    def narrow_copy(self, dim: _int, start: _int, length: _int) -> Tensor:
+        return self.narrow(dim, start, length).clone()
+
+    def unsafe_chunk(self, chunks: _int, dim: _int = 0) -> tuple[Tensor, ...]:
+        return self.chunk(chunks, dim)
+
+    def unsafe_split(self, split_size: _Shape, dim: _int = 0) -> tuple[Tensor, ...]:
+        return self.split(split_size, dim)
+
+    # a real tensor is its own conjugate
+    def conj(self) -> Tensor:
+        return self
+
+    def resolve_conj(self) -> Tensor:
+        return self
+
+    def resolve_neg(self) -> Tensor:
+        return self
+
+    def is_conj(self) -> _bool:
+        return False
+
+    def is_neg(self) -> _bool:
+        return False
+
+    def mvlgamma(self, p: _int) -> Tensor:
+        """The multivariate log-gamma: p(p−1)/4 · ln π + Σ_{j=1..p} lgamma(x − (j−1)/2)
+        (every element must be > (p−1)/2, as PyTorch checks)."""
+        x = _floating(self)
+        if not is_int(p) or p < 1:
+            raise ArgumentError(f"mvlgamma: p must be a positive integer, got {p!r}")
+        if x.numel() and not (x._array > (p - 1) / 2).all():
+            raise ArgumentError(f"mvlgamma: all elements must be greater than (p-1)/2 = "
+                                f"{(p - 1) / 2}")
+        total = x.lgamma()
+        for j in range(2, p + 1):
+            total = total + (x - (j - 1) / 2).lgamma()
+        return total + p * (p - 1) / 4 * float(np.log(np.pi))
+
+    def mvlgamma_(self, p: _int) -> Tensor:
+        return self._unary_("mvlgamma_", lambda a: a.mvlgamma(p))
+
+    def frexp(self) -> tuple[Tensor, Tensor]:
+        """``(mantissa, exponent)`` with self = mantissa · 2^exponent, |mantissa| in [½, 1)
+        (an int32 exponent; no gradient)."""
+        if self.dtype.kind != "f":
+            raise TypeError(f"frexp: only floating tensors, got {_dtype_name(self.dtype)}")
+        m, e = np.frexp(self._array)
+        return Tensor._make(np.asarray(m), None), Tensor._make(np.asarray(e, np.int32), None)
+
     # properties and predicates
     @property
     def is_cpu(self) -> _bool:

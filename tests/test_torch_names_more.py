@@ -505,3 +505,46 @@ def test_shape_changing_in_place_forms():
     g = np.arange(6.0).reshape(3, 2)
     h.backward(md.tensor(g))
     np.testing.assert_array_equal(w.grad.numpy(), 2 * g.T)
+
+
+BINARY_IN_PLACE = ["atan2", "arctan2", "xlogy", "copysign", "hypot", "ldexp", "eq", "ne", "lt",
+                   "le", "gt", "ge", "greater", "greater_equal", "less", "less_equal",
+                   "not_equal", "logical_and", "logical_or", "logical_xor", "multiply",
+                   "subtract", "true_divide", "divide", "nextafter", "fmod", "remainder"]
+
+
+@pytest.mark.parametrize("name", BINARY_IN_PLACE)
+def test_binary_in_place_forms_against_pytorch(name):
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(len(name))
+    a = np.round(rng.uniform(0.5, 3, (3, 4)), 1)
+    b = np.round(rng.uniform(0.5, 3, (4,)), 1)          # broadcast, with some equal values
+    b[0] = a[0, 0]
+    ta, ma = torch.tensor(a), md.tensor(a)
+    assert getattr(ma, name + "_")(md.tensor(b)) is ma
+    getattr(ta, name + "_")(torch.tensor(b))
+    assert ma.dtype == np.float64
+    np.testing.assert_allclose(ma.numpy(), ta.numpy(), rtol=1e-14)
+
+
+def test_mvlgamma_frexp_and_small_aliases_against_pytorch():
+    torch = pytest.importorskip("torch")
+    x = np.array([1.5, 2.0, 3.7, 10.0])
+    for p in (1, 2, 3):
+        np.testing.assert_allclose(md.mvlgamma(md.tensor(x), p).numpy(),
+                                   torch.mvlgamma(torch.tensor(x), p).numpy(), rtol=1e-13)
+    with pytest.raises(ValueError, match="mvlgamma"):
+        md.tensor([0.2]).mvlgamma(3)
+    assert grads_ok(lambda t: t.mvlgamma(2), x)
+    y = np.array([8.0, -0.3, 0.0, 1e-310])
+    tm, te = torch.frexp(torch.tensor(y))
+    mm, me = md.frexp(md.tensor(y))
+    np.testing.assert_array_equal(mm.numpy(), tm.numpy())
+    np.testing.assert_array_equal(me.numpy(), te.numpy())
+    assert me.dtype == np.int32
+    t = md.tensor(np.arange(10.0))
+    assert [p.shape for p in t.split_with_sizes([3, 7])] == [(3,), (7,)]
+    assert t.narrow_copy(0, 2, 3).numpy().tolist() == [2.0, 3.0, 4.0]
+    assert t.conj() is t and not t.is_conj() and not t.is_neg()
+    np.testing.assert_array_equal(md.tensor([[1.0, 2.0]]).kron(md.tensor([[1.0], [3.0]])).numpy(),
+                                  np.kron([[1.0, 2.0]], [[1.0], [3.0]]))
