@@ -191,8 +191,9 @@ class Function:
                     return T._make(out, None)
                 ctx._seq = next(_creation)
                 ctx.next_edges = edges
-                ctx.out_meta = ((out.shape, out.dtype),)
-                result = T._make(out, ctx if out.dtype.kind in "fc" else None)
+                dtype = out.dtype
+                ctx.out_meta = ((out.shape, dtype),)
+                result = T._make(out, ctx if dtype.kind in "fc" else None)
                 saved = ctx._to_save
                 if saved:
                     ctx._to_save = ()
@@ -275,14 +276,20 @@ def _pack_primitive(saved, args, inputs, raw, out, result):
     ``forward`` returned for a 0-d result.
     """
     checks = []
-    for j, v in enumerate(saved):
+    j = 0
+    for v in saved:
         if v is out or v is raw:
             checks.append((result._vc, 0, j, 0))
         elif v is not None:
-            for a, x in zip(args, inputs):
-                if x is v and x is not a:
-                    checks.append((a._vc, a._vc[0], j, a))
-                    break
+            k = 0
+            for x in inputs:
+                if x is v:
+                    a = args[k]
+                    if a is not x:
+                        checks.append((a._vc, a._vc[0], j, a))
+                        break
+                k += 1
+        j += 1
     if raw is not out:
         saved = tuple(out if v is raw else v for v in saved)
     return saved, checks
