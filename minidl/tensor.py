@@ -1012,11 +1012,13 @@ class Tensor:
                 to_max = None if hi is None else (a > hi) | (False if lo is None else lo > hi)
                 to_min = None if lo is None else (a < lo) & (True if hi is None else lo < hi)
             if to_max is not None:
+                assert max is not None                      # (to_max is set only with a max)
                 nan = np.isnan(value)                       # a NaN anywhere stays NaN
                 top = max + Tensor._make(np.where(nan, np.nan, 0.0).astype(value.dtype), None) \
                     if nan.any() else max
                 out = where(Tensor._make(np.asarray(to_max), None), top, out)
             if to_min is not None:
+                assert min is not None
                 out = where(Tensor._make(np.asarray(to_min), None), min, out)
             return where(Tensor._make(np.asarray(lo_ok & hi_ok), None), self, out)
         if self.dtype.kind in "iub" and any(isinstance(b, float) for b in (lo, hi)):
@@ -2736,9 +2738,9 @@ class Tensor:
         nans = np.isnan(self._array).sum(axis=dim, keepdims=True) if self.dtype.kind == "f" else 0
         k = np.where(nans > 0, n - nans, (n - 1) // 2)
         k = np.broadcast_to(k, self.shape[:dim] + (1,) + self.shape[dim + 1:])
-        i = np.take_along_axis(order, k, axis=dim).astype(np.int64)
-        v = _shp.Gather.apply(self, i, dim)
-        i = Tensor._make(i, None)
+        index = np.take_along_axis(order, k, axis=dim).astype(np.int64)
+        v = _shp.Gather.apply(self, index, dim)
+        i = Tensor._make(index, None)
         if not keepdim:
             v, i = v.squeeze(dim), i.squeeze(dim)
         return return_types.median(v, i)
