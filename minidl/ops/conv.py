@@ -115,6 +115,7 @@ def _pad(x: np.ndarray, pads: Pads, value: float) -> np.ndarray:
 # ---------------------------------------------------------------------- the column layout
 _CHUNK = 1 << 18            # elements of X_col and its GEMM's result per chunk (1 MB in float32)
 _SPLIT = 1 << 16            # elements of the whole batch's X_col: below, no threads
+_SPLIT_PER_IMAGE = 1 << 13  # nor below this per image
 
 
 class _Windows:
@@ -231,9 +232,10 @@ def _weight_matrix(weight: np.ndarray, groups: int, dtype: np.dtype) -> np.ndarr
 
 def _over_batch(run: Callable[[int, int], None], N: int, work: int) -> None:
     """``run(lo, hi)`` for images lo .. hi − 1: on this thread when the batch's X_col
-    (``work`` elements) is small, else one run of consecutive images per thread, each
-    calling the BLAS on one thread."""
-    if N < 2 or work < _SPLIT:
+    (``work`` elements) is small, or an image's is (one input channel: copies of short
+    rows that two threads do no faster than one, measured), else one run of consecutive
+    images per thread, each calling the BLAS on one thread."""
+    if N < 2 or work < _SPLIT or work < N * _SPLIT_PER_IMAGE:
         run(0, N)
     else:
         parallel.for_blocks(N, run, block=-(-N // parallel.get_num_threads()), blas=True)

@@ -334,6 +334,7 @@ def test_chunks_and_threads_match_the_reference(kw, threads, chunk, monkeypatch)
     b = rng.standard_normal(4)
     out, grads, u = vjp(lambda *t: F.conv2d(*t, **kw), x, w, b)
     monkeypatch.setattr(conv_module, "_SPLIT", 16)
+    monkeypatch.setattr(conv_module, "_SPLIT_PER_IMAGE", 1)
     monkeypatch.setattr(conv_module, "_images_per_chunk", lambda per_image: chunk)  # 1, 2, all
     before = parallel.get_num_threads()
     parallel.set_num_threads(threads)
