@@ -508,7 +508,15 @@ class Tensor:
         return Tensor._make(np.asarray(out), None)
 
     def __array__(self, dtype: DType | None = None, copy: _bool | None = None) -> np.ndarray:
-        return self._array if dtype is None else self._array.astype(dtype, copy=False)
+        """NumPy's view of the values (shared, as ``t.numpy()``), or a copy when NumPy asks
+        for one (``np.array(t)``, ``copy=True``) or for another dtype."""
+        a = self._array
+        if dtype is not None and np.dtype(dtype) != a.dtype:
+            if copy is False:
+                raise ValueError(f"__array__: cannot give a {np.dtype(dtype)} array of a "
+                                 f"{a.dtype} tensor without a copy (copy=False)")
+            return a.astype(dtype)
+        return a.copy() if copy else a
 
     def __len__(self) -> _int:
         if self._array.ndim == 0:

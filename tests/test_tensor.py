@@ -129,3 +129,17 @@ def test_wrong_operand_kinds_are_type_errors():
         md.ones(2) @ {}
     with pytest.raises(TypeError, match="where: operands must be"):
         md.where(md.ones(2) > 0, md.ones(2), "x")
+
+
+def test_numpy_conversions_share_or_copy_as_numpy_asks():
+    # np.asarray(t) shares memory (as t.numpy()); np.array(t) copies (NumPy 2 passes
+    # copy=True): writing into the copy must leave the tensor alone
+    t = md.tensor(np.array([1.0, 2.0]))
+    shared = np.asarray(t)
+    assert np.shares_memory(shared, t.numpy())
+    copied = np.array(t)
+    copied[0] = 5.0
+    assert t.tolist() == [1.0, 2.0]
+    assert np.asarray(t, dtype=np.float32).dtype == np.float32
+    with pytest.raises(ValueError, match="without a copy"):
+        np.asarray(t, dtype=np.float32, copy=False)
