@@ -35,6 +35,23 @@ __all__ = ["pad_sequence", "unpad_sequence", "PackedSequence", "pack_padded_sequ
            "pad_packed_sequence", "pack_sequence", "unpack_sequence", "invert_permutation"]
 
 
+def _check_sequences(op: str, sequences: Any) -> tuple[int, ...]:
+    """Check a non-empty list or tuple of (L_b, *) Tensors sharing their trailing shape *;
+    return that shape."""
+    if not isinstance(sequences, (list, tuple)) or not all(
+            isinstance(s, Tensor) for s in sequences):
+        raise TypeError(f"{op}: sequences must be a list or tuple of Tensors, got "
+                        f"{type(sequences).__name__}")
+    if len(sequences) == 0:
+        raise ArgumentError(f"{op}: received an empty list of sequences")
+    trailing = sequences[0].shape[1:]
+    for i, s in enumerate(sequences):
+        if s.ndim == 0 or s.shape[1:] != trailing:
+            raise ArgumentError(f"{op}: every sequence must be (L_b, *) with the same trailing "
+                                f"shape {trailing}; sequence {i} has shape {s.shape}")
+    return trailing
+
+
 def pad_sequence(
     sequences: Sequence[Tensor] | Tensor,
     batch_first: bool = False,
@@ -75,19 +92,9 @@ def pad_sequence(
     op = "pad_sequence"
     if isinstance(sequences, Tensor):
         sequences = list(sequences.unbind(0))              # PyTorch accepts a tensor too
-    if not isinstance(sequences, (list, tuple)) or not all(
-            isinstance(s, Tensor) for s in sequences):
-        raise TypeError(f"{op}: sequences must be a list or tuple of Tensors, got "
-                        f"{type(sequences).__name__}")
-    if len(sequences) == 0:
-        raise ValueError(f"{op}: received an empty list of sequences")
+    trailing = _check_sequences(op, sequences)
     if padding_side not in ("right", "left"):
         raise ValueError(f"{op}: padding_side must be 'right' or 'left', got {padding_side!r}")
-    trailing = sequences[0].shape[1:]
-    for i, s in enumerate(sequences):
-        if s.ndim == 0 or s.shape[1:] != trailing:
-            raise ValueError(f"{op}: every sequence must be (L_b, *) with the same trailing shape "
-                             f"{trailing}; sequence {i} has shape {s.shape}")
     L_max = max(s.shape[0] for s in sequences)
     rest = (0, 0) * len(trailing)                           # F.pad lists the last axis first
     padded = []
@@ -417,17 +424,7 @@ def pack_sequence(sequences: Sequence[Tensor], enforce_sorted: bool = True) -> P
     tensor([3, 1, 4, 2, 5])
     """
     op = "pack_sequence"
-    if not isinstance(sequences, (list, tuple)) or not all(
-            isinstance(s, Tensor) for s in sequences):
-        raise TypeError(f"{op}: sequences must be a list or tuple of Tensors, got "
-                        f"{type(sequences).__name__}")
-    if len(sequences) == 0:
-        raise ArgumentError(f"{op}: received an empty list of sequences")
-    trailing = sequences[0].shape[1:]
-    for i, s in enumerate(sequences):
-        if s.ndim == 0 or s.shape[1:] != trailing:
-            raise ArgumentError(f"{op}: every sequence must be (L_b, *) with the same trailing "
-                                f"shape {trailing}; sequence {i} has shape {s.shape}")
+    _check_sequences(op, sequences)
     lengths = np.array([s.shape[0] for s in sequences], dtype=np.int64)
     order, sorted_lengths = _sort_lengths(op, lengths, bool(enforce_sorted))
     starts = np.cumsum(lengths) - lengths                    # where sequence b begins
